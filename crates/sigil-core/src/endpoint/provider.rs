@@ -1,0 +1,116 @@
+use crate::client_auth::ClientAuthenticator;
+use crate::grants::{ClientCredentials, DuplicateGrantType, GrantHandler, Registry};
+use crate::model::Catalog;
+use crate::signing::TokenSigner;
+use crate::store::GrantStore;
+use crate::tokens::Minter;
+use std::sync::Arc;
+
+/// What a [`Provider`] is built from.
+pub struct ProviderSettings {
+    /// The issuer identifier (`iss`).
+    pub issuer: String,
+    /// Endpoint URLs a client assertion may name as `aud`, besides the issuer.
+    pub assertion_audiences: Vec<String>,
+    /// Clients, scopes and resources.
+    pub catalog: Arc<Catalog>,
+    /// The grant store.
+    pub store: Arc<dyn GrantStore>,
+    /// The signer (the key ring).
+    pub signer: Arc<dyn TokenSigner>,
+}
+
+/// The OAuth authorization server's protocol logic: one instance per process, shared by all
+/// requests.
+pub struct Provider {
+    pub(super) issuer: String,
+    pub(super) catalog: Arc<Catalog>,
+    pub(super) store: Arc<dyn GrantStore>,
+    pub(super) signer: Arc<dyn TokenSigner>,
+    pub(super) authenticator: ClientAuthenticator,
+    pub(super) registry: Registry,
+    minter: Arc<Minter>,
+}
+
+impl Provider {
+    /// A provider with the built-in grant types registered.
+    pub fn new(settings: ProviderSettings) -> Self {
+        let minter = Arc::new(Minter::new(
+            settings.issuer.clone(),
+            Arc::clone(&settings.signer),
+            Arc::clone(&settings.store),
+        ));
+        let mut audiences = vec![settings.issuer.clone()];
+        audiences.extend(settings.assertion_audiences);
+        let mut registry = Registry::new();
+        let built_in: [Arc<dyn GrantHandler>; 1] =
+            [Arc::new(ClientCredentials::new(Arc::clone(&minter)))];
+        for handler in built_in {
+            // The built-in set has distinct grant types; a clash here is a programming error
+            // caught by the tests, never by a request.
+            let _ = registry.register(handler);
+        }
+        Self {
+            issuer: settings.issuer,
+            catalog: settings.catalog,
+            store: settings.store,
+            signer: settings.signer,
+            authenticator: ClientAuthenticator::new(audiences),
+            registry,
+            minter,
+        }
+    }
+
+    /// Adds an extension grant; it is dispatched exactly like the built-in ones.
+    pub fn register_grant(
+        &mut self,
+        handler: Arc<dyn GrantHandler>,
+    ) -> Result<(), DuplicateGrantType> {
+        self.registry.register(handler)
+    }
+
+    /// The minter, for extension grants and in-process self-issued tokens.
+    pub fn minter(&self) -> &Arc<Minter> {
+        &self.minter
+    }
+
+    /// The issuer identifier.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The catalog of clients, scopes and resources.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Supported grant types, for discovery.
+    pub fn grant_types(&self) -> Vec<&str> {
+        self.registry.grant_types()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_grant_types_do_not_clash() {
+        let mut registry = Registry::new();
+        struct Dummy;
+        #[async_trait::async_trait]
+        impl GrantHandler for Dummy {
+            fn grant_type(&self) -> &str {
+                "client_credentials"
+            }
+            async fn handle(
+                &self,
+                _: crate::grants::TokenRequest<'_>,
+            ) -> Result<crate::grants::TokenResponse, crate::error::ProtocolError> {
+                Err(crate::error::ProtocolError::server_error())
+            }
+        }
+        assert!(registry.register(Arc::new(Dummy)).is_ok());
+        assert!(registry.register(Arc::new(Dummy)).is_err());
+    }
+}

@@ -1,0 +1,71 @@
+use super::lookup::{TokenForm, revoked_jwt_key};
+use super::{Failure, Provider};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::parameters::Parameters;
+use crate::store::{Grant, GrantKind, RevokeTarget};
+use crate::time::Timestamp;
+
+/// An answered revocation request.
+#[derive(Debug, Clone)]
+pub struct RevocationSuccess {
+    /// The client that asked.
+    pub client_id: String,
+    /// True if a live token was revoked (invalid tokens are answered the same way, per RFC 7009).
+    pub revoked: bool,
+}
+
+impl Provider {
+    /// The revocation endpoint (RFC 7009). A reference token is removed from the store and
+    /// is inactive at once; a JWT access token is recorded as revoked until it expires, which
+    /// introspection honours (validators that only check signatures cannot see it).
+    /// `token_type_hint` is only a hint: every kind is looked up.
+    pub async fn revoke(
+        &self,
+        authorization: Option<&str>,
+        params: &Parameters,
+        now: Timestamp,
+    ) -> Result<RevocationSuccess, Failure> {
+        let client = self.authenticate_client(authorization, params, now).await?;
+        let failed = |error| Failure::new(error, Some(&client.client_id));
+        let token = params.require("token").map_err(failed)?;
+        let Some(active) = self.lookup(token, now).await.map_err(failed)? else {
+            return Ok(RevocationSuccess {
+                client_id: client.client_id.clone(),
+                revoked: false,
+            });
+        };
+        if active.client_id != client.client_id {
+            return Err(failed(ProtocolError::new(
+                ErrorCode::UnauthorizedClient,
+                "the token was not issued to this client",
+            )));
+        }
+        match active.form {
+            TokenForm::Reference(key) => {
+                self.store
+                    .revoke(RevokeTarget::Grant(key))
+                    .await
+                    .map_err(|e| failed(e.into()))?;
+            }
+            TokenForm::Jwt => {
+                let marker = Grant {
+                    key: revoked_jwt_key(&active.jti),
+                    kind: GrantKind::RevokedJwt,
+                    client_id: active.client_id,
+                    subject: active.subject,
+                    family: None,
+                    issued_at: now,
+                    expires_at: active.expires_at,
+                    consumed_at: None,
+                    payload: Vec::new(),
+                };
+                // AlreadyExists means a concurrent revocation won; the token is revoked either way.
+                self.store.put(marker).await.map_err(|e| failed(e.into()))?;
+            }
+        }
+        Ok(RevocationSuccess {
+            client_id: client.client_id.clone(),
+            revoked: true,
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! Protocol errors as values: each knows its RFC 6749 (§5.2) / RFC 7009 / RFC 8707 code and HTTP status.
+//!
+//! Internal failures become [`ErrorCode::ServerError`] (or `temporarily_unavailable` when the grant
+//! store cannot be reached) with a generic description; their detail goes to the log, never to the wire.
+
+use std::borrow::Cow;
+
+/// An OAuth 2.0 error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request is missing a parameter, repeats one, or is otherwise malformed.
+    InvalidRequest,
+    /// Client authentication failed.
+    InvalidClient,
+    /// The grant (code, refresh token, assertion) is invalid, expired or revoked.
+    InvalidGrant,
+    /// The authenticated client may not use this grant type.
+    UnauthorizedClient,
+    /// The grant type is not supported by this server.
+    UnsupportedGrantType,
+    /// The requested scope is invalid, unknown, or not allowed for the client.
+    InvalidScope,
+    /// RFC 8707: the requested resource is invalid, unknown, or not allowed for the client.
+    InvalidTarget,
+    /// RFC 7009: the server does not support revoking this token type.
+    UnsupportedTokenType,
+    /// An unexpected internal failure; details are logged, not returned.
+    ServerError,
+    /// A dependency (the grant store) is unavailable; the client may retry.
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    /// The wire form of the code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The HTTP status the code is returned with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidClient => 401,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error returned to an OAuth client: a code and a human-readable description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError {
+    /// The RFC error code.
+    pub code: ErrorCode,
+    /// `error_description`: safe to show to the client developer; never contains secrets.
+    pub description: Cow<'static, str>,
+}
+
+impl ProtocolError {
+    /// An error with the given code and description.
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+        }
+    }
+
+    /// `invalid_request`.
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// `invalid_client` with the one description every authentication failure shares, so a
+    /// caller cannot tell an unknown client from a wrong secret.
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "client authentication failed")
+    }
+
+    /// `invalid_grant`.
+    pub fn invalid_grant(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    /// `invalid_scope`.
+    pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidScope, description)
+    }
+
+    /// `invalid_target`.
+    pub fn invalid_target(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidTarget, description)
+    }
+
+    /// `server_error` with a generic description; log the cause before calling this.
+    pub fn server_error() -> Self {
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
+    }
+}
+
+impl std::fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+impl From<crate::store::StoreError> for ProtocolError {
+    fn from(error: crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "grant store unavailable");
+                Self::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the grant store is unavailable; retry shortly",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "grant store failure");
+                Self::server_error()
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Grant types. Each is a [`GrantHandler`] in its own file; built-in and extension grants
+//! register the same way in the [`Registry`], which dispatches on `grant_type` — there is no
+//! match over grant types anywhere else.
+
+mod client_credentials;
+mod registry;
+
+pub use client_credentials::ClientCredentials;
+pub use registry::{DuplicateGrantType, Registry};
+
+use crate::error::ProtocolError;
+use crate::model::{Catalog, Client};
+use crate::parameters::Parameters;
+use crate::time::Timestamp;
+use async_trait::async_trait;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// An authenticated token request, as a handler sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRequest<'a> {
+    /// Registered clients, scopes and resources.
+    pub catalog: &'a Catalog,
+    /// The authenticated client.
+    pub client: &'a Arc<Client>,
+    /// The request's parameters.
+    pub params: &'a Parameters,
+    /// Request time.
+    pub now: Timestamp,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: String,
+    /// Always `Bearer` for now.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Granted scopes, space-separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// A refresh token, for grants that issue one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Handles one grant type.
+#[async_trait]
+pub trait GrantHandler: Send + Sync + 'static {
+    /// The `grant_type` value this handler serves.
+    fn grant_type(&self) -> &str;
+
+    /// Validates the request and issues tokens. The client is already authenticated and
+    /// allowed this grant type.
+    async fn handle(&self, request: TokenRequest<'_>) -> Result<TokenResponse, ProtocolError>;
+}

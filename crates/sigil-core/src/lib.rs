@@ -1,0 +1,29 @@
+//! # sigil-core — the protocol, without I/O
+//!
+//! This crate holds Sigil's OAuth 2.0 / OpenID Connect logic: the model of clients and
+//! resources, request validation, client authentication, grant handlers, token minting,
+//! introspection and revocation, and the protocol errors they return as values.
+//!
+//! **Where to start:** [`endpoint::Provider`] is what the HTTP layer calls, one method per
+//! endpoint. A token request flows through [`client_auth`] (who is calling), the
+//! [`grants::Registry`] (which handler serves the `grant_type`), [`access`] (scopes and
+//! audiences) and [`tokens::Minter`] (claims, then signing or storing).
+//!
+//! **What it does not contain:** no async runtime, HTTP, storage, Azure or Kubernetes code. It
+//! talks to the outside through two traits — [`store::GrantStore`] (implemented by
+//! `sigil-store` and its client) and [`signing::TokenSigner`] (implemented by `sigil-keys`).
+//! Time is passed in ([`time::Timestamp`]); nothing here reads the clock on a protocol path.
+
+pub mod access;
+pub mod client_auth;
+pub mod endpoint;
+pub mod error;
+pub mod grants;
+pub mod handle;
+pub mod model;
+pub mod parameters;
+pub mod secret;
+pub mod signing;
+pub mod store;
+pub mod time;
+pub mod tokens;

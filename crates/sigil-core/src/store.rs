@@ -1,0 +1,116 @@
+//! The grant store contract: what the protocol needs from the replicated store.
+//!
+//! Implemented by the embedded single-node store (`sigil dev`) and by the cluster client; both
+//! run the same state machine. Every operation that decides security is linearizable.
+//! Grants are filed under [`GrantKey`]s (hashes), never under the handles clients hold.
+
+use crate::handle::{FamilyId, GrantKey};
+use crate::time::Timestamp;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// What a stored grant is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum GrantKind {
+    /// An opaque access token; the payload holds its claims.
+    ReferenceToken,
+    /// A marker that a JWT access token (by `jti`) was revoked before its expiry.
+    RevokedJwt,
+    /// A client assertion's `jti` seen once (RFC 7523 replay protection).
+    ClientAssertion,
+    /// An authorization code.
+    AuthorizationCode,
+    /// A refresh token.
+    RefreshToken,
+}
+
+/// One record in the grant store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Where the grant is filed: the hash of its handle.
+    pub key: GrantKey,
+    /// What the grant is.
+    pub kind: GrantKind,
+    /// The client the grant was issued to (indexed for revoke-by-client).
+    pub client_id: String,
+    /// The resource owner, if any (indexed for revoke-by-subject).
+    pub subject: Option<String>,
+    /// The family the grant belongs to, if any (indexed for revoke-by-family).
+    pub family: Option<FamilyId>,
+    /// When the grant was issued.
+    pub issued_at: Timestamp,
+    /// When the grant stops existing; the store never returns a grant at or past this time.
+    pub expires_at: Timestamp,
+    /// Set once by a successful consume.
+    pub consumed_at: Option<Timestamp>,
+    /// What the protocol layer needs back (claims, scopes); opaque to the store.
+    pub payload: Vec<u8>,
+}
+
+/// Which grants a revoke command removes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RevokeTarget {
+    /// One grant.
+    Grant(GrantKey),
+    /// Every grant of a family.
+    Family(FamilyId),
+    /// Every grant of a subject.
+    Subject(String),
+    /// Every grant issued to a client.
+    Client(String),
+}
+
+/// The result of [`GrantStore::put`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PutOutcome {
+    /// The grant was stored.
+    Stored,
+    /// A live grant already exists under that key; nothing was changed.
+    AlreadyExists,
+}
+
+/// The result of [`GrantStore::consume`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsumeOutcome {
+    /// This call consumed the grant; it is returned as it was stored, now marked consumed.
+    Consumed(Grant),
+    /// The grant had been consumed before (a replay); returned so the caller can revoke its family.
+    AlreadyConsumed(Grant),
+    /// No live grant under that key (never issued, expired, or revoked).
+    NotFound,
+}
+
+/// Why a store operation failed. The protocol layer maps these to `temporarily_unavailable`
+/// or `server_error`; the detail is logged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No leader could be reached or the operation timed out; safe for the client to retry.
+    #[error("grant store unavailable: {0}")]
+    Unavailable(String),
+    /// The store failed in a way a retry will not fix.
+    #[error("grant store failure: {0}")]
+    Internal(String),
+}
+
+/// The operations the protocol needs from the grant store.
+///
+/// Writes return once a majority of store nodes have the command durably; reads (`get`,
+/// `consume`) are linearizable. The store stamps commands with its own clock, and never
+/// returns a grant whose `expires_at` has been reached, even before it is swept.
+#[async_trait]
+pub trait GrantStore: Send + Sync + 'static {
+    /// Stores a grant unless a live grant exists under its key.
+    async fn put(&self, grant: Grant) -> Result<PutOutcome, StoreError>;
+
+    /// The live grant under `key`, consumed or not.
+    async fn get(&self, key: &GrantKey) -> Result<Option<Grant>, StoreError>;
+
+    /// Marks the grant consumed, atomically and at most once.
+    async fn consume(&self, key: &GrantKey) -> Result<ConsumeOutcome, StoreError>;
+
+    /// Removes the target's grants; returns how many were removed.
+    async fn revoke(&self, target: RevokeTarget) -> Result<u64, StoreError>;
+}
