@@ -27,3 +27,6 @@ pub mod signing;
 pub mod store;
 pub mod time;
 pub mod tokens;
+
+#[cfg(test)]
+mod testing;

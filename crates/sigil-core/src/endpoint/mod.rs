@@ -8,6 +8,9 @@ mod provider;
 mod revocation;
 mod token;
 
+#[cfg(test)]
+mod tests;
+
 pub use introspection::{IntrospectionResponse, IntrospectionSuccess};
 pub use provider::{Provider, ProviderSettings};
 pub use revocation::RevocationSuccess;

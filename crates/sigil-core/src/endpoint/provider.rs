@@ -95,6 +95,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn built_in_list_matches_what_is_registered() {
+        let (_, provider) = crate::testing::provider();
+        assert_eq!(provider.grant_types(), crate::grants::BUILT_IN_GRANT_TYPES);
+    }
+
+    #[test]
     fn built_in_grant_types_do_not_clash() {
         let mut registry = Registry::new();
         struct Dummy;

@@ -8,6 +8,9 @@ mod registry;
 pub use client_credentials::ClientCredentials;
 pub use registry::{DuplicateGrantType, Registry};
 
+/// The grant types every provider offers without extensions.
+pub const BUILT_IN_GRANT_TYPES: &[&str] = &[ClientCredentials::GRANT_TYPE];
+
 use crate::error::ProtocolError;
 use crate::model::{Catalog, Client};
 use crate::parameters::Parameters;

@@ -1,0 +1,46 @@
+# Sigil — the two commands a new machine needs are `make run` and `make test`.
+# Everything they use is installed from here (see `tools`).
+
+CARGO ?= cargo
+ARGS ?=
+
+.PHONY: run test check tools bench build fmt clean-dev
+
+## Start `sigil dev` on 127.0.0.1:8080 (embedded store, generated key, demo client). ARGS="--listen 127.0.0.1:9000" to change.
+run:
+	$(CARGO) run -p sigil -- dev --log-format pretty $(ARGS)
+
+## Build everything and run the whole test suite (unit, store, HTTP and end-to-end tests).
+test: tools
+	$(CARGO) build -p sigil
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+## Fast static checks: formatting and clippy with warnings as errors.
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Client-credentials throughput against the signing ceiling and a peer server (see tests/bench/README.md).
+bench:
+	bash tests/bench/run.sh
+
+## Tools the tests need: promtool (checks the /metrics exposition).
+tools:
+	@command -v promtool >/dev/null 2>&1 || { \
+		echo "installing promtool (Debian package prometheus)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	}
+
+build:
+	$(CARGO) build --workspace
+
+fmt:
+	$(CARGO) fmt --all
+
+## Forget the dev key, demo client and grants (everything under ./.sigil).
+clean-dev:
+	rm -rf .sigil

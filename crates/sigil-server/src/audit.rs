@@ -1,0 +1,40 @@
+//! Audit events: one structured log record per security-relevant outcome, under the
+//! `sigil::audit` target so they can be routed apart from operational logs.
+//! Records never contain tokens, secrets or assertions.
+
+use sigil_core::endpoint::Failure;
+
+/// The tracing target of audit records.
+pub const TARGET: &str = "sigil::audit";
+
+/// A token was issued.
+pub fn token_issued(client_id: &str, grant_type: &str, scope: Option<&str>) {
+    tracing::info!(target: TARGET, event = "token_issued", client_id, grant_type, scope);
+}
+
+/// A request to `endpoint` failed; client authentication failures get their own record.
+pub fn request_failed(endpoint: &'static str, failure: &Failure) {
+    let client_id = failure.client_id.as_deref();
+    if let Some(reason) = &failure.auth_failure {
+        tracing::warn!(
+            target: TARGET,
+            event = "client_authentication_failed",
+            endpoint,
+            client_id,
+            reason = %reason,
+        );
+    }
+    tracing::info!(
+        target: TARGET,
+        event = "request_failed",
+        endpoint,
+        client_id,
+        error = failure.error.code.as_str(),
+        description = %failure.error.description,
+    );
+}
+
+/// A token was revoked.
+pub fn token_revoked(client_id: &str) {
+    tracing::info!(target: TARGET, event = "token_revoked", client_id);
+}

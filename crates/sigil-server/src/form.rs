@@ -1,0 +1,77 @@
+//! Reading a form-encoded request body: content type checked, size limited, then parsed by
+//! the core's strict parser. Every failure is a protocol error, never a 500.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use futures::StreamExt as _;
+use sigil_core::error::ProtocolError;
+use sigil_core::parameters::Parameters;
+
+/// Larger than any legitimate token, introspection or revocation request (a client assertion
+/// signed with RSA-4096 is under 2 KiB).
+pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Why a body could not be read.
+pub(crate) enum FormError {
+    /// A protocol-level problem (`invalid_request`).
+    Invalid(ProtocolError),
+    /// The body is larger than [`MAX_FORM_BYTES`].
+    TooLarge,
+}
+
+/// Reads and parses the body. Names in `repeatable` may appear more than once.
+pub(crate) async fn read_form(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    repeatable: &[&str],
+) -> Result<Parameters, FormError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(FormError::Invalid(ProtocolError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        )));
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_FORM_BYTES) {
+        return Err(FormError::TooLarge);
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(512).min(MAX_FORM_BYTES));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            FormError::Invalid(ProtocolError::invalid_request("the body could not be read"))
+        })?;
+        if body.len() + chunk.len() > MAX_FORM_BYTES {
+            return Err(FormError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Parameters::parse(&body, repeatable).map_err(FormError::Invalid)
+}
+
+/// The `Authorization` header, if present; one that is not visible ASCII is treated as
+/// malformed credentials.
+pub(crate) fn authorization(request: &HttpRequest) -> Result<Option<&str>, ProtocolError> {
+    let mut values = request.headers().get_all(header::AUTHORIZATION);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ProtocolError::invalid_request(
+            "more than one Authorization header",
+        ));
+    }
+    match first {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .map(Some)
+            .map_err(|_| ProtocolError::invalid_client()),
+    }
+}

@@ -1,0 +1,25 @@
+//! # sigil-server — Sigil's token service on actix-web
+//!
+//! The HTTP layer: routes, request parsing, response rendering, metrics, health and audit
+//! events. It holds no protocol logic: every endpoint parses the request, calls one method of
+//! [`sigil_core::endpoint::Provider`], renders the result and records it.
+//!
+//! **Where to start:** [`routes`] wires the endpoints; [`endpoints::token`] shows the shape
+//! every endpoint follows. [`AppState`] is what the binary builds and hands over.
+//!
+//! **What it does not contain:** no storage (the grant store is reached only through
+//! `sigil-core`'s `GrantStore` trait, so this crate never depends on openraft or sled), no key
+//! loading, no configuration parsing.
+
+pub mod audit;
+pub mod discovery;
+pub mod endpoints;
+mod errors;
+mod form;
+pub mod metrics;
+mod routes;
+mod state;
+
+pub use discovery::{Discovery, EndpointPaths};
+pub use routes::{record_latency, routes};
+pub use state::{AppState, JwksSource, Readiness};

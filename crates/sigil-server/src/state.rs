@@ -1,0 +1,33 @@
+use crate::discovery::Discovery;
+use crate::metrics::Metrics;
+use async_trait::async_trait;
+use sigil_core::endpoint::Provider;
+use std::sync::Arc;
+
+/// Serves the current JWKS document (the key ring, which a refresher may replace).
+pub trait JwksSource: Send + Sync + 'static {
+    /// The JWKS as serialized JSON.
+    fn jwks_json(&self) -> actix_web::web::Bytes;
+}
+
+/// Decides `/readyz`: whether this process should receive traffic.
+#[async_trait]
+pub trait Readiness: Send + Sync + 'static {
+    /// `Err(reason)` while not ready.
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// Everything the endpoints share; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The protocol logic.
+    pub provider: Arc<Provider>,
+    /// Discovery documents, serialized once.
+    pub discovery: Arc<Discovery>,
+    /// The published keys.
+    pub jwks: Arc<dyn JwksSource>,
+    /// Readiness.
+    pub readiness: Arc<dyn Readiness>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+}

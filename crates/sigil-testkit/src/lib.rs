@@ -1,0 +1,17 @@
+//! # sigil-testkit — harness for tests that run real Sigil processes
+//!
+//! [`SigilDev`] starts the built `sigil dev` binary on a free loopback port with its own data
+//! directory, waits until it is ready, and stops or kills it. [`client`] has what a test
+//! needs to act as an OAuth client or API (Basic credentials, client assertions, JWT checks
+//! against the published JWKS with an independent library).
+//!
+//! Not here: anything that reaches into Sigil's crates. Tests drive the process over HTTP,
+//! as users do.
+
+pub mod client;
+mod process;
+
+pub use process::{SigilDev, sigil_binary};
+
+/// Result type of the harness.
+pub type Result<T> = anyhow::Result<T>;

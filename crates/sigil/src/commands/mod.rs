@@ -1,0 +1,17 @@
+//! One file per subcommand.
+
+mod config_check;
+mod dev;
+mod secret;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use std::process::ExitCode;
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Dev(args) => dev::run(args),
+        Command::Config(ConfigCommand::Check { file }) => Ok(config_check::run(&file)),
+        Command::Secret(command) => secret::run(command),
+    }
+}

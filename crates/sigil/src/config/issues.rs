@@ -1,0 +1,48 @@
+/// One problem in the configuration, at a path such as `clients[2].secrets[0]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    /// Where.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found by validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Issues(pub Vec<ConfigIssue>);
+
+impl Issues {
+    /// Records a problem.
+    pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigIssue {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    /// `Ok(build())` if nothing was recorded.
+    pub fn into_result<T>(self, build: impl FnOnce() -> T) -> Result<T, Issues> {
+        if self.0.is_empty() {
+            Ok(build())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl std::fmt::Display for Issues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for issue in &self.0 {
+            writeln!(f, "{issue}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Issues {}

@@ -1,0 +1,103 @@
+//! The configuration file: one YAML document, every field documented in
+//! `deploy/sigil.example.yaml`, unknown fields rejected with the path of the offending field.
+//!
+//! Loading is two steps: [`Config::load`] parses (syntax, types, unknown fields) and
+//! [`Config::validate`] checks meaning (references between sections, secret and key formats),
+//! reporting every problem at once with its path.
+
+mod clients;
+mod issues;
+mod resources;
+pub mod server;
+mod signing;
+
+pub use clients::ClientConfig;
+pub use issues::Issues;
+pub use resources::{ApiResourceConfig, ApiScopeConfig};
+pub use server::ServerConfig;
+pub use signing::{KeySourceConfig, SigningConfig};
+
+use serde::Deserialize;
+use sigil_core::model::Catalog;
+use std::path::Path;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Issuer, listen address, data directory.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Signing algorithm and key source.
+    #[serde(default)]
+    pub signing: SigningConfig,
+    /// Scopes that APIs offer.
+    #[serde(default)]
+    pub api_scopes: Vec<ApiScopeConfig>,
+    /// APIs that accept tokens.
+    #[serde(default)]
+    pub api_resources: Vec<ApiResourceConfig>,
+    /// Registered clients.
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+}
+
+/// Why the file could not be parsed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// YAML syntax, a wrong type, or an unknown field; the message starts with the path of
+    /// the offending field (`clients[0]: unknown field …`) and ends with its line and column.
+    #[error("{0}")]
+    Parse(#[source] serde_yaml::Error),
+}
+
+impl Config {
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<Self, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text)
+    }
+
+    /// Parses YAML text.
+    pub fn parse(text: &str) -> Result<Self, LoadError> {
+        serde_yaml::from_str(text).map_err(LoadError::Parse)
+    }
+
+    /// Checks meaning and builds the catalog of clients, scopes and resources.
+    /// `grant_types` are the grant types the server offers.
+    pub fn validate(&self, grant_types: &[&str]) -> Result<Catalog, Issues> {
+        let mut issues = Issues::default();
+        self.server.validate(&mut issues);
+        let scopes = resources::scopes(&self.api_scopes, &mut issues);
+        let scope_names: Vec<&str> = scopes.iter().map(|scope| scope.name.as_str()).collect();
+        let api_resources = resources::resources(&self.api_resources, &scope_names, &mut issues);
+        let clients = clients::clients(
+            &self.clients,
+            &clients::References {
+                scopes: &scope_names,
+                grant_types,
+                resource_identifiers: &api_resources
+                    .iter()
+                    .map(|r| r.identifier.as_str())
+                    .collect::<Vec<_>>(),
+            },
+            &mut issues,
+        );
+        issues.into_result(|| Catalog::new(clients, scopes, api_resources))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,265 @@
+//! Each client authentication method, and each way it can fail, over HTTP.
+
+use serde_json::json;
+use sigil_e2e::{CLIENT_SECRET, config};
+use sigil_testkit::SigilDev;
+use sigil_testkit::client::{ClientKey, assertion_claims, basic, form, post_form};
+
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+async fn start(key: &ClientKey) -> SigilDev {
+    let jwk = key.public_jwk.to_string();
+    SigilDev::start(Some(&config(
+        "client_auth.yaml",
+        &[("ALG", "ES256"), ("CLIENT_JWK", &jwk)],
+    )))
+    .await
+    .unwrap()
+}
+
+fn assertion_form(assertion: &str) -> String {
+    form(&[
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion),
+    ])
+}
+
+#[tokio::test]
+async fn every_method_succeeds_when_used_right() {
+    let key = ClientKey::generate("k1").unwrap();
+    let sigil = start(&key).await;
+    let token_url = sigil.url("/connect/token");
+
+    let by_basic = post_form(
+        &token_url,
+        Some(&basic("basic-client", CLIENT_SECRET)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_basic.status, 200, "{:?}", by_basic.body);
+    assert_eq!(by_basic.cache_control.as_deref(), Some("no-store"));
+
+    let by_post = post_form(
+        &token_url,
+        None,
+        &form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "post-client"),
+            ("client_secret", CLIENT_SECRET),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_post.status, 200, "{:?}", by_post.body);
+
+    // The assertion's audience may be the token endpoint URL or the issuer.
+    for audience in [token_url.clone(), sigil.base_url.clone()] {
+        let assertion = key.assertion("jwt-auth-client", &audience).unwrap();
+        let by_jwt = post_form(&token_url, None, &assertion_form(&assertion))
+            .await
+            .unwrap();
+        assert_eq!(by_jwt.status, 200, "{:?}", by_jwt.body);
+    }
+
+    let audit = sigil
+        .wait_for_log(|line| {
+            line["event"] == "token_issued" && line["client_id"] == "jwt-auth-client"
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit["grant_type"], "client_credentials");
+}
+
+async fn assert_invalid_client(
+    sigil: &SigilDev,
+    authorization: Option<&str>,
+    body: &str,
+    case: &str,
+) {
+    let answer = post_form(&sigil.url("/connect/token"), authorization, body)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 401, "{case}: {:?}", answer.body);
+    assert_eq!(answer.body["error"], "invalid_client", "{case}");
+    assert_eq!(
+        answer.www_authenticate.as_deref(),
+        Some("Basic realm=\"sigil\""),
+        "{case}"
+    );
+}
+
+#[tokio::test]
+async fn secret_failures_are_invalid_client_and_audited() {
+    let key = ClientKey::generate("k1").unwrap();
+    let sigil = start(&key).await;
+    let grant = "grant_type=client_credentials";
+    assert_invalid_client(
+        &sigil,
+        Some(&basic("basic-client", "wrong")),
+        grant,
+        "wrong secret",
+    )
+    .await;
+    assert_invalid_client(
+        &sigil,
+        Some(&basic("nobody", CLIENT_SECRET)),
+        grant,
+        "unknown client",
+    )
+    .await;
+    assert_invalid_client(&sigil, None, grant, "no credentials").await;
+    // A client is held to its registered method: a basic client cannot use the body, and
+    // the other way round.
+    let post_body = form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "basic-client"),
+        ("client_secret", CLIENT_SECRET),
+    ]);
+    assert_invalid_client(&sigil, None, &post_body, "basic client using post").await;
+    assert_invalid_client(
+        &sigil,
+        Some(&basic("post-client", CLIENT_SECRET)),
+        grant,
+        "post client using basic",
+    )
+    .await;
+    // A public client cannot pretend to be a confidential one by sending only its id.
+    let id_only = form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "basic-client"),
+    ]);
+    assert_invalid_client(&sigil, None, &id_only, "confidential client without secret").await;
+
+    let audit = sigil
+        .wait_for_log(|line| {
+            line["event"] == "client_authentication_failed" && line["client_id"] == "basic-client"
+        })
+        .await
+        .unwrap();
+    assert!(audit["reason"].is_string());
+    let logs = std::fs::read_to_string(&sigil.log_path).unwrap();
+    assert!(
+        !logs.contains(CLIENT_SECRET),
+        "secrets never reach the logs"
+    );
+}
+
+#[tokio::test]
+async fn public_clients_cannot_use_client_credentials() {
+    let key = ClientKey::generate("k1").unwrap();
+    let sigil = start(&key).await;
+    let body = form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "public-client"),
+    ]);
+    let answer = post_form(&sigil.url("/connect/token"), None, &body)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.body["error"], "unauthorized_client");
+}
+
+#[tokio::test]
+async fn client_assertion_attacks_are_refused() {
+    let key = ClientKey::generate("k1").unwrap();
+    let sigil = start(&key).await;
+    let token_url = sigil.url("/connect/token");
+
+    // Replay: the same assertion twice.
+    let assertion = key.assertion("jwt-auth-client", &token_url).unwrap();
+    assert_eq!(
+        post_form(&token_url, None, &assertion_form(&assertion))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    assert_invalid_client(
+        &sigil,
+        None,
+        &assertion_form(&assertion),
+        "replayed assertion",
+    )
+    .await;
+
+    // Expired, too long-lived, wrong audience, wrong issuer.
+    let expired = key
+        .sign(&assertion_claims("jwt-auth-client", &token_url, -120))
+        .unwrap();
+    assert_invalid_client(&sigil, None, &assertion_form(&expired), "expired").await;
+    let long_lived = key
+        .sign(&assertion_claims("jwt-auth-client", &token_url, 3600))
+        .unwrap();
+    assert_invalid_client(&sigil, None, &assertion_form(&long_lived), "lives an hour").await;
+    let elsewhere = key
+        .assertion("jwt-auth-client", "https://other.example/token")
+        .unwrap();
+    assert_invalid_client(&sigil, None, &assertion_form(&elsewhere), "wrong audience").await;
+    let mut claims = assertion_claims("jwt-auth-client", &token_url, 60);
+    claims["iss"] = json!("someone-else");
+    assert_invalid_client(
+        &sigil,
+        None,
+        &assertion_form(&key.sign(&claims).unwrap()),
+        "iss != sub",
+    )
+    .await;
+    let mut no_jti = assertion_claims("jwt-auth-client", &token_url, 60);
+    no_jti.as_object_mut().unwrap().remove("jti");
+    assert_invalid_client(
+        &sigil,
+        None,
+        &assertion_form(&key.sign(&no_jti).unwrap()),
+        "no jti",
+    )
+    .await;
+
+    // Signed by a key the client never registered, even under the registered kid.
+    let impostor = ClientKey::generate("k1").unwrap();
+    let forged = impostor.assertion("jwt-auth-client", &token_url).unwrap();
+    assert_invalid_client(&sigil, None, &assertion_form(&forged), "foreign key").await;
+
+    // Algorithm confusion: HS256 keyed with the client's public key material.
+    let public_x = key.public_jwk["x"].as_str().unwrap().as_bytes().to_vec();
+    let hs256 = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            kid: Some("k1".into()),
+            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
+        },
+        &assertion_claims("jwt-auth-client", &token_url, 60),
+        &jsonwebtoken::EncodingKey::from_secret(&public_x),
+    )
+    .unwrap();
+    assert_invalid_client(
+        &sigil,
+        None,
+        &assertion_form(&hs256),
+        "HS256 with public key",
+    )
+    .await;
+
+    // alg "none".
+    let unsigned = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","kid":"k1"}"#),
+        b64(&assertion_claims("jwt-auth-client", &token_url, 60).to_string())
+    );
+    assert_invalid_client(&sigil, None, &assertion_form(&unsigned), "alg none").await;
+
+    // A valid assertion for a secret-based client does not stand in for its secret.
+    let for_basic = key.assertion("basic-client", &token_url).unwrap();
+    assert_invalid_client(
+        &sigil,
+        None,
+        &assertion_form(&for_basic),
+        "assertion for a secret client",
+    )
+    .await;
+}
+
+fn b64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}

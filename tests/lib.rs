@@ -1,0 +1,22 @@
+//! End-to-end tests: each file starts real `sigil` processes (built by `cargo build -p sigil`)
+//! and drives them over HTTP on loopback. Configurations live in `configs/`, one feature each.
+//! Shared values for the configurations are below.
+
+/// The plaintext of every client secret in `configs/` (stored there as `sha256:`).
+pub const CLIENT_SECRET: &str = "client-secret-for-tests";
+
+/// The plaintext of every API introspection secret in `configs/`.
+pub const API_SECRET: &str = "api-secret-for-tests";
+
+/// A configuration file from `configs/`, with `{{NAME}}` placeholders replaced.
+pub fn config(name: &str, replacements: &[(&str, &str)]) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("configs")
+        .join(name);
+    let mut text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (name, value) in replacements {
+        text = text.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    text
+}

@@ -1,0 +1,95 @@
+//! `/metrics`: the counters a dashboard needs, in an exposition `promtool check metrics`
+//! accepts.
+
+use sigil_e2e::{CLIENT_SECRET, config};
+use sigil_testkit::SigilDev;
+use sigil_testkit::client::{basic, post_form};
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+#[tokio::test]
+async fn metrics_count_tokens_errors_and_latency_and_pass_promtool() {
+    let sigil = SigilDev::start(Some(&config("tokens.yaml", &[])))
+        .await
+        .unwrap();
+    let token_url = sigil.url("/connect/token");
+    for _ in 0..3 {
+        let ok = post_form(
+            &token_url,
+            Some(&basic("jwt-client", CLIENT_SECRET)),
+            "grant_type=client_credentials",
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok.status, 200);
+    }
+    let bad = post_form(
+        &token_url,
+        Some(&basic("jwt-client", "nope")),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status, 401);
+    let scope = post_form(
+        &token_url,
+        Some(&basic("jwt-client", CLIENT_SECRET)),
+        "grant_type=client_credentials&scope=x",
+    )
+    .await
+    .unwrap();
+    assert_eq!(scope.status, 400);
+
+    let text = reqwest::get(sigil.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let has = |line: &str| text.lines().any(|l| l == line);
+    assert!(
+        has(
+            r#"sigil_tokens_issued_total{client_id="jwt-client",grant_type="client_credentials"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(
+        has(r#"sigil_token_errors_total{error="invalid_client"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"sigil_token_errors_total{error="invalid_scope"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"sigil_client_authentication_failures_total{endpoint="token"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(
+            r#"sigil_http_request_duration_seconds_count{endpoint="/connect/token",method="POST"} 5"#
+        ),
+        "{text}"
+    );
+
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is needed for this test: run `make tools` (make test does)");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = promtool.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
