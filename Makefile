@@ -28,12 +28,15 @@ check:
 bench:
 	bash tests/bench/run.sh
 
-## Tools the tests need: promtool (checks the /metrics exposition).
+## Tools the tests need: promtool (checks the /metrics exposition) and openssl (makes PKCS#1/SEC1 keys).
 tools:
-	@command -v promtool >/dev/null 2>&1 || { \
-		echo "installing promtool (Debian package prometheus)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-	}
+	@missing=""; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 build:
 	$(CARGO) build --workspace
