@@ -126,7 +126,7 @@ fn requested_scopes(
 }
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
-fn is_scope_token(token: &str) -> bool {
+pub fn is_scope_token(token: &str) -> bool {
     token
         .bytes()
         .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))

@@ -113,6 +113,14 @@ impl std::fmt::Debug for SecretHash {
     }
 }
 
+/// True if `presented` matches any of `stored`. Every hash is checked, so the time taken does
+/// not reveal which one matched (several are valid during a secret rotation).
+pub fn matches_any(stored: &[SecretHash], presented: &str) -> bool {
+    stored
+        .iter()
+        .fold(false, |found, hash| hash.verify(presented) | found)
+}
+
 /// A new high-entropy secret (256 bits, base64url) and its stored form.
 pub fn generate_secret() -> (String, SecretHash) {
     let secret = crate::handle::new_handle();

@@ -84,12 +84,7 @@ impl ClientAuthenticator {
         match credentials {
             PresentedCredentials::Basic { secret, .. }
             | PresentedCredentials::Post { secret, .. } => {
-                // Check every secret so timing does not reveal which one matched.
-                let matched = client
-                    .secrets
-                    .iter()
-                    .fold(false, |found, hash| hash.verify(secret) | found);
-                if !matched {
+                if !crate::secret::matches_any(&client.secrets, secret) {
                     return Err(AuthFailure::WrongSecret);
                 }
             }

@@ -63,11 +63,7 @@ impl Provider {
                         return Err(auth_failed(failure, &resource.identifier));
                     }
                 };
-                let matched = resource
-                    .introspection_secrets
-                    .iter()
-                    .fold(false, |found, hash| hash.verify(secret) | found);
-                if !matched {
+                if !crate::secret::matches_any(&resource.introspection_secrets, secret) {
                     return Err(auth_failed(AuthFailure::WrongSecret, &resource.identifier));
                 }
                 return Ok(Caller::Resource(resource.identifier.clone()));
