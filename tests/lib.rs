@@ -20,3 +20,22 @@ pub fn config(name: &str, replacements: &[(&str, &str)]) -> String {
     }
     text
 }
+
+/// Issues a client-credentials token for `client` (secret [`CLIENT_SECRET`]); panics unless 200.
+pub async fn issue_token(sigil: &sigil_testkit::SigilDev, client: &str) -> String {
+    use sigil_testkit::client::{basic, post_form};
+    let answer = post_form(
+        &sigil.url("/connect/token"),
+        Some(&basic(client, CLIENT_SECRET)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("token request: {e}"));
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    answer
+        .body
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}

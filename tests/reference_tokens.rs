@@ -1,21 +1,9 @@
 //! Reference tokens through introspection (RFC 7662) and revocation (RFC 7009); JWT
 //! revocation as introspection sees it.
 
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, config};
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, config, issue_token};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, basic, form, post_form};
-
-async fn issue(sigil: &SigilDev, client: &str) -> String {
-    let answer = post_form(
-        &sigil.url("/connect/token"),
-        Some(&basic(client, CLIENT_SECRET)),
-        "grant_type=client_credentials",
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body["access_token"].as_str().unwrap().to_owned()
-}
 
 async fn introspect(sigil: &SigilDev, who: (&str, &str), token: &str) -> Answer {
     post_form(
@@ -44,7 +32,7 @@ async fn reference_token_round_trip() {
     let sigil = SigilDev::start(Some(&config("tokens.yaml", &[])))
         .await
         .unwrap();
-    let token = issue(&sigil, "ref-client").await;
+    let token = issue_token(&sigil, "ref-client").await;
     assert_eq!(token.len(), 43, "a 256-bit handle, base64url");
     assert!(!token.contains('.'), "not a JWT");
 
@@ -109,7 +97,7 @@ async fn revoked_jwt_is_inactive_at_introspection() {
     let sigil = SigilDev::start(Some(&config("tokens.yaml", &[])))
         .await
         .unwrap();
-    let token = issue(&sigil, "jwt-client").await;
+    let token = issue_token(&sigil, "jwt-client").await;
     assert_eq!(
         introspect(&sigil, ORDERS_API, &token).await.body["active"],
         true
@@ -126,7 +114,7 @@ async fn introspection_callers_must_authenticate() {
     let sigil = SigilDev::start(Some(&config("tokens.yaml", &[])))
         .await
         .unwrap();
-    let token = issue(&sigil, "ref-client").await;
+    let token = issue_token(&sigil, "ref-client").await;
     let wrong = introspect(&sigil, ("https://orders.test", "wrong"), &token).await;
     assert_eq!(wrong.status, 401);
     assert_eq!(wrong.body["error"], "invalid_client");

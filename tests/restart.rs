@@ -1,20 +1,8 @@
 //! `sigil dev` keeps its signing key and its grants across restarts — clean ones and kill -9.
 
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, config};
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, config, issue_token};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{basic, form, get_json, post_form, verify_access_token};
-
-async fn issue(sigil: &SigilDev, client: &str) -> String {
-    let answer = post_form(
-        &sigil.url("/connect/token"),
-        Some(&basic(client, CLIENT_SECRET)),
-        "grant_type=client_credentials",
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body["access_token"].as_str().unwrap().to_owned()
-}
 
 async fn active(sigil: &SigilDev, token: &str) -> bool {
     let answer = post_form(
@@ -39,9 +27,9 @@ async fn keys_and_grants_survive_restarts() {
     let jwks_before = get_json(&first.url("/.well-known/jwks.json"))
         .await
         .unwrap();
-    let jwt = issue(&first, "jwt-client").await;
-    let kept = issue(&first, "ref-client").await;
-    let revoked = issue(&first, "ref-client").await;
+    let jwt = issue_token(&first, "jwt-client").await;
+    let kept = issue_token(&first, "ref-client").await;
+    let revoked = issue_token(&first, "ref-client").await;
     let response = post_form(
         &first.url("/connect/revocation"),
         Some(&basic("ref-client", CLIENT_SECRET)),
@@ -87,7 +75,7 @@ async fn acknowledged_grants_survive_kill_9() {
         .unwrap();
     let mut tokens = Vec::new();
     for _ in 0..20 {
-        tokens.push(issue(&first, "ref-client").await);
+        tokens.push(issue_token(&first, "ref-client").await);
     }
     first.kill().unwrap();
 

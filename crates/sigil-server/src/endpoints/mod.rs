@@ -9,10 +9,48 @@ pub mod revocation;
 pub mod token;
 
 use crate::errors::error_response;
-use crate::form::FormError;
-use actix_web::HttpResponse;
+use crate::form::{FormError, authorization, read_form};
+use crate::{AppState, audit};
 use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use sigil_core::endpoint::Failure;
 use sigil_core::error::ProtocolError;
+use sigil_core::parameters::Parameters;
+
+/// What every form endpoint reads: its parameters and the `Authorization` header.
+pub(crate) struct FormRequest<'r> {
+    pub params: Parameters,
+    pub authorization: Option<&'r str>,
+}
+
+/// Reads a form request; on failure, the response to send.
+pub(crate) async fn read_request<'r>(
+    request: &'r HttpRequest,
+    payload: web::Payload,
+    repeatable: &[&str],
+) -> Result<FormRequest<'r>, HttpResponse> {
+    let params = read_form(request, payload, repeatable)
+        .await
+        .map_err(form_error_response)?;
+    let authorization = authorization(request).map_err(|error| error_response(&error))?;
+    Ok(FormRequest {
+        params,
+        authorization,
+    })
+}
+
+/// Records a failed request at `endpoint` (metrics, audit) and renders its error.
+pub(crate) fn failed(state: &AppState, endpoint: &'static str, failure: &Failure) -> HttpResponse {
+    if failure.auth_failure.is_some() {
+        state
+            .metrics
+            .client_auth_failures
+            .with_label_values(&[endpoint])
+            .inc();
+    }
+    audit::request_failed(endpoint, failure);
+    error_response(&failure.error)
+}
 
 /// The response for a body that could not be read.
 pub(crate) fn form_error_response(error: FormError) -> HttpResponse {

@@ -1,8 +1,7 @@
 //! `POST /connect/revocation` (RFC 7009).
 
-use super::form_error_response;
-use crate::errors::{error_response, no_store};
-use crate::form::{authorization, read_form};
+use super::{FormRequest, failed, read_request};
+use crate::errors::no_store;
 use crate::{AppState, audit};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::time::Timestamp;
@@ -13,13 +12,12 @@ pub async fn revoke(
     request: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match read_form(&request, payload, &[]).await {
-        Ok(params) => params,
-        Err(error) => return form_error_response(error),
-    };
-    let authorization = match authorization(&request) {
-        Ok(value) => value,
-        Err(error) => return error_response(&error),
+    let FormRequest {
+        params,
+        authorization,
+    } = match read_request(&request, payload, &[]).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
     };
     match state
         .provider
@@ -39,16 +37,6 @@ pub async fn revoke(
             no_store(&mut response);
             response.finish()
         }
-        Err(failure) => {
-            if failure.auth_failure.is_some() {
-                state
-                    .metrics
-                    .client_auth_failures
-                    .with_label_values(&["revocation"])
-                    .inc();
-            }
-            audit::request_failed("revocation", &failure);
-            error_response(&failure.error)
-        }
+        Err(failure) => failed(&state, "revocation", &failure),
     }
 }

@@ -1,8 +1,7 @@
 //! `POST /connect/token`.
 
-use super::form_error_response;
-use crate::errors::{error_response, no_store};
-use crate::form::{authorization, read_form};
+use super::{FormRequest, failed, read_request};
+use crate::errors::no_store;
 use crate::{AppState, audit};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::time::Timestamp;
@@ -13,13 +12,12 @@ pub async fn token(
     request: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match read_form(&request, payload, &["resource"]).await {
-        Ok(params) => params,
-        Err(error) => return form_error_response(error),
-    };
-    let authorization = match authorization(&request) {
-        Ok(value) => value,
-        Err(error) => return error_response(&error),
+    let FormRequest {
+        params,
+        authorization,
+    } = match read_request(&request, payload, &["resource"]).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
     };
     match state
         .provider
@@ -47,15 +45,7 @@ pub async fn token(
                 .token_errors
                 .with_label_values(&[failure.error.code.as_str()])
                 .inc();
-            if failure.auth_failure.is_some() {
-                state
-                    .metrics
-                    .client_auth_failures
-                    .with_label_values(&["token"])
-                    .inc();
-            }
-            audit::request_failed("token", &failure);
-            error_response(&failure.error)
+            failed(&state, "token", &failure)
         }
     }
 }
