@@ -5,6 +5,21 @@ use crate::parameters::Parameters;
 use crate::testing::{NOW, SECRET, basic, provider};
 use crate::time::Timestamp;
 
+/// A client-credentials token for `client`, which must succeed.
+async fn issue(
+    provider: &crate::endpoint::Provider,
+    client: &str,
+) -> crate::endpoint::TokenSuccess {
+    provider
+        .token(
+            Some(&basic(client, SECRET)),
+            &form("grant_type=client_credentials"),
+            NOW,
+        )
+        .await
+        .unwrap()
+}
+
 fn form(body: &str) -> Parameters {
     Parameters::parse(body.as_bytes(), &["resource"]).unwrap()
 }
@@ -12,14 +27,7 @@ fn form(body: &str) -> Parameters {
 #[tokio::test]
 async fn client_credentials_issues_a_token_the_client_can_introspect() {
     let (_, provider) = provider();
-    let issued = provider
-        .token(
-            Some(&basic("jwt-app", SECRET)),
-            &form("grant_type=client_credentials"),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let issued = issue(&provider, "jwt-app").await;
     assert_eq!(issued.response.scope.as_deref(), Some("orders.read"));
     let body = format!("token={}", issued.response.access_token);
     let answer = provider
@@ -93,14 +101,7 @@ async fn grant_type_checks() {
 #[tokio::test]
 async fn reference_tokens_are_visible_to_their_api_and_client_only() {
     let (_, provider) = provider();
-    let issued = provider
-        .token(
-            Some(&basic("ref-app", SECRET)),
-            &form("grant_type=client_credentials"),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let issued = issue(&provider, "ref-app").await;
     assert_eq!(issued.response.access_token.len(), 43);
     let body = format!("token={}", issued.response.access_token);
     let by_api = provider
@@ -130,14 +131,7 @@ async fn reference_tokens_are_visible_to_their_api_and_client_only() {
 async fn revocation_is_immediate_and_limited_to_the_owner() {
     let (_, provider) = provider();
     for client in ["ref-app", "jwt-app"] {
-        let issued = provider
-            .token(
-                Some(&basic(client, SECRET)),
-                &form("grant_type=client_credentials"),
-                NOW,
-            )
-            .await
-            .unwrap();
+        let issued = issue(&provider, client).await;
         let body = format!("token={}", issued.response.access_token);
         let failure = provider
             .revoke(Some(&basic("other-app", SECRET)), &form(&body), NOW)
@@ -172,14 +166,7 @@ async fn revocation_is_immediate_and_limited_to_the_owner() {
 #[tokio::test]
 async fn unknown_and_tampered_tokens_are_inactive_and_revoke_quietly() {
     let (_, provider) = provider();
-    let issued = provider
-        .token(
-            Some(&basic("jwt-app", SECRET)),
-            &form("grant_type=client_credentials"),
-            NOW,
-        )
-        .await
-        .unwrap();
+    let issued = issue(&provider, "jwt-app").await;
     let mut tampered = issued.response.access_token.clone();
     tampered.push('x');
     for token in ["nonsense", "a.b.c", tampered.as_str()] {
