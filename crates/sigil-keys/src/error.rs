@@ -1,57 +1,77 @@
-/// Why a key could not be loaded, parsed or generated.
+//! Why a key could not be parsed or generated, and why a key ring could not be built.
+//!
+//! Messages name only their own step; the cause is in [`std::error::Error::source`], so a
+//! chain printed with `{:#}` reads once, outermost first.
+
+use crate::{Algorithm, KeySourceError};
+
+/// A boxed cause from a dependency, kept out of this crate's public types.
+pub type BoxedCause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a key could not be parsed or generated.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// Not PEM, or a PEM label this crate does not read.
-    #[error("unsupported key encoding: {0}")]
-    Encoding(String),
-    /// The DER did not parse as a key of the expected type.
-    #[error("key rejected: {0}")]
-    Rejected(String),
-    /// The key does not fit the algorithm asked for (or is too weak for it).
-    #[error("key does not fit {alg}: {reason}")]
-    Mismatch {
-        /// The algorithm.
-        alg: crate::Algorithm,
-        /// Why.
-        reason: String,
+    /// The text is not PEM.
+    #[error("not a PEM document")]
+    NotPem(#[source] BoxedCause),
+    /// A PEM label this crate does not read.
+    #[error(
+        "unsupported PEM label `{0}` (expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)"
+    )]
+    UnsupportedLabel(String),
+    /// The DER did not parse as the key type its label announces.
+    #[error("{encoding} key rejected")]
+    Rejected {
+        /// The encoding tried, such as `PKCS#1 RSA`.
+        encoding: &'static str,
+        /// The cause.
+        #[source]
+        source: BoxedCause,
     },
-    /// Key generation failed.
+    /// A PKCS#8 key of a type this crate does not sign with.
+    #[error("unsupported PKCS#8 key: not RSA, P-256 or Ed25519")]
+    UnsupportedKeyType,
+    /// An RSA key shorter than 2048 bits.
+    #[error("RSA key shorter than 2048 bits")]
+    WeakRsaKey,
+    /// The PEM holds no private key, or more than one.
+    #[error("expected one private key in the PEM, found {0}")]
+    NotOneKey(usize),
+    /// The algorithm asked for does not fit the key type.
+    #[error("{alg} cannot sign with {key_type} key")]
+    Mismatch {
+        /// The algorithm asked for.
+        alg: Algorithm,
+        /// The key type found, such as `an Ed25519`.
+        key_type: &'static str,
+    },
+    /// Key generation failed in the cryptographic library.
     #[error("key generation failed")]
     Generation,
 }
 
-/// Why a key source could not deliver keys.
+/// Why a key ring could not be built or refreshed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum KeySourceError {
-    /// A file or directory could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file or directory.
-        path: String,
+pub enum KeyRingError {
+    /// The key source failed.
+    #[error("loading keys from {source_name}")]
+    Load {
+        /// The source, as it describes itself.
+        source_name: String,
         /// The cause.
         #[source]
-        source: std::io::Error,
+        source: KeySourceError,
     },
-    /// A key file is invalid.
-    #[error("{path}: {source}")]
-    InvalidKey {
-        /// The file.
-        path: String,
-        /// The cause.
-        #[source]
-        source: KeyError,
+    /// Two loaded keys share a key id: the same key material twice, perhaps under two
+    /// algorithms. Verification looks keys up by id, so this is refused.
+    #[error("two loaded keys share the key id {0}")]
+    DuplicateKid(String),
+    /// No loaded key can sign with the configured algorithm now.
+    #[error("no {alg} key is valid now")]
+    NoActiveKey {
+        /// The configured algorithm.
+        alg: Algorithm,
     },
-    /// A metadata sidecar is invalid.
-    #[error("{path}: invalid metadata: {reason}")]
-    InvalidMetadata {
-        /// The sidecar file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// The source holds no usable key.
-    #[error("no signing key found in {0}")]
-    Empty(String),
 }

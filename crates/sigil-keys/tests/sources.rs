@@ -1,151 +1,326 @@
-//! Key parsing and the file and dev sources.
-
+//! Key parsing (PKCS#8, PKCS#1, SEC1, and what is refused) and the file and dev sources.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
+
+use sigil_core::signing::TokenSigner as _;
 use sigil_core::time::Timestamp;
 use sigil_keys::{
-    Algorithm, DevKeySource, FileKeySource, KeyError, KeySource, KeySourceError, SigningKey,
+    Algorithm, DevKeySource, FileKeySource, KeyError, KeyRing, KeySource, KeySourceError,
+    SigningKey,
 };
-use std::process::Command;
+use std::error::Error as _;
 
-fn openssl(args: &[&str]) -> Option<String> {
-    let output = Command::new("openssl").args(args).output().ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+const RSA2048_PKCS1: &str = include_str!("fixtures/rsa2048-pkcs1.pem");
+const P256_SEC1_WITH_PARAMS: &str = include_str!("fixtures/p256-sec1-with-params.pem");
+const RSA1024_PKCS1: &str = include_str!("fixtures/rsa1024-pkcs1.pem");
+const RSA1024_PKCS8: &str = include_str!("fixtures/rsa1024-pkcs8.pem");
+const P384_PKCS8: &str = include_str!("fixtures/p384-pkcs8.pem");
+
+/// Signs with `key` and checks the token with an independent library against the JWKS.
+fn signs_verifiably(key: SigningKey) {
+    let alg = key.alg();
+    let ring = KeyRing::new(vec![key], alg).unwrap();
+    let token = ring.sign("at+jwt", br#"{"sub":"s"}"#).unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&ring.jwks_json()).unwrap();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    jsonwebtoken::decode::<serde_json::Value>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_jwk(&jwks.keys[0]).unwrap(),
+        &validation,
+    )
+    .unwrap_or_else(|e| panic!("{alg}: {e}"));
+    assert!(ring.verify(&token).is_ok());
 }
 
 #[test]
-fn pkcs8_pems_of_every_type_parse_with_the_default_algorithm() {
+fn pkcs8_of_every_type_parses_with_the_default_or_the_given_algorithm() {
     for alg in Algorithm::ALL {
-        let (_, pem) = SigningKey::generate(alg).unwrap();
+        let (generated, pem) = SigningKey::generate(alg).unwrap();
         assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
         let default_alg = match alg {
             Algorithm::PS256 => Algorithm::RS256,
             other => other,
         };
+        let parsed = SigningKey::from_pem(&pem, None).unwrap();
+        assert_eq!(parsed.alg(), default_alg);
         assert_eq!(
-            SigningKey::from_pem(&pem, None, Timestamp(0))
-                .unwrap()
-                .alg(),
-            default_alg
+            parsed.kid(),
+            generated.kid(),
+            "the kid depends on the key only"
         );
+        let parsed = SigningKey::from_pem(&pem, Some(alg)).unwrap();
+        assert_eq!(parsed.alg(), alg);
+        signs_verifiably(parsed);
     }
 }
 
 #[test]
-fn pkcs1_and_sec1_pems_parse() {
-    // Traditional encodings, made by openssl where it is installed.
-    let Some(rsa) = openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-outform",
-        "PEM",
-    ]) else {
-        eprintln!("openssl not installed; PKCS#1/SEC1 conversion not exercised");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let rsa_path = dir.path().join("rsa.pem");
-    std::fs::write(&rsa_path, rsa).unwrap();
-    let pkcs1 = openssl(&["rsa", "-in", rsa_path.to_str().unwrap(), "-traditional"]).unwrap();
-    assert!(pkcs1.contains("BEGIN RSA PRIVATE KEY"));
-    assert_eq!(
-        SigningKey::from_pem(&pkcs1, Some(Algorithm::PS256), Timestamp(0))
-            .unwrap()
-            .alg(),
-        Algorithm::PS256
-    );
-    let sec1 = openssl(&["ecparam", "-name", "prime256v1", "-genkey", "-noout"]).unwrap();
-    assert!(sec1.contains("BEGIN EC PRIVATE KEY"));
-    assert_eq!(
-        SigningKey::from_pem(&sec1, None, Timestamp(0))
-            .unwrap()
-            .alg(),
-        Algorithm::ES256
-    );
+fn pkcs1_rsa_and_sec1_p256_written_by_another_implementation_parse_and_sign() {
+    let rsa = SigningKey::from_pem(RSA2048_PKCS1, None).unwrap();
+    assert_eq!(rsa.alg(), Algorithm::RS256);
+    signs_verifiably(rsa);
+    let pss = SigningKey::from_pem(RSA2048_PKCS1, Some(Algorithm::PS256)).unwrap();
+    assert_eq!(pss.alg(), Algorithm::PS256);
+    signs_verifiably(pss);
+    // With the `EC PARAMETERS` block that `ecparam -genkey` writes first.
+    let ec = SigningKey::from_pem(P256_SEC1_WITH_PARAMS, None).unwrap();
+    assert_eq!(ec.alg(), Algorithm::ES256);
+    signs_verifiably(ec);
 }
 
 #[test]
-fn weak_mismatched_and_garbage_keys_are_refused() {
-    if let Some(weak) = openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:1024",
-    ]) {
+fn rsa_keys_under_2048_bits_are_refused() {
+    for weak in [RSA1024_PKCS1, RSA1024_PKCS8] {
+        for alg in [None, Some(Algorithm::RS256), Some(Algorithm::PS256)] {
+            let error = SigningKey::from_pem(weak, alg).unwrap_err();
+            assert!(matches!(error, KeyError::WeakRsaKey), "{error:?}");
+        }
+    }
+}
+
+#[test]
+fn unsupported_mismatched_and_garbage_keys_are_refused() {
+    assert!(matches!(
+        SigningKey::from_pem(P384_PKCS8, None),
+        Err(KeyError::Rejected {
+            encoding: "PKCS#8 P-256",
+            ..
+        })
+    ));
+    let (_, ec) = SigningKey::generate(Algorithm::ES256).unwrap();
+    for alg in [Algorithm::RS256, Algorithm::PS256, Algorithm::EdDSA] {
         assert!(matches!(
-            SigningKey::from_pem(&weak, None, Timestamp(0)),
-            Err(KeyError::Mismatch { .. }) | Err(KeyError::Rejected(_))
+            SigningKey::from_pem(&ec, Some(alg)),
+            Err(KeyError::Mismatch {
+                key_type: "a P-256",
+                ..
+            })
         ));
     }
-    let (_, ec) = SigningKey::generate(Algorithm::ES256).unwrap();
     assert!(matches!(
-        SigningKey::from_pem(&ec, Some(Algorithm::RS256), Timestamp(0)),
-        Err(KeyError::Mismatch { .. })
+        SigningKey::from_pem(RSA2048_PKCS1, Some(Algorithm::ES256)),
+        Err(KeyError::Mismatch {
+            key_type: "an RSA",
+            ..
+        })
     ));
     assert!(matches!(
-        SigningKey::from_pem("not pem", None, Timestamp(0)),
-        Err(KeyError::Encoding(_))
+        SigningKey::from_pem("not pem", None),
+        Err(KeyError::NotOneKey(0))
+    ));
+    assert!(matches!(
+        SigningKey::from_pem(
+            "-----BEGIN PRIVATE KEY-----\n@@@@\n-----END PRIVATE KEY-----\n",
+            None
+        ),
+        Err(KeyError::NotPem(_))
+    ));
+    let junk_der = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+    assert!(matches!(
+        SigningKey::from_pem(junk_der, None),
+        Err(KeyError::UnsupportedKeyType)
+    ));
+    let junk_pkcs1 = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+    assert!(matches!(
+        SigningKey::from_pem(junk_pkcs1, None),
+        Err(KeyError::Rejected {
+            encoding: "PKCS#1 RSA",
+            ..
+        })
     ));
     let certificate = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
     assert!(matches!(
-        SigningKey::from_pem(certificate, None, Timestamp(0)),
-        Err(KeyError::Encoding(_))
+        SigningKey::from_pem(&format!("{certificate}{ec}"), None),
+        Err(KeyError::UnsupportedLabel(label)) if label == "CERTIFICATE"
+    ));
+    let encrypted =
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    assert!(matches!(
+        SigningKey::from_pem(encrypted, None),
+        Err(KeyError::UnsupportedLabel(_))
+    ));
+    let (_, other) = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    assert!(matches!(
+        SigningKey::from_pem(&format!("{ec}{other}"), None),
+        Err(KeyError::NotOneKey(2))
     ));
 }
 
 #[tokio::test]
-async fn the_dev_source_generates_once_and_reuses_the_key() {
+async fn the_dev_source_generates_once_and_reuses_the_key_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let source = DevKeySource::new(dir.path().join("keys"), Algorithm::PS256);
-    let first = source.load().await.unwrap();
-    let second = source.load().await.unwrap();
+    let keys_dir = dir.path().join("keys");
+    let first = DevKeySource::new(&keys_dir, Algorithm::PS256)
+        .load()
+        .await
+        .unwrap();
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].kid(), second[0].kid());
+    let before_restart = KeyRing::new(first, Algorithm::PS256).unwrap();
+    let token = before_restart.sign("at+jwt", br#"{"sub":"s"}"#).unwrap();
+    let kid = before_restart.keys()[0].kid().to_owned();
+
+    // A restart: a new source over the same directory.
+    let second = DevKeySource::new(&keys_dir, Algorithm::PS256)
+        .load()
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].kid(), kid);
     assert_eq!(
         second[0].alg(),
         Algorithm::PS256,
         "the sidecar keeps the algorithm"
     );
+    assert_eq!(second[0].not_before(), Timestamp(0));
+    assert!(second[0].created() > Timestamp(1_700_000_000));
+    let after_restart = KeyRing::new(second, Algorithm::PS256).unwrap();
+    assert!(after_restart.verify(&token).is_ok());
+
     // Asking for another algorithm adds a key and keeps the first.
-    let both = DevKeySource::new(dir.path().join("keys"), Algorithm::ES256)
+    let both = DevKeySource::new(&keys_dir, Algorithm::ES256)
         .load()
         .await
         .unwrap();
     assert_eq!(both.len(), 2);
-    assert!(both.iter().any(|key| key.kid() == first[0].kid()));
+    assert!(both.iter().any(|key| key.kid() == kid));
+
+    let mut names: Vec<String> = std::fs::read_dir(&keys_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        4,
+        "two keys and their sidecars, no temporary files: {names:?}"
+    );
+    assert!(names.contains(&format!("ps256-{kid}.pem")));
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(keys_dir.join(format!("ps256-{kid}.json"))).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["alg"], "PS256");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        for entry in std::fs::read_dir(dir.path().join("keys")).unwrap() {
-            let mode = entry.unwrap().metadata().unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600);
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&keys_dir), 0o700);
+        for name in &names {
+            assert_eq!(mode(&keys_dir.join(name)), 0o600, "{name}");
         }
     }
 }
 
 #[tokio::test]
-async fn file_source_errors_name_the_file() {
+async fn the_file_source_reads_keys_and_sidecars() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(matches!(
-        FileKeySource::new(dir.path()).load().await,
-        Err(KeySourceError::Empty(_))
-    ));
+    let (ed, ed_pem) = SigningKey::generate(Algorithm::EdDSA).unwrap();
+    let (rsa, rsa_pem) = SigningKey::generate(Algorithm::RS256).unwrap();
+    std::fs::write(dir.path().join("a-ed.pem"), ed_pem).unwrap();
+    std::fs::write(dir.path().join("b-rsa.pem"), rsa_pem).unwrap();
+    std::fs::write(
+        dir.path().join("b-rsa.json"),
+        r#"{"alg":"PS256","not_before":77,"created":70}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("README.txt"), "not a key").unwrap();
+    let keys = FileKeySource::new(dir.path()).load().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].kid(), ed.kid());
+    assert_eq!(keys[0].alg(), Algorithm::EdDSA);
+    assert_eq!(
+        (keys[0].not_before(), keys[0].created()),
+        (Timestamp(0), Timestamp(0))
+    );
+    assert_eq!(keys[1].kid(), rsa.kid());
+    assert_eq!(keys[1].alg(), Algorithm::PS256);
+    assert_eq!(
+        (keys[1].not_before(), keys[1].created()),
+        (Timestamp(77), Timestamp(70))
+    );
+
+    std::fs::write(dir.path().join("b-rsa.json"), r#"{"not_before":90}"#).unwrap();
+    let keys = FileKeySource::new(dir.path()).load().await.unwrap();
+    assert_eq!(keys[1].alg(), Algorithm::RS256);
+    assert_eq!(
+        keys[1].created(),
+        Timestamp(90),
+        "created defaults to not_before"
+    );
+}
+
+#[tokio::test]
+async fn file_source_errors_name_the_file_and_keep_their_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = FileKeySource::new(dir.path());
+    assert!(matches!(source.load().await, Err(KeySourceError::Empty(_))));
+
+    let missing = FileKeySource::new(dir.path().join("missing"));
+    let error = missing.load().await.unwrap_err();
+    assert!(matches!(error, KeySourceError::Io { .. }));
+    assert!(error.to_string().contains("missing"), "{error}");
+
     std::fs::write(dir.path().join("broken.pem"), "garbage").unwrap();
-    let error = FileKeySource::new(dir.path()).load().await.unwrap_err();
+    let error = source.load().await.unwrap_err();
+    assert!(matches!(error, KeySourceError::InvalidKey { .. }));
     assert!(error.to_string().contains("broken.pem"), "{error}");
+    let cause = error.source().unwrap().to_string();
+    assert!(cause.contains("private key"), "{cause}");
+    assert!(
+        !error.to_string().contains(&cause),
+        "the cause is not repeated: {error}"
+    );
     std::fs::remove_file(dir.path().join("broken.pem")).unwrap();
+
+    std::fs::create_dir(dir.path().join("unreadable.pem")).unwrap();
+    let error = source.load().await.unwrap_err();
+    assert!(matches!(error, KeySourceError::Io { .. }));
+    assert!(error.to_string().contains("unreadable.pem"), "{error}");
+    std::fs::remove_dir(dir.path().join("unreadable.pem")).unwrap();
+
+    std::fs::write(dir.path().join("weak.pem"), RSA1024_PKCS1).unwrap();
+    let error = source.load().await.unwrap_err();
+    assert!(error.to_string().contains("weak.pem"), "{error}");
+    assert!(matches!(
+        error.source().unwrap().downcast_ref(),
+        Some(KeyError::WeakRsaKey)
+    ));
+    std::fs::remove_file(dir.path().join("weak.pem")).unwrap();
+
     let (_, pem) = SigningKey::generate(Algorithm::EdDSA).unwrap();
     std::fs::write(dir.path().join("k.pem"), pem).unwrap();
-    std::fs::write(dir.path().join("k.json"), r#"{"alg":"HS256"}"#).unwrap();
-    let error = FileKeySource::new(dir.path()).load().await.unwrap_err();
-    assert!(error.to_string().contains("k.json"), "{error}");
-    std::fs::write(dir.path().join("k.json"), r#"{"not_before": 77}"#).unwrap();
-    let keys = FileKeySource::new(dir.path()).load().await.unwrap();
-    assert_eq!(keys[0].not_before(), Timestamp(77));
+    for sidecar in [
+        r#"{"alg":"HS256"}"#,
+        r#"{"alg":"RS256"}"#,
+        r#"{"algorithm":"EdDSA"}"#,
+        r#"{"not_before":-1}"#,
+        "not json",
+    ] {
+        std::fs::write(dir.path().join("k.json"), sidecar).unwrap();
+        let error = source.load().await.unwrap_err();
+        let shown = error.to_string();
+        let names_the_file = shown.contains("k.json") || shown.contains("k.pem");
+        assert!(names_the_file, "{sidecar}: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_source_describes_itself_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = FileKeySource::new(dir.path());
+    let error = sigil_keys::SharedKeyRing::load(&source, Algorithm::RS256)
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(&dir.path().display().to_string()),
+        "{error}"
+    );
+    assert!(matches!(
+        error.source().unwrap().downcast_ref(),
+        Some(KeySourceError::Empty(_))
+    ));
 }
