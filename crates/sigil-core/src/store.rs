@@ -82,6 +82,51 @@ pub enum ConsumeOutcome {
     NotFound,
 }
 
+/// A refresh-token rotation, applied as one atomic command by [`GrantStore::rotate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    /// The key of the refresh token the client presented.
+    pub presented: GrantKey,
+    /// The token that replaces it; its key must be fresh.
+    pub successor: Grant,
+    /// How long after a rotation the presented token may be presented again and still get the
+    /// same successor (two tabs refreshing at once), in seconds. Zero disables the grace.
+    pub grace_seconds: u64,
+}
+
+/// The result of [`GrantStore::rotate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RotateOutcome {
+    /// The presented token was live and unused: it is now consumed (returned as stored, marked
+    /// consumed) and the successor is stored.
+    Rotated {
+        /// The presented grant, now consumed.
+        previous: Grant,
+    },
+    /// The presented token was rotated less than the grace period ago and its successor is
+    /// still live: nothing changes, and that successor is returned.
+    WithinGrace {
+        /// The presented grant, consumed by the earlier rotation.
+        previous: Grant,
+        /// The successor stored by the earlier rotation.
+        successor: Grant,
+    },
+    /// The presented token had already been rotated, outside the grace period (or its
+    /// successor is gone): a replay. Every grant of its family (or the grant alone, if it has
+    /// no family) was revoked.
+    ReuseDetected {
+        /// The presented grant as it was before the revocation.
+        previous: Grant,
+        /// How many grants were removed.
+        revoked: u64,
+    },
+    /// A live grant already exists under the successor's key; nothing changed.
+    SuccessorExists,
+    /// No live grant under the presented key (never issued, expired, or revoked).
+    NotFound,
+}
+
 /// Why a store operation failed. The protocol layer maps these to `temporarily_unavailable`
 /// or `server_error`; the detail is logged.
 #[derive(Debug, thiserror::Error)]
@@ -97,9 +142,10 @@ pub enum StoreError {
 
 /// The operations the protocol needs from the grant store.
 ///
-/// Writes return once a majority of store nodes have the command durably; reads (`get`,
-/// `consume`) are linearizable. The store stamps commands with its own clock, and never
-/// returns a grant whose `expires_at` has been reached, even before it is swept.
+/// Writes return once a majority of store nodes have the command durably; reads and
+/// read-modify-writes (`get`, `consume`, `rotate`, `list_by_subject`) are linearizable. The
+/// store stamps commands with its own clock, and never returns a grant whose `expires_at` has
+/// been reached, even before it is swept.
 #[async_trait]
 pub trait GrantStore: Send + Sync + 'static {
     /// Stores a grant unless a live grant exists under its key.
@@ -113,4 +159,11 @@ pub trait GrantStore: Send + Sync + 'static {
 
     /// Removes the target's grants; returns how many were removed.
     async fn revoke(&self, target: RevokeTarget) -> Result<u64, StoreError>;
+
+    /// Rotates a refresh token atomically, with reuse detection and a grace period; see
+    /// [`RotateOutcome`].
+    async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome, StoreError>;
+
+    /// The live grants of a subject, in key order.
+    async fn list_by_subject(&self, subject: &str) -> Result<Vec<Grant>, StoreError>;
 }

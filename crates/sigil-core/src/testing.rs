@@ -8,7 +8,10 @@ use crate::model::{
 };
 use crate::secret::SecretHash;
 use crate::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
-use crate::store::{ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, StoreError};
+use crate::store::{
+    ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
+    StoreError,
+};
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -54,6 +57,12 @@ impl GrantStore for MemoryStore {
             RevokeTarget::Grant(key) => Ok(u64::from(map.remove(&key).is_some())),
             _ => Err(StoreError::Internal("not used".into())),
         }
+    }
+    async fn rotate(&self, _: Rotation) -> Result<RotateOutcome, StoreError> {
+        Err(StoreError::Internal("not used".into()))
+    }
+    async fn list_by_subject(&self, _: &str) -> Result<Vec<Grant>, StoreError> {
+        Err(StoreError::Internal("not used".into()))
     }
 }
 
