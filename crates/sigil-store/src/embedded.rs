@@ -1,27 +1,28 @@
 //! The embedded store of `sigil dev`: the cluster's state machine and log store, run as a
 //! single-node Raft group inside the process.
 //!
-//! Writes go through Raft exactly as in the cluster (propose, append and fsync, apply); reads
-//! confirm leadership (`ensure_linearizable`, immediate for a lone voter) and then read the
-//! state machine's trees directly.
+//! It is a thin wrapper: [`crate::node::open_node`] with a network that has no peers, a
+//! [`Replica`] serving from it (writes batched through Raft exactly as in the cluster: propose,
+//! append and fsync, apply; reads behind the read gate, immediate for a lone voter), and the
+//! expiry sweeper.
 
-use crate::disk::Disk;
 use crate::error;
-use crate::grant_trees::GrantTrees;
-use crate::log_store::LogStore;
 use crate::network::SingleNodeNetwork;
-use crate::state_machine::StateMachine;
+use crate::node::{StorageHandle, open_node};
+use crate::replica::{Replica, ReplicaOptions};
 use crate::sweeper::Sweeper;
-use crate::types::{Command, Node, NodeId, Request, Response, StoreRaft};
+use crate::types::{Node, NodeId, StoreRaft};
 use async_trait::async_trait;
-use openraft::{Config, Raft, RaftMetrics, SnapshotPolicy};
+use openraft::{Config, RaftMetrics, SnapshotPolicy};
 use sigil_core::handle::GrantKey;
-use sigil_core::store::{ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, StoreError};
-use sigil_core::time::Timestamp;
+use sigil_core::store::{
+    ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
+    StoreError,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The embedded node's id; it is the only member of its group.
 const NODE_ID: NodeId = 1;
@@ -34,13 +35,15 @@ pub struct EmbeddedOptions {
     pub snapshot_every: u64,
     /// Log entries kept behind a snapshot; the rest of the log is purged.
     pub logs_kept_after_snapshot: u64,
-    /// How often expired grants are swept.
+    /// How often expired grants (and old request ids) are swept.
     pub sweep_interval: Duration,
     /// At most this many grants per sweep command.
     pub sweep_limit: u64,
     /// How long a write or read may wait for Raft before failing as unavailable; also bounds
     /// the wait for leadership at open.
     pub request_timeout: Duration,
+    /// At most this many proposals per log entry.
+    pub max_batch: usize,
 }
 
 impl Default for EmbeddedOptions {
@@ -51,15 +54,15 @@ impl Default for EmbeddedOptions {
             sweep_interval: Duration::from_secs(5),
             sweep_limit: 1_000,
             request_timeout: Duration::from_secs(10),
+            max_batch: ReplicaOptions::default().max_batch,
         }
     }
 }
 
 /// A single-node grant store persisted in one directory.
 pub struct EmbeddedStore {
-    raft: StoreRaft,
-    trees: GrantTrees,
-    disk: Arc<Disk>,
+    replica: Replica,
+    storage: StorageHandle,
     sweeper: Mutex<Option<Sweeper>>,
     request_timeout: Duration,
 }
@@ -78,16 +81,6 @@ impl EmbeddedStore {
         dir: &Path,
         options: EmbeddedOptions,
     ) -> Result<EmbeddedStore, StoreError> {
-        let internal =
-            |what: &str, e: &dyn std::fmt::Display| StoreError::Internal(format!("{what}: {e}"));
-        let disk = Disk::open(dir)
-            .map_err(|e| internal(&format!("opening the grant store in {}", dir.display()), &e))?;
-        let log_store =
-            LogStore::open(Arc::clone(&disk)).map_err(|e| internal("opening the raft log", &e))?;
-        let state_machine = StateMachine::open(Arc::clone(&disk))
-            .map_err(|e| internal("opening the state machine", &e))?;
-        let trees = state_machine.trees();
-
         let config = Config {
             cluster_name: "sigil-embedded".into(),
             // A lone voter elects itself when its election timer first fires; keep that short.
@@ -99,34 +92,32 @@ impl EmbeddedStore {
             ..Config::default()
         }
         .validate()
-        .map_err(|e| internal("raft configuration", &e))?;
+        .map_err(|e| StoreError::Internal(format!("raft configuration: {e}")))?;
 
-        let raft = Raft::new(
-            NODE_ID,
-            Arc::new(config),
-            SingleNodeNetwork,
-            log_store,
-            state_machine,
-        )
-        .await
-        .map_err(error::from_fatal)?;
-
-        if let Err(e) = Self::become_leader(&raft, options.request_timeout).await {
-            let _ = raft.shutdown().await;
+        let node = open_node(dir, NODE_ID, Arc::new(config), SingleNodeNetwork).await?;
+        if let Err(e) = Self::become_leader(&node.raft, options.request_timeout).await {
+            let _ = node.raft.shutdown().await;
             return Err(e);
         }
 
+        let replica = Replica::new(
+            node.raft,
+            node.reader,
+            ReplicaOptions {
+                request_timeout: options.request_timeout,
+                max_batch: options.max_batch,
+                ..ReplicaOptions::default()
+            },
+        );
         let sweeper = Sweeper::spawn(
-            raft.clone(),
+            replica.clone(),
             NODE_ID,
             options.sweep_interval,
             options.sweep_limit,
-            options.request_timeout,
         );
         Ok(EmbeddedStore {
-            raft,
-            trees,
-            disk,
+            replica,
+            storage: node.storage,
             sweeper: Mutex::new(Some(sweeper)),
             request_timeout: options.request_timeout,
         })
@@ -149,62 +140,52 @@ impl EmbeddedStore {
         Ok(())
     }
 
-    /// Raft's view of this node: log, applied, snapshot and purged positions, leadership.
-    pub fn metrics(&self) -> RaftMetrics<NodeId, Node> {
-        self.raft.metrics().borrow().clone()
+    /// The replica serving this store (for request ids: [`Replica::submit`]).
+    pub fn replica(&self) -> &Replica {
+        &self.replica
     }
 
-    /// Stops the sweeper and Raft, waits until the log store and state machine are closed, and
-    /// syncs the database. Once it returns and the store is dropped, the directory can be
-    /// opened again. Calls after shutdown fail as unavailable.
+    /// Raft's view of this node: log, applied, snapshot and purged positions, leadership.
+    pub fn metrics(&self) -> RaftMetrics<NodeId, Node> {
+        self.replica.raft().metrics().borrow().clone()
+    }
+
+    /// Stops the sweeper, the replica and Raft, waits until the log store and state machine
+    /// are closed, and syncs the database. Once it returns and the store is dropped, the
+    /// directory can be opened again. Calls after shutdown fail as unavailable.
     pub async fn shutdown(&self) -> Result<(), StoreError> {
         let sweeper = self.sweeper.lock().ok().and_then(|mut s| s.take());
         if let Some(sweeper) = sweeper {
             sweeper.stop().await;
         }
-        self.raft
+        self.replica.shutdown().await;
+        self.replica
+            .raft()
             .shutdown()
             .await
             .map_err(|e| StoreError::Internal(format!("stopping raft: {e}")))?;
-        // Raft's state machine task lets go of its handles shortly after the core stops.
-        let deadline = Instant::now() + self.request_timeout;
-        while Arc::strong_count(&self.disk) > 1 {
-            if Instant::now() >= deadline {
-                return Err(StoreError::Internal(
-                    "raft storage still in use after shutdown".into(),
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        self.disk
-            .sync()
-            .await
-            .map_err(|e| StoreError::Internal(format!("syncing the grant store: {e}")))
+        self.storage.close(self.request_timeout).await
     }
 
-    /// Proposes a command stamped with this node's clock and returns what applying it gave.
-    pub(crate) async fn write(&self, command: Command) -> Result<Response, StoreError> {
-        let request = Request {
-            now: Timestamp::now(),
-            command,
-        };
-        match tokio::time::timeout(self.request_timeout, self.raft.client_write(request)).await {
-            Ok(Ok(written)) => Ok(written.data),
-            Ok(Err(e)) => Err(error::from_write(e)),
-            Err(_) => Err(StoreError::Unavailable("write timed out".into())),
-        }
+    /// Proposes a command without a request id and returns what applying it gave.
+    #[cfg(test)]
+    pub(crate) async fn write(
+        &self,
+        command: crate::types::Command,
+    ) -> Result<crate::types::Response, StoreError> {
+        self.replica.submit(None, command).await
     }
 
     /// The state machine's trees (for tests that look beneath the API).
     #[cfg(test)]
-    pub(crate) fn trees(&self) -> &GrantTrees {
-        &self.trees
+    pub(crate) fn trees(&self) -> &crate::grant_trees::GrantTrees {
+        self.replica.reader().trees()
     }
 
     /// The database (for tests that look beneath the API).
     #[cfg(test)]
-    pub(crate) fn disk(&self) -> &Disk {
-        &self.disk
+    pub(crate) fn disk(&self) -> &crate::disk::Disk {
+        self.storage.disk()
     }
 }
 
@@ -216,44 +197,29 @@ impl Drop for EmbeddedStore {
     }
 }
 
-fn unexpected(response: Response) -> StoreError {
-    StoreError::Internal(format!("unexpected state machine response: {response:?}"))
-}
-
 #[async_trait]
 impl GrantStore for EmbeddedStore {
     async fn put(&self, grant: Grant) -> Result<PutOutcome, StoreError> {
-        match self.write(Command::Put { grant }).await? {
-            Response::Put(outcome) => Ok(outcome),
-            other => Err(unexpected(other)),
-        }
+        GrantStore::put(&self.replica, grant).await
     }
 
     async fn get(&self, key: &GrantKey) -> Result<Option<Grant>, StoreError> {
-        match tokio::time::timeout(self.request_timeout, self.raft.ensure_linearizable()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(error::from_read(e)),
-            Err(_) => return Err(StoreError::Unavailable("read timed out".into())),
-        }
-        let grant = self
-            .trees
-            .get(key)
-            .map_err(|e| StoreError::Internal(format!("reading a grant: {e}")))?;
-        let now = Timestamp::now();
-        Ok(grant.filter(|g| !now.reached(g.expires_at)))
+        self.replica.get(key).await
     }
 
     async fn consume(&self, key: &GrantKey) -> Result<ConsumeOutcome, StoreError> {
-        match self.write(Command::Consume { key: *key }).await? {
-            Response::Consume(outcome) => Ok(outcome),
-            other => Err(unexpected(other)),
-        }
+        GrantStore::consume(&self.replica, key).await
     }
 
     async fn revoke(&self, target: RevokeTarget) -> Result<u64, StoreError> {
-        match self.write(Command::Revoke { target }).await? {
-            Response::Revoked(removed) => Ok(removed),
-            other => Err(unexpected(other)),
-        }
+        GrantStore::revoke(&self.replica, target).await
+    }
+
+    async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome, StoreError> {
+        GrantStore::rotate(&self.replica, rotation).await
+    }
+
+    async fn list_by_subject(&self, subject: &str) -> Result<Vec<Grant>, StoreError> {
+        self.replica.list_by_subject(subject).await
     }
 }

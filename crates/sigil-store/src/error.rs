@@ -35,3 +35,12 @@ pub(crate) fn from_fatal(fatal: Fatal<NodeId>) -> StoreError {
         other => StoreError::Internal(other.to_string()),
     }
 }
+
+/// A copy of `err`, for answering every caller of a shared operation.
+pub(crate) fn duplicate(err: &StoreError) -> StoreError {
+    match err {
+        StoreError::Unavailable(detail) => StoreError::Unavailable(detail.clone()),
+        StoreError::Internal(detail) => StoreError::Internal(detail.clone()),
+        other => StoreError::Internal(other.to_string()),
+    }
+}

@@ -9,7 +9,9 @@
 //! log, which was durable before they were committed; `apply` being deterministic, the result
 //! is the same.
 //!
-//! A snapshot is the whole state: every grant, the last applied log id and the membership. It
+//! A snapshot is the whole state: every grant, the rotation records, the remembered request ids
+//! (so a follower that installs it still recognises retries), the last applied log id and the
+//! membership. It
 //! is built from a copy taken while no entry is being applied, fsynced state under it before it
 //! is reported (so openraft may then purge the log behind it), and kept in memory as the current
 //! snapshot. After a restart there is no current snapshot until the next one is built; openraft
@@ -18,13 +20,15 @@
 use crate::codec::{decode, encode};
 use crate::commands;
 use crate::disk::Disk;
-use crate::grant_trees::{GrantTrees, WriteSet};
-use crate::types::{LogEntry, LogId, Node, NodeId, Response, StorageError, TypeConfig};
+use crate::grant_trees::{GrantTrees, RequestRecord, RotationRecord, WriteSet};
+use crate::reader::GrantReader;
+use crate::types::{LogEntry, LogId, Node, NodeId, RequestId, Response, StorageError, TypeConfig};
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
     EntryPayload, OptionalSend, RaftSnapshotBuilder, SnapshotMeta, StorageIOError, StoredMembership,
 };
 use serde::{Deserialize, Serialize};
+use sigil_core::handle::GrantKey;
 use sigil_core::store::Grant;
 use std::io::{self, Cursor};
 use std::sync::{Arc, Mutex};
@@ -53,6 +57,45 @@ enum SnapshotContents {
         last_membership: StoredMembership<NodeId, Node>,
         grants: Vec<Grant>,
     },
+    V2 {
+        last_applied: Option<LogId>,
+        last_membership: StoredMembership<NodeId, Node>,
+        grants: Vec<Grant>,
+        rotations: Vec<(GrantKey, RotationRecord)>,
+        requests: Vec<(RequestId, RequestRecord)>,
+    },
+}
+
+/// The raw contents of the trees a snapshot carries, copied while no entry is being applied.
+struct RawState {
+    grants: Vec<sled::IVec>,
+    rotations: Vec<(sled::IVec, sled::IVec)>,
+    requests: Vec<(sled::IVec, sled::IVec)>,
+}
+
+impl RawState {
+    fn copy(trees: &GrantTrees) -> io::Result<RawState> {
+        let pairs = |tree: &sled::Tree| {
+            tree.iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(io::Error::from)
+        };
+        Ok(RawState {
+            grants: trees
+                .grants
+                .iter()
+                .values()
+                .collect::<Result<Vec<_>, _>>()?,
+            rotations: pairs(&trees.rotations)?,
+            requests: pairs(&trees.requests)?,
+        })
+    }
+}
+
+fn fixed<const N: usize>(bytes: &[u8]) -> io::Result<[u8; N]> {
+    bytes
+        .try_into()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "malformed key in a snapshot"))
 }
 
 impl StateMachine {
@@ -78,18 +121,25 @@ impl StateMachine {
     }
 
     /// A read handle on the grant trees; it sees each entry once `apply` has committed it.
+    #[cfg(test)]
     pub(crate) fn trees(&self) -> GrantTrees {
         self.trees.clone()
+    }
+
+    /// A read-only handle on the committed grants, for serving reads (see
+    /// [`crate::replica::Replica`]).
+    pub fn reader(&self) -> GrantReader {
+        GrantReader::new(self.trees.clone())
     }
 
     /// Applies one entry: its command's writes and the new applied log id in one transaction.
     fn apply_one(&mut self, entry: LogEntry) -> io::Result<Response> {
         let log_id = entry.log_id;
-        let mut writes = WriteSet::default();
+        let mut writes = WriteSet::new(&self.trees);
         let mut membership = None;
         let response = match entry.payload {
             EntryPayload::Blank => Response::Empty,
-            EntryPayload::Normal(request) => commands::plan(&self.trees, &request, &mut writes)?,
+            EntryPayload::Normal(request) => commands::plan_batch(&request, &mut writes)?,
             EntryPayload::Membership(config) => {
                 let stored = StoredMembership::new(Some(log_id), config);
                 writes.set_last_membership(encode(&stored)?);
@@ -98,7 +148,7 @@ impl StateMachine {
             }
         };
         writes.set_last_applied(encode(&Some(log_id))?);
-        self.trees.commit(&writes)?;
+        self.trees.commit(writes)?;
         self.last_applied = Some(log_id);
         if let Some(stored) = membership {
             self.last_membership = stored;
@@ -144,18 +194,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
         // Copy the grants now, while no entry is being applied: the builder runs concurrently
         // with later applies and must see this state, not a mix.
-        let grants = self
-            .trees
-            .grants
-            .iter()
-            .values()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(io::Error::from);
         SnapshotBuilder {
             disk: Arc::clone(&self.disk),
             last_applied: self.last_applied,
             last_membership: self.last_membership.clone(),
-            grants,
+            state: RawState::copy(&self.trees),
             current_snapshot: Arc::clone(&self.current_snapshot),
         }
     }
@@ -176,11 +219,27 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             StorageError::from(StorageIOError::write_snapshot(Some(meta.signature()), &e))
         };
         let data = snapshot.into_inner();
-        let SnapshotContents::V1 {
-            last_applied,
-            last_membership,
-            grants,
-        } = decode(&data).map_err(read_err)?;
+        let (last_applied, last_membership, grants, rotations, requests) =
+            match decode(&data).map_err(read_err)? {
+                SnapshotContents::V1 {
+                    last_applied,
+                    last_membership,
+                    grants,
+                } => (
+                    last_applied,
+                    last_membership,
+                    grants,
+                    Vec::new(),
+                    Vec::new(),
+                ),
+                SnapshotContents::V2 {
+                    last_applied,
+                    last_membership,
+                    grants,
+                    rotations,
+                    requests,
+                } => (last_applied, last_membership, grants, rotations, requests),
+            };
         if last_applied != meta.last_log_id || last_membership != meta.last_membership {
             return Err(read_err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -188,13 +247,20 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             )));
         }
 
-        let mut writes = self.trees.clear_all().map_err(write_err)?;
+        let mut writes = WriteSet::new(&self.trees);
+        writes.clear_all().map_err(write_err)?;
         for grant in &grants {
             writes.insert_grant(grant).map_err(write_err)?;
         }
+        for (key, record) in &rotations {
+            writes.set_rotation(key, record).map_err(write_err)?;
+        }
+        for (id, record) in &requests {
+            writes.remember_request(id, record).map_err(write_err)?;
+        }
         writes.set_last_applied(encode(&meta.last_log_id).map_err(write_err)?);
         writes.set_last_membership(encode(&meta.last_membership).map_err(write_err)?);
-        self.trees.commit(&writes).map_err(write_err)?;
+        self.trees.commit(writes).map_err(write_err)?;
         self.last_applied = meta.last_log_id;
         self.last_membership = meta.last_membership.clone();
         self.disk.sync().await.map_err(write_err)?;
@@ -223,23 +289,43 @@ pub struct SnapshotBuilder {
     disk: Arc<Disk>,
     last_applied: Option<LogId>,
     last_membership: StoredMembership<NodeId, Node>,
-    grants: io::Result<Vec<sled::IVec>>,
+    state: io::Result<RawState>,
     current_snapshot: Arc<Mutex<Option<StoredSnapshot>>>,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let read_err = |e: io::Error| StorageError::from(StorageIOError::read_state_machine(&e));
-        let raw = std::mem::replace(&mut self.grants, Ok(Vec::new())).map_err(read_err)?;
+        let empty = RawState {
+            grants: Vec::new(),
+            rotations: Vec::new(),
+            requests: Vec::new(),
+        };
+        let raw = std::mem::replace(&mut self.state, Ok(empty)).map_err(read_err)?;
         let grants = raw
+            .grants
             .iter()
             .map(|bytes| decode::<Grant>(bytes))
             .collect::<io::Result<Vec<_>>>()
             .map_err(read_err)?;
-        let data = encode(&SnapshotContents::V1 {
+        let rotations = raw
+            .rotations
+            .iter()
+            .map(|(k, v)| Ok((GrantKey::from_bytes(fixed(k)?), decode(v)?)))
+            .collect::<io::Result<Vec<_>>>()
+            .map_err(read_err)?;
+        let requests = raw
+            .requests
+            .iter()
+            .map(|(k, v)| Ok((RequestId(fixed(k)?), decode(v)?)))
+            .collect::<io::Result<Vec<_>>>()
+            .map_err(read_err)?;
+        let data = encode(&SnapshotContents::V2 {
             last_applied: self.last_applied,
             last_membership: self.last_membership.clone(),
             grants,
+            rotations,
+            requests,
         })
         .map_err(read_err)?;
 

@@ -1,11 +1,12 @@
 //! The background task that removes expired grants.
 //!
-//! While this node leads, it proposes `Expire { limit }` every `interval`, and again at once
-//! while a sweep removes a full `limit` (catching up after downtime without one huge command).
+//! While this node leads, it proposes `Expire { limit }` through the [`Replica`] every
+//! `interval`, and again at once while a sweep removes at least `limit` grants and request ids
+//! (catching up after downtime without one huge command).
 //! Expired grants are invisible to reads before they are swept; sweeping only reclaims space.
 
-use crate::types::{Command, NodeId, Request, Response, StoreRaft};
-use sigil_core::time::Timestamp;
+use crate::replica::Replica;
+use crate::types::{Command, NodeId, Response};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -17,13 +18,12 @@ pub(crate) struct Sweeper {
 }
 
 impl Sweeper {
-    /// Starts sweeping through `raft` whenever `node_id` is the leader.
+    /// Starts sweeping through `replica` whenever `node_id` is the leader.
     pub(crate) fn spawn(
-        raft: StoreRaft,
+        replica: Replica,
         node_id: NodeId,
         interval: Duration,
         limit: u64,
-        request_timeout: Duration,
     ) -> Sweeper {
         let (stop, mut stopped) = oneshot::channel();
         let task = tokio::spawn(async move {
@@ -35,10 +35,13 @@ impl Sweeper {
                     _ = &mut stopped => return,
                     _ = ticker.tick() => {}
                 }
-                if raft.metrics().borrow().current_leader != Some(node_id) {
+                if replica.raft().metrics().borrow().current_leader != Some(node_id) {
                     continue;
                 }
-                while sweep_once(&raft, limit, request_timeout).await == Some(limit) {}
+                while sweep_once(&replica, limit)
+                    .await
+                    .is_some_and(|n| n >= limit)
+                {}
             }
         });
         Sweeper { stop, task }
@@ -56,31 +59,21 @@ impl Sweeper {
     }
 }
 
-/// Proposes one `Expire`; returns how many grants it removed, or `None` if it failed.
-async fn sweep_once(raft: &StoreRaft, limit: u64, request_timeout: Duration) -> Option<u64> {
-    let request = Request {
-        now: Timestamp::now(),
-        command: Command::Expire { limit },
-    };
-    match tokio::time::timeout(request_timeout, raft.client_write(request)).await {
-        Ok(Ok(written)) => match written.data {
-            Response::Expired(removed) => {
-                if removed > 0 {
-                    tracing::debug!(removed, "swept expired grants");
-                }
-                Some(removed)
+/// Proposes one `Expire`; returns how many grants and ids it removed, or `None` if it failed.
+async fn sweep_once(replica: &Replica, limit: u64) -> Option<u64> {
+    match replica.submit(None, Command::Expire { limit }).await {
+        Ok(Response::Expired(removed)) => {
+            if removed > 0 {
+                tracing::debug!(removed, "swept expired grants");
             }
-            other => {
-                tracing::error!(response = ?other, "unexpected response to expire");
-                None
-            }
-        },
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "expiry sweep not applied");
+            Some(removed)
+        }
+        Ok(other) => {
+            tracing::error!(response = ?other, "unexpected response to expire");
             None
         }
-        Err(_) => {
-            tracing::warn!("expiry sweep timed out");
+        Err(e) => {
+            tracing::debug!(error = %e, "expiry sweep not applied");
             None
         }
     }

@@ -1,19 +1,19 @@
 //! The Raft type configuration, and the commands the grant state machine applies.
 //!
-//! A [`Request`] is what a proposer appends to the Raft log: the [`Command`] plus the time the
-//! proposer stamped on it. The state machine never reads the clock; every replica applying the
+//! A [`Request`] is what a proposer appends to the Raft log: a batch of [`Proposal`]s (each a
+//! [`Command`] with an optional [`RequestId`]) plus the time the proposer stamped on it. The state machine never reads the clock; every replica applying the
 //! same request computes the same [`Response`].
 //!
 //! Requests live in the log and in snapshots for as long as they are kept, so their encoding
 //! must stay readable by later versions:
 //! - new [`Command`] and [`Response`] variants are appended at the end, never inserted or
 //!   reordered (the encoding numbers variants by position);
-//! - new request fields (such as a request id) go into a new version of the request envelope
-//!   (see `RequestEnvelope`), so that entries written before them still decode.
+//! - new request fields go into a new version of the request envelope (see `RequestEnvelope`),
+//!   so that entries written before them still decode (version 1 had no batch and no ids).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sigil_core::handle::GrantKey;
-use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget};
+use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget, RotateOutcome, Rotation};
 use sigil_core::time::Timestamp;
 use std::io::Cursor;
 
@@ -47,13 +47,43 @@ pub type LogId = openraft::LogId<NodeId>;
 /// Errors the storage traits return.
 pub type StorageError = openraft::StorageError<NodeId>;
 
-/// A command and the time its proposer stamped on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// The proposer's clock when it proposed the command; the only clock `apply` knows.
-    pub now: Timestamp,
+/// Identifies one client request across retries: a proposal carrying an id that was already
+/// applied (within [`DEDUPE_WINDOW_SECS`]) returns the remembered response and changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RequestId(pub [u8; 16]);
+
+/// How long (in seconds of the proposers' clocks, as stamped into requests) an applied request
+/// id is remembered. After that the `Expire` sweep forgets it and a retry is applied anew.
+pub const DEDUPE_WINDOW_SECS: u64 = 600;
+
+/// One client command, with the id that makes retrying it safe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The request id, if the client sent one.
+    pub id: Option<RequestId>,
     /// What to do.
     pub command: Command,
+}
+
+/// One Raft log entry's payload: a batch of proposals and the time their proposer stamped on
+/// them. The proposals are applied in order, in one transaction, each seeing the writes of the
+/// ones before it; the entry's response is a [`Response::Batch`] with one response each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The proposer's clock when it proposed the batch; the only clock `apply` knows.
+    pub now: Timestamp,
+    /// What to do, in order.
+    pub proposals: Vec<Proposal>,
+}
+
+impl Request {
+    /// A batch of one proposal without an id.
+    pub fn single(now: Timestamp, command: Command) -> Request {
+        Request {
+            now,
+            proposals: vec![Proposal { id: None, command }],
+        }
+    }
 }
 
 /// What the state machine does.
@@ -75,14 +105,17 @@ pub enum Command {
         /// Which grants.
         target: RevokeTarget,
     },
-    /// Remove up to `limit` grants whose `expires_at` has been reached, earliest first.
+    /// Remove up to `limit` grants whose `expires_at` has been reached, earliest first, and up
+    /// to `limit` remembered request ids older than [`DEDUPE_WINDOW_SECS`].
     Expire {
-        /// At most this many grants per command, so one command stays small.
+        /// At most this many grants (and ids) per command, so one command stays small.
         limit: u64,
     },
+    /// Rotate a refresh token; see [`RotateOutcome`].
+    Rotate(Rotation),
 }
 
-/// What applying one log entry returned.
+/// What applying one proposal (or one log entry) returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Response {
@@ -92,33 +125,49 @@ pub enum Response {
     Consume(ConsumeOutcome),
     /// The result of [`Command::Revoke`]: how many grants were removed.
     Revoked(u64),
-    /// The result of [`Command::Expire`]: how many grants were removed.
+    /// The result of [`Command::Expire`]: how many grants and remembered ids were removed.
     Expired(u64),
     /// The entry carried no command (a new leader's blank entry, or a membership change).
     Empty,
+    /// The result of [`Command::Rotate`].
+    Rotate(RotateOutcome),
+    /// The result of a log entry carrying a [`Request`]: one response per proposal, in order.
+    Batch(Vec<Response>),
 }
 
-/// The versions of a request's encoding. Version 1 is `{ now, command }`; a later version adds
-/// fields (a request id) as a new variant, and old entries keep decoding as version 1.
+/// The versions of a request's encoding. Version 1 is `{ now, command }` (read as a batch of
+/// one proposal without id); version 2 is `{ now, proposals }`. Old entries keep decoding.
 #[derive(Deserialize)]
 enum RequestEnvelope {
-    V1 { now: Timestamp, command: Command },
+    V1 {
+        now: Timestamp,
+        command: Command,
+    },
+    V2 {
+        now: Timestamp,
+        proposals: Vec<Proposal>,
+    },
 }
 
-/// [`RequestEnvelope`] by reference, so that encoding does not copy the command.
+/// [`RequestEnvelope`] by reference, so that encoding does not copy the proposals.
 #[derive(Serialize)]
 enum RequestEnvelopeRef<'a> {
+    #[allow(dead_code)] // written by older versions only; kept so V2 encodes as variant 1
     V1 {
         now: Timestamp,
         command: &'a Command,
+    },
+    V2 {
+        now: Timestamp,
+        proposals: &'a [Proposal],
     },
 }
 
 impl Serialize for Request {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        RequestEnvelopeRef::V1 {
+        RequestEnvelopeRef::V2 {
             now: self.now,
-            command: &self.command,
+            proposals: &self.proposals,
         }
         .serialize(serializer)
     }
@@ -127,7 +176,8 @@ impl Serialize for Request {
 impl<'de> Deserialize<'de> for Request {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match RequestEnvelope::deserialize(deserializer)? {
-            RequestEnvelope::V1 { now, command } => Ok(Request { now, command }),
+            RequestEnvelope::V1 { now, command } => Ok(Request::single(now, command)),
+            RequestEnvelope::V2 { now, proposals } => Ok(Request { now, proposals }),
         }
     }
 }
@@ -158,13 +208,41 @@ mod tests {
     fn requests_round_trip_and_start_with_their_version() {
         let request = Request {
             now: Timestamp(15),
-            command: Command::Put {
-                grant: sample_grant(),
-            },
+            proposals: vec![
+                Proposal {
+                    id: Some(RequestId([7; 16])),
+                    command: Command::Put {
+                        grant: sample_grant(),
+                    },
+                },
+                Proposal {
+                    id: None,
+                    command: Command::Consume {
+                        key: sample_grant().key,
+                    },
+                },
+            ],
         };
         let bytes = encode(&request).unwrap();
-        assert_eq!(bytes.first(), Some(&0), "version 1 is variant 0");
+        assert_eq!(bytes.first(), Some(&1), "version 2 is variant 1");
         assert_eq!(decode::<Request>(&bytes).ok(), Some(request));
+    }
+
+    #[test]
+    fn version_1_requests_decode_as_a_batch_of_one() {
+        let command = Command::Consume {
+            key: sample_grant().key,
+        };
+        let v1 = encode(&RequestEnvelopeRef::V1 {
+            now: Timestamp(3),
+            command: &command,
+        })
+        .unwrap();
+        assert_eq!(v1.first(), Some(&0));
+        assert_eq!(
+            decode::<Request>(&v1).ok(),
+            Some(Request::single(Timestamp(3), command))
+        );
     }
 
     /// postcard is not self-describing: this fails if openraft's types ever skip fields.
@@ -187,10 +265,10 @@ mod tests {
             },
             LogEntry {
                 log_id,
-                payload: EntryPayload::Normal(Request {
-                    now: Timestamp(1),
-                    command: Command::Expire { limit: 5 },
-                }),
+                payload: EntryPayload::Normal(Request::single(
+                    Timestamp(1),
+                    Command::Expire { limit: 5 },
+                )),
             },
         ];
         for entry in entries {

@@ -2,8 +2,13 @@
 //! store, and log compaction.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod batching;
 mod compaction;
+mod dedupe;
 mod embedded;
+mod machine;
+mod replica;
+mod rotate;
 mod state_machine;
 mod suite;
 
@@ -77,6 +82,17 @@ pub(crate) fn assert_indexes_consistent(trees: &GrantTrees) {
     assert_eq!(keys_of(&trees.by_subject), subject, "subject index");
     assert_eq!(keys_of(&trees.by_client), client, "client index");
     assert_eq!(keys_of(&trees.by_expiry), expiry, "expiry index");
+    for key in keys_of(&trees.rotations) {
+        assert!(
+            trees.grants.get(&key).unwrap().is_some(),
+            "a rotation record outlives its grant"
+        );
+    }
+    assert_eq!(
+        trees.requests.len(),
+        trees.requests_by_time.len(),
+        "request ids and their time index"
+    );
 }
 
 /// The full contents of every state machine tree, for comparing two machines.
@@ -87,6 +103,9 @@ pub(crate) fn dump(trees: &GrantTrees) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
         &trees.by_subject,
         &trees.by_client,
         &trees.by_expiry,
+        &trees.rotations,
+        &trees.requests,
+        &trees.requests_by_time,
         &trees.meta,
     ]
     .iter()

@@ -1,91 +1,14 @@
 //! The state machine's semantics, applied through openraft's `RaftStateMachine` trait.
 
+use super::machine::{Machine, entry};
 use super::{all_grants, assert_indexes_consistent, dump, family, grant};
-use crate::types::{Command, LogEntry, Request, Response};
-use crate::{StateMachine, open_storage};
+use crate::open_storage;
+use crate::types::{Command, Response};
+use openraft::RaftSnapshotBuilder;
 use openraft::storage::RaftStateMachine;
-use openraft::{CommittedLeaderId, EntryPayload, LogId, RaftSnapshotBuilder};
 use sigil_core::handle::GrantKey;
-use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget};
+use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget, Rotation};
 use sigil_core::time::Timestamp;
-use tempfile::TempDir;
-
-/// A state machine on disk, fed one command per log entry.
-struct Machine {
-    _dir: TempDir,
-    sm: StateMachine,
-    next_index: u64,
-}
-
-fn entry(index: u64, now: u64, command: Command) -> LogEntry {
-    LogEntry {
-        log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(Request {
-            now: Timestamp(now),
-            command,
-        }),
-    }
-}
-
-impl Machine {
-    fn new() -> Machine {
-        let dir = tempfile::tempdir().unwrap();
-        let (_, sm) = open_storage(dir.path()).unwrap();
-        Machine {
-            _dir: dir,
-            sm,
-            next_index: 1,
-        }
-    }
-
-    async fn run(&mut self, now: u64, command: Command) -> Response {
-        let entry = entry(self.next_index, now, command);
-        self.next_index += 1;
-        let mut responses = self.sm.apply([entry]).await.unwrap();
-        assert_eq!(responses.len(), 1);
-        let response = responses.pop().unwrap();
-        assert_indexes_consistent(&self.sm.trees());
-        response
-    }
-
-    async fn put(&mut self, now: u64, grant: Grant) -> PutOutcome {
-        match self.run(now, Command::Put { grant }).await {
-            Response::Put(outcome) => outcome,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    async fn consume(&mut self, now: u64, key: GrantKey) -> ConsumeOutcome {
-        match self.run(now, Command::Consume { key }).await {
-            Response::Consume(outcome) => outcome,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    async fn revoke(&mut self, target: RevokeTarget) -> u64 {
-        match self.run(0, Command::Revoke { target }).await {
-            Response::Revoked(n) => n,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    async fn expire(&mut self, now: u64, limit: u64) -> u64 {
-        match self.run(now, Command::Expire { limit }).await {
-            Response::Expired(n) => n,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn stored(&self) -> Vec<Grant> {
-        all_grants(&self.sm.trees())
-    }
-
-    fn stored_payloads(&self) -> Vec<Vec<u8>> {
-        let mut payloads: Vec<_> = self.stored().into_iter().map(|g| g.payload).collect();
-        payloads.sort();
-        payloads
-    }
-}
 
 #[tokio::test]
 async fn put_twice_is_already_exists_and_keeps_the_first() {
@@ -257,6 +180,14 @@ fn workload() -> Vec<(u64, Command)> {
                     _ => RevokeTarget::Client(format!("app{}", next(3))),
                 },
             },
+            8 => Command::Rotate(Rotation {
+                presented: GrantKey::of_handle(&handle),
+                successor: Grant {
+                    family: Some(family(next(4) as u8)),
+                    ..grant(&format!("h{}", next(60)), "app0", now + 1 + next(80))
+                },
+                grace_seconds: next(3),
+            }),
             _ => Command::Expire { limit: next(5) },
         };
         out.push((now, command));
@@ -283,7 +214,12 @@ async fn apply_is_deterministic() {
         .collect();
     let mut two_responses = Vec::new();
     for chunk in entries.chunks(7) {
-        two_responses.extend(two.sm.apply(chunk.to_vec()).await.unwrap());
+        for response in two.sm.apply(chunk.to_vec()).await.unwrap() {
+            match response {
+                Response::Batch(mut one) if one.len() == 1 => two_responses.push(one.remove(0)),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     assert_eq!(one_responses, two_responses);
@@ -321,9 +257,13 @@ async fn installing_a_snapshot_replaces_all_state() {
         .await
         .unwrap();
 
-    // Grants and indexes are identical; the applied state is compared through the trait
+    // Grants, indexes, rotations and request ids are identical; the applied state is compared through the trait
     // (the target also records the empty membership explicitly).
-    assert_eq!(dump(&source.sm.trees())[..5], dump(&target.sm.trees())[..5]);
+    let state = |d: Vec<Vec<(Vec<u8>, Vec<u8>)>>| d[..d.len() - 1].to_vec();
+    assert_eq!(
+        state(dump(&source.sm.trees())),
+        state(dump(&target.sm.trees()))
+    );
     assert_indexes_consistent(&target.sm.trees());
     assert_eq!(
         target.sm.applied_state().await.unwrap(),
