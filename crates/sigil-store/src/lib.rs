@@ -4,50 +4,66 @@
 //!
 //! # Where to start reading
 //!
-//! - [`types`]: the commands ([`Command`]) a proposer stamps with its clock ([`Request`]) and
-//!   the [`Response`]s applying them returns, plus openraft's type configuration.
-//! - `commands` (private): what `Put`, `Consume`, `Revoke` and `Expire` do. This is the
-//!   store's whole behaviour, written as pure functions of the committed trees and the request.
+//! - [`types`]: the commands ([`Command`]), the [`Proposal`]s that carry them with an optional
+//!   [`RequestId`], the batched [`Request`] a proposer appends as one log entry, and the
+//!   [`Response`]s applying them returns, plus openraft's type configuration.
+//! - `commands` (private): what `Put`, `Consume`, `Revoke`, `Rotate` and `Expire` do, and how
+//!   request ids are remembered. This is the store's whole behaviour, written as pure
+//!   functions of the trees and the request.
+//! - [`replica`]: [`Replica`], what every node serves from: the proposer (`proposer`, which
+//!   batches concurrent writes into one log entry) and the read gate (`read_gate`, which shares
+//!   one leadership check among concurrent linearizable reads) over a [`GrantReader`].
+//! - [`node`]: [`open_node`], the startup shared by the embedded store and cluster nodes.
 //! - [`state_machine`]: openraft's state-machine and snapshot traits over the grant trees
-//!   (`grant_trees`: grants by key and the family, subject, client and expiry indexes).
+//!   (`grant_trees`: grants by key, the family, subject, client and expiry indexes, rotation
+//!   records and remembered request ids).
 //! - [`log_store`]: openraft's log-store trait: log entries, vote, purge marker.
-//! - [`embedded`]: [`EmbeddedStore`], which wires them into a one-node Raft group and implements
-//!   [`sigil_core::store::GrantStore`].
+//! - [`cluster`]: [`cluster::StoreNode`], a `sigil store` cluster node (Raft over gRPC).
+//! - [`embedded`]: [`EmbeddedStore`], a one-node group with a [`Replica`] and the expiry
+//!   sweeper, implementing [`sigil_core::store::GrantStore`].
 //!
 //! # Guarantees
 //!
 //! - **Determinism.** `apply` never reads the clock: the proposer stamps `now` into each
 //!   request, so every replica computes the same grants and responses from the same log.
-//! - **Atomic indexes.** Each applied entry commits its grant changes, index changes and the
-//!   applied log id in one sled transaction; a crash never leaves an index out of step.
+//! - **Atomic batches.** Each applied entry commits the writes of all its proposals, their
+//!   index changes and the applied log id in one sled transaction; a crash never leaves an
+//!   index out of step. Proposals in one entry apply in order, each seeing the writes of the
+//!   ones before it (two consumes of one key in one batch: `Consumed`, then
+//!   `AlreadyConsumed`).
 //! - **Expiry.** A grant is gone once `now` reaches its `expires_at`: commands treat it as
-//!   absent and [`EmbeddedStore`] never returns it, before the background sweep removes it.
+//!   absent and reads never return it, before the background sweep removes it.
 //! - **Durability.** A write is acknowledged only after its log entry is on disk. The log
 //!   store tells openraft an append is flushed, and returns from saving a vote, only after
 //!   sled's `flush()` *and* an `fsync` of sled's database file (and of any new blob file sled
 //!   wrote beside it). sled's flush alone is not relied on: on Linux it is `sync_file_range`,
-//!   which leaves file metadata and the drive's write cache unsynced. openraft 0.9 appends each
-//!   proposal on its own and waits for its sync before taking the next, so every write costs
-//!   one `fsync`; concurrent writes do not share one yet. The state machine is synced with the
-//!   next log sync and before each snapshot is reported, so the log behind a snapshot is purged
-//!   only once the state it produced is durable; if a crash loses recent applies, Raft applies
-//!   them again from the log, with the same results. All of this assumes the file system and
-//!   the drive honour `fsync`.
+//!   which leaves file metadata and the drive's write cache unsynced. The state machine is
+//!   synced with the next log sync and before each snapshot is reported, so the log behind a
+//!   snapshot is purged only once the state it produced is durable; if a crash loses recent
+//!   applies, Raft applies them again from the log, with the same results. All of this
+//!   assumes the file system and the drive honour `fsync`.
+//! - **Batching.** The proposer puts every proposal waiting at a moment (up to
+//!   [`ReplicaOptions::max_batch`]) into one log entry, with up to two entries replicating at
+//!   once: concurrent writes share one append and one `fsync`.
 //! - **Retries.** A write that fails as unavailable (for example, timed out) may still be
-//!   applied later; until requests carry ids, a retried consume can see its own earlier
-//!   success as `AlreadyConsumed`.
+//!   applied later. Proposals that carry a [`RequestId`] are idempotent: the state machine
+//!   remembers each applied id and its response for [`types::DEDUPE_WINDOW_SECS`] (in
+//!   snapshots too, so a new leader remembers them), and a retry returns the first response
+//!   without applying again. Without an id, a retried consume can see its own earlier success
+//!   as `AlreadyConsumed`.
+//! - **Linearizable reads.** [`Replica`] reads only after a leadership check that started
+//!   after the read arrived and once this node has applied up to the read point.
 //! - **Bounded disk.** A snapshot is built every few thousand entries and the log behind it is
-//!   purged; expired grants are swept.
+//!   purged; expired grants and request ids older than the window are swept.
 //!
 //! # Not here (deliberately)
 //!
-//! - No protocol logic: what a grant means, token formats, rotation policy and reuse detection
-//!   belong to `sigil-core`; the store only stores and applies commands.
-//! - No network yet: the embedded group has no peers ([`network::SingleNodeNetwork`]). The gRPC
-//!   client API (`proto/sigil/store/v1/store.proto`) and Raft RPC for `sigil store` come later,
-//!   as do request ids for idempotent retries and the `Rotate` command.
+//! - No protocol logic: what a grant means, token formats and rotation policy belong to
+//!   `sigil-core`; the store applies the rotation command it is given (with its grace period)
+//!   and detects reuse atomically.
 //! - No in-memory variant: `sigil dev` and tests run this same code on disk.
 
+pub mod cluster;
 mod codec;
 mod commands;
 mod disk;
@@ -56,6 +72,11 @@ mod error;
 mod grant_trees;
 pub mod log_store;
 pub mod network;
+pub mod node;
+mod proposer;
+mod read_gate;
+pub mod reader;
+pub mod replica;
 pub mod state_machine;
 mod sweeper;
 pub mod types;
@@ -65,8 +86,11 @@ mod tests;
 
 pub use embedded::{EmbeddedOptions, EmbeddedStore};
 pub use log_store::LogStore;
+pub use node::{OpenNode, StorageHandle, open_node};
+pub use reader::GrantReader;
+pub use replica::{Replica, ReplicaOptions};
 pub use state_machine::{SnapshotBuilder, StateMachine};
-pub use types::{Command, NodeId, Request, Response, TypeConfig};
+pub use types::{Command, NodeId, Proposal, Request, RequestId, Response, StoreRaft, TypeConfig};
 
 use std::path::Path;
 

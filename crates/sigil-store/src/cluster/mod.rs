@@ -1,0 +1,32 @@
+//! The `sigil store` cluster node: Raft over gRPC and the services a node serves.
+//!
+//! Start with [`StoreNode::start`] ([`node`]), which wires the rest together:
+//! - [`network`]: [`GrpcNetwork`], openraft's network over the `Raft` gRPC service;
+//! - [`raft_service`]: the receiving end of those RPCs;
+//! - [`grant_service`]: the client API (`GrantStore` of `store.proto`) over a [`crate::Replica`];
+//! - [`admin_service`]: `ClusterAdmin` (status, add/remove member, snapshot);
+//! - [`leader`]: the leader hint a follower answers with (UNAVAILABLE + `sigil-leader`);
+//! - [`http`] and [`metrics`]: `/metrics`, `/healthz`, `/readyz` on the same port;
+//! - [`bootstrap`]: creating a new cluster from a static peer list;
+//! - [`peers`] and [`statefulset`]: where the peer list comes from (`--peers`, or a
+//!   Kubernetes StatefulSet's pod names).
+
+pub mod admin_service;
+pub mod bootstrap;
+pub mod grant_service;
+pub mod http;
+pub mod leader;
+pub mod metrics;
+pub mod network;
+pub mod node;
+pub mod peers;
+pub mod raft_service;
+pub mod statefulset;
+
+#[cfg(test)]
+mod tests;
+
+pub use network::GrpcNetwork;
+pub use node::{NodeOptions, RaftTimings, StoreNode};
+pub use peers::parse_peers;
+pub use statefulset::StatefulSet;

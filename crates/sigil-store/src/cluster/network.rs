@@ -1,0 +1,179 @@
+//! [`GrpcNetwork`]: openraft's network over the `Raft` gRPC service of `raft.proto`.
+//!
+//! Each RPC carries the postcard encoding of openraft's request; the reply is the postcard
+//! encoding of `Result<response, RaftError>`. Channels are lazy (connected on first use,
+//! re-connected by tonic after a failure) and shared per address. A peer's address comes from
+//! the local peer map given at start if it names the peer, else from the membership's
+//! `BasicNode::addr`: the local map wins, so an operator (or a test) can route one pair of
+//! nodes through a proxy.
+
+use crate::types::{Node, NodeId, TypeConfig};
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sigil_store_proto::RaftMessage;
+use sigil_store_proto::raft_client::RaftClient;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+
+/// How long a connection attempt to a peer may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Creates [`GrpcPeer`] connections; clones share the channel cache.
+#[derive(Clone, Default)]
+pub struct GrpcNetwork {
+    peers: Arc<BTreeMap<NodeId, String>>,
+    channels: Arc<Mutex<HashMap<String, Channel>>>,
+}
+
+impl GrpcNetwork {
+    /// A network that reaches the nodes in `peers` at the given URLs, and any other node at
+    /// its membership address.
+    pub fn new(peers: BTreeMap<NodeId, String>) -> GrpcNetwork {
+        GrpcNetwork {
+            peers: Arc::new(peers),
+            channels: Arc::default(),
+        }
+    }
+
+    /// Where `target` is reached: the local map first, then the membership's address.
+    pub fn address_of(&self, target: NodeId, node: &Node) -> String {
+        self.peers
+            .get(&target)
+            .cloned()
+            .unwrap_or_else(|| node.addr.clone())
+    }
+
+    fn channel(&self, addr: &str) -> Result<Channel, String> {
+        let mut channels = self
+            .channels
+            .lock()
+            .map_err(|_| "channel cache poisoned".to_owned())?;
+        if let Some(channel) = channels.get(addr) {
+            return Ok(channel.clone());
+        }
+        let channel = Endpoint::from_shared(addr.to_owned())
+            .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .connect_lazy();
+        channels.insert(addr.to_owned(), channel.clone());
+        Ok(channel)
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for GrpcNetwork {
+    type Network = GrpcPeer;
+
+    async fn new_client(&mut self, target: NodeId, node: &Node) -> GrpcPeer {
+        let addr = self.address_of(target, node);
+        let client = self.channel(&addr).map(RaftClient::new);
+        GrpcPeer {
+            target,
+            addr,
+            client,
+        }
+    }
+}
+
+/// A connection to one peer's `Raft` service.
+pub struct GrpcPeer {
+    target: NodeId,
+    addr: String,
+    client: Result<RaftClient<Channel>, String>,
+}
+
+/// Which of the three RPCs to call.
+#[derive(Clone, Copy)]
+enum Rpc {
+    AppendEntries,
+    Vote,
+    InstallSnapshot,
+}
+
+fn unreachable<E: std::error::Error>(reason: String) -> RPCError<NodeId, Node, E> {
+    RPCError::Unreachable(Unreachable::new(&std::io::Error::other(reason)))
+}
+
+fn network_error<E: std::error::Error>(reason: String) -> RPCError<NodeId, Node, E> {
+    RPCError::Network(NetworkError::new(&std::io::Error::other(reason)))
+}
+
+impl GrpcPeer {
+    /// Sends one encoded request and decodes the peer's `Result<Resp, RaftError<E>>`.
+    async fn call<Req, Resp, E>(
+        &mut self,
+        rpc: Rpc,
+        request: &Req,
+        option: &RPCOption,
+    ) -> Result<Resp, RPCError<NodeId, Node, RaftError<NodeId, E>>>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+        E: std::error::Error + DeserializeOwned,
+    {
+        let target = self.target;
+        let client = match &mut self.client {
+            Ok(client) => client,
+            Err(reason) => return Err(unreachable(reason.clone())),
+        };
+        let data = postcard::to_allocvec(request)
+            .map_err(|e| network_error(format!("encoding a raft request: {e}")))?;
+        let mut message = tonic::Request::new(RaftMessage { data });
+        message.set_timeout(option.hard_ttl());
+        let reply = match rpc {
+            Rpc::AppendEntries => client.append_entries(message).await,
+            Rpc::Vote => client.vote(message).await,
+            Rpc::InstallSnapshot => client.install_snapshot(message).await,
+        };
+        let reply = reply.map_err(|status| {
+            let reason = format!("raft rpc to node {target} at {}: {status}", self.addr);
+            match status.code() {
+                tonic::Code::Unavailable | tonic::Code::Unimplemented => unreachable(reason),
+                _ => network_error(reason),
+            }
+        })?;
+        let decoded: Result<Resp, RaftError<NodeId, E>> =
+            postcard::from_bytes(&reply.into_inner().data)
+                .map_err(|e| network_error(format!("decoding node {target}'s reply: {e}")))?;
+        decoded.map_err(|e| RPCError::RemoteError(RemoteError::new(target, e)))
+    }
+}
+
+impl RaftNetwork<TypeConfig> for GrpcPeer {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, Node, RaftError<NodeId>>> {
+        self.call(Rpc::AppendEntries, &rpc, &option).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<
+        InstallSnapshotResponse<NodeId>,
+        RPCError<NodeId, Node, RaftError<NodeId, InstallSnapshotError>>,
+    > {
+        self.call(Rpc::InstallSnapshot, &rpc, &option).await
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, Node, RaftError<NodeId>>> {
+        self.call(Rpc::Vote, &rpc, &option).await
+    }
+}

@@ -1,0 +1,325 @@
+//! [`StoreNode`]: one running `sigil store` cluster node.
+//!
+//! [`StoreNode::start`] binds the port, opens the storage, starts Raft over [`GrpcNetwork`],
+//! serves the `GrantStore`, `Raft` and `ClusterAdmin` gRPC services and the HTTP endpoints
+//! (`/metrics`, `/healthz`, `/readyz`) on that one port, runs the expiry sweeper (it proposes
+//! only while this node leads) and, if allowed, bootstraps a new cluster (see
+//! [`super::bootstrap`]). [`StoreNode::shutdown`] stops all of it in order.
+
+use super::admin_service::AdminService;
+use super::bootstrap;
+use super::grant_service::GrantService;
+use super::http;
+use super::metrics::NodeMetrics;
+use super::network::GrpcNetwork;
+use super::raft_service::RaftService;
+use crate::node::{StorageHandle, open_node};
+use crate::replica::{Replica, ReplicaOptions};
+use crate::sweeper::Sweeper;
+use crate::types::{NodeId, StoreRaft};
+use openraft::{Config, SnapshotPolicy};
+use sigil_core::store::StoreError;
+use sigil_store_proto::cluster_admin_server::ClusterAdminServer;
+use sigil_store_proto::grant_store_server::GrantStoreServer;
+use sigil_store_proto::raft_server::RaftServer;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
+use tonic::transport::Server;
+
+/// The largest Raft message a node accepts (a batch of log entries or a snapshot chunk).
+const MAX_RAFT_MESSAGE: usize = 256 * 1024 * 1024;
+/// How long shutdown waits for open connections to finish.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Raft's timers for a cluster node.
+///
+/// The defaults (heartbeat 100 ms, election timeout drawn from 300–600 ms) suit nodes on one
+/// network: a follower starts an election after 3–6 missed heartbeats, so a leader failure is
+/// noticed in under a second while a single delayed heartbeat does not cause an election.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RaftTimings {
+    /// How often the leader sends heartbeats, in milliseconds.
+    pub heartbeat_ms: u64,
+    /// The shortest election timeout, in milliseconds.
+    pub election_min_ms: u64,
+    /// The longest election timeout, in milliseconds.
+    pub election_max_ms: u64,
+}
+
+impl Default for RaftTimings {
+    fn default() -> Self {
+        RaftTimings {
+            heartbeat_ms: 100,
+            election_min_ms: 300,
+            election_max_ms: 600,
+        }
+    }
+}
+
+/// How to start a [`StoreNode`]. Start from [`NodeOptions::new`].
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// This node's id.
+    pub id: NodeId,
+    /// The address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// The URL other nodes and clients reach this node at. Defaults to this node's entry in
+    /// `peers`, else `http://` and the bound address.
+    pub advertise: Option<String>,
+    /// Where the log and state machine are kept.
+    pub data_dir: PathBuf,
+    /// The cluster's nodes, by id. Used to reach them (before the membership's addresses) and,
+    /// when bootstrapping, as the initial voters.
+    pub peers: BTreeMap<NodeId, String>,
+    /// Whether this node may create a new cluster of `peers` (see [`super::bootstrap`]).
+    /// Disable it for a node that will be added to an existing cluster.
+    pub bootstrap: bool,
+    /// Raft's timers.
+    pub timings: RaftTimings,
+    /// Build a snapshot after this many log entries since the last one.
+    pub snapshot_every: u64,
+    /// Log entries kept behind a snapshot; the rest of the log is purged.
+    pub logs_kept_after_snapshot: u64,
+    /// How often the leader sweeps expired grants.
+    pub sweep_interval: Duration,
+    /// At most this many grants per sweep command.
+    pub sweep_limit: u64,
+    /// How long a request may wait for Raft before failing as unavailable.
+    pub request_timeout: Duration,
+}
+
+impl NodeOptions {
+    /// Options for node `id` listening on `listen` with its storage in `data_dir`; no peers,
+    /// bootstrapping allowed, default timings and store tuning.
+    pub fn new(id: NodeId, listen: SocketAddr, data_dir: impl Into<PathBuf>) -> NodeOptions {
+        NodeOptions {
+            id,
+            listen,
+            advertise: None,
+            data_dir: data_dir.into(),
+            peers: BTreeMap::new(),
+            bootstrap: true,
+            timings: RaftTimings::default(),
+            snapshot_every: 5_000,
+            logs_kept_after_snapshot: 100,
+            sweep_interval: Duration::from_secs(5),
+            sweep_limit: 1_000,
+            request_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn raft_config(&self) -> Result<Config, StoreError> {
+        Config {
+            cluster_name: "sigil-store".into(),
+            heartbeat_interval: self.timings.heartbeat_ms,
+            election_timeout_min: self.timings.election_min_ms,
+            election_timeout_max: self.timings.election_max_ms,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_every),
+            max_in_snapshot_log_to_keep: self.logs_kept_after_snapshot,
+            ..Config::default()
+        }
+        .validate()
+        .map_err(|e| StoreError::Internal(format!("raft configuration: {e}")))
+    }
+}
+
+/// A running cluster node.
+pub struct StoreNode {
+    id: NodeId,
+    local_addr: SocketAddr,
+    url: String,
+    replica: Replica,
+    storage: StorageHandle,
+    sweeper: Mutex<Option<Sweeper>>,
+    server: Mutex<Option<Serving>>,
+    bootstrap: Mutex<Option<JoinHandle<()>>>,
+    request_timeout: Duration,
+}
+
+/// The serving task and its stop signal.
+struct Serving {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("{what}: {e}"))
+}
+
+/// `http://` and the bound address, with an unspecified IP replaced by loopback.
+fn default_url(bound: SocketAddr) -> String {
+    let ip = if bound.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        bound.ip()
+    };
+    format!("http://{}", SocketAddr::new(ip, bound.port()))
+}
+
+impl StoreNode {
+    /// Starts the node; returns once it is serving (it may not have a leader yet: see
+    /// `/readyz`). Fails if the port cannot be bound or the storage cannot be opened.
+    pub async fn start(options: NodeOptions) -> Result<StoreNode, StoreError> {
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|e| internal(&format!("binding {}", options.listen), e))?;
+        Self::start_on(listener, options).await
+    }
+
+    /// Like [`StoreNode::start`], on a listener the caller has bound already (`listen` is then
+    /// ignored): lets a caller learn every node's port before starting any of them.
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
+        options: NodeOptions,
+    ) -> Result<StoreNode, StoreError> {
+        let config = Arc::new(options.raft_config()?);
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| internal("reading the bound address", e))?;
+        let url = options
+            .advertise
+            .clone()
+            .or_else(|| options.peers.get(&options.id).cloned())
+            .unwrap_or_else(|| default_url(local_addr));
+
+        let network = GrpcNetwork::new(options.peers.clone());
+        let node = open_node(&options.data_dir, options.id, config, network).await?;
+        let raft = node.raft.clone();
+        let replica = Replica::new(
+            node.raft,
+            node.reader,
+            ReplicaOptions {
+                request_timeout: options.request_timeout,
+                ..ReplicaOptions::default()
+            },
+        );
+        let metrics = Arc::new(NodeMetrics::new().map_err(|e| internal("metrics", e))?);
+
+        let grpc = Routes::new(GrantStoreServer::new(GrantService::new(
+            replica.clone(),
+            options.id,
+            Arc::clone(&metrics),
+        )))
+        .add_service(
+            RaftServer::new(RaftService::new(raft.clone()))
+                .max_decoding_message_size(MAX_RAFT_MESSAGE),
+        )
+        .add_service(ClusterAdminServer::new(AdminService::new(
+            raft.clone(),
+            options.id,
+        )));
+        let router = http::routes(grpc.into_axum_router(), raft.clone(), metrics);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(
+            Server::builder()
+                .accept_http1(true)
+                .add_routes(Routes::from(router))
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                    let _ = stopped.await;
+                }),
+        );
+
+        let sweeper = Sweeper::spawn(
+            replica.clone(),
+            options.id,
+            options.sweep_interval,
+            options.sweep_limit,
+        );
+        let bootstrap = options.bootstrap.then(|| {
+            let raft = raft.clone();
+            let peers = options.peers.clone();
+            let id = options.id;
+            tokio::spawn(async move { bootstrap::maybe_initialize(&raft, id, &peers).await })
+        });
+        tracing::info!(id = options.id, %local_addr, %url, "store node started");
+        Ok(StoreNode {
+            id: options.id,
+            local_addr,
+            url,
+            replica,
+            storage: node.storage,
+            sweeper: Mutex::new(Some(sweeper)),
+            server: Mutex::new(Some(Serving { stop, task })),
+            bootstrap: Mutex::new(bootstrap),
+            request_timeout: options.request_timeout,
+        })
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// The address the node is bound to (with the real port when started on port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The URL this node advertises.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The replica serving this node's grant store requests.
+    pub fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
+    /// The Raft node.
+    pub fn raft(&self) -> &StoreRaft {
+        self.replica.raft()
+    }
+
+    /// Stops serving, the sweeper and Raft, then syncs and closes the storage. Requests in
+    /// flight fail as unavailable; clients retry at another node.
+    pub async fn shutdown(&self) -> Result<(), StoreError> {
+        if let Some(task) = self.bootstrap.lock().ok().and_then(|mut b| b.take()) {
+            task.abort();
+        }
+        let sweeper = self.sweeper.lock().ok().and_then(|mut s| s.take());
+        if let Some(sweeper) = sweeper {
+            sweeper.stop().await;
+        }
+        self.replica.shutdown().await;
+        let server = self.server.lock().ok().and_then(|mut s| s.take());
+        if let Some(server) = server {
+            let _ = server.stop.send(());
+            let mut task = server.task;
+            match tokio::time::timeout(DRAIN_TIMEOUT, &mut task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "the server stopped with an error"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "the server task failed"),
+                Err(_) => {
+                    tracing::info!("connections still open after the drain timeout; closing");
+                    task.abort();
+                }
+            }
+        }
+        self.raft()
+            .shutdown()
+            .await
+            .map_err(|e| internal("stopping raft", e))?;
+        self.storage.close(self.request_timeout).await
+    }
+}
+
+impl Drop for StoreNode {
+    fn drop(&mut self) {
+        if let Some(sweeper) = self.sweeper.get_mut().ok().and_then(Option::take) {
+            sweeper.abort();
+        }
+        if let Some(server) = self.server.get_mut().ok().and_then(Option::take) {
+            server.task.abort();
+        }
+        if let Some(task) = self.bootstrap.get_mut().ok().and_then(Option::take) {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! An in-process cluster on 127.0.0.1: election, replication, fail-over, membership changes
+//! and the leader hint, over real gRPC.
+
+use super::{NodeOptions, RaftTimings, StoreNode};
+use crate::types::{Command, NodeId, RequestId, Response as StoreResponse};
+use sigil_core::handle::GrantKey;
+use sigil_core::store::{Grant, GrantKind, PutOutcome};
+use sigil_core::time::Timestamp;
+use sigil_store_proto as wire;
+use sigil_store_proto::cluster_admin_client::ClusterAdminClient;
+use sigil_store_proto::grant_store_client::GrantStoreClient;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+
+const FAST: RaftTimings = RaftTimings {
+    heartbeat_ms: 50,
+    election_min_ms: 150,
+    election_max_ms: 300,
+};
+const WAIT: Option<Duration> = Some(Duration::from_secs(5));
+
+struct Cluster {
+    nodes: BTreeMap<NodeId, StoreNode>,
+    _dirs: Vec<TempDir>,
+}
+
+fn options(id: NodeId, dir: &TempDir, peers: &BTreeMap<NodeId, String>) -> NodeOptions {
+    let mut options = NodeOptions::new(id, "127.0.0.1:0".parse().unwrap(), dir.path());
+    options.peers = peers.clone();
+    options.timings = FAST;
+    options.request_timeout = Duration::from_secs(2);
+    options
+}
+
+async fn listener() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+impl Cluster {
+    async fn start(ids: &[NodeId]) -> Cluster {
+        let mut listeners = Vec::new();
+        let mut peers = BTreeMap::new();
+        for id in ids {
+            let (listener, url) = listener().await;
+            peers.insert(*id, url);
+            listeners.push((*id, listener));
+        }
+        let mut nodes = BTreeMap::new();
+        let mut dirs = Vec::new();
+        for (id, listener) in listeners {
+            let dir = TempDir::new().unwrap();
+            let node = StoreNode::start_on(listener, options(id, &dir, &peers))
+                .await
+                .unwrap();
+            nodes.insert(id, node);
+            dirs.push(dir);
+        }
+        Cluster { nodes, _dirs: dirs }
+    }
+
+    /// Waits until every running node agrees on a leader; returns it.
+    async fn leader(&self) -> NodeId {
+        self.leader_other_than(None).await
+    }
+
+    /// Waits until every running node agrees on a leader that is not `gone`; returns it.
+    async fn leader_other_than(&self, gone: Option<NodeId>) -> NodeId {
+        let first = self.nodes.values().next().unwrap();
+        let leader = first
+            .raft()
+            .wait(WAIT)
+            .metrics(
+                |m| m.current_leader.is_some() && m.current_leader != gone,
+                "a leader",
+            )
+            .await
+            .unwrap()
+            .current_leader
+            .unwrap();
+        for node in self.nodes.values() {
+            node.raft()
+                .wait(WAIT)
+                .current_leader(leader, "all agree on the leader")
+                .await
+                .unwrap();
+        }
+        leader
+    }
+
+    fn node(&self, id: NodeId) -> &StoreNode {
+        self.nodes.get(&id).unwrap()
+    }
+}
+
+fn grant(name: &str) -> Grant {
+    let now = Timestamp::now();
+    Grant {
+        key: GrantKey::derived("cluster-test", &[name]),
+        kind: GrantKind::ReferenceToken,
+        client_id: "app".into(),
+        subject: Some("alice".into()),
+        family: None,
+        issued_at: now,
+        expires_at: now.plus(Duration::from_secs(600)),
+        consumed_at: None,
+        payload: name.as_bytes().to_vec(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_survive_the_leader_and_followers_point_to_it() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+
+    let stored = grant("first");
+    let put = cluster
+        .node(leader)
+        .replica()
+        .submit(
+            Some(RequestId([1; 16])),
+            Command::Put {
+                grant: stored.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(put, StoreResponse::Put(PutOutcome::Stored));
+
+    // A follower refuses the write and names the leader.
+    let follower = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let mut client = GrantStoreClient::connect(cluster.node(follower).url().to_owned())
+        .await
+        .unwrap();
+    let refused = client
+        .put(wire::PutRequest {
+            request_id: vec![2; 16],
+            grant: Some(wire::Grant::try_from(grant("second")).unwrap()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable);
+    let hint = refused
+        .metadata()
+        .get(wire::LEADER_METADATA_KEY)
+        .and_then(|v| v.to_str().ok());
+    assert_eq!(hint, Some(cluster.node(leader).url()));
+    // A malformed request is rejected as such.
+    let malformed = client
+        .get(wire::GetRequest {
+            request_id: vec![3; 16],
+            key: vec![0; 5],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(malformed.code(), tonic::Code::InvalidArgument);
+
+    // Kill the leader: the others elect a new one, which has the grant.
+    let old = cluster.nodes.remove(&leader).unwrap();
+    old.shutdown().await.unwrap();
+    let new_leader = cluster.leader_other_than(Some(leader)).await;
+    let read = cluster
+        .node(new_leader)
+        .replica()
+        .get(&stored.key)
+        .await
+        .unwrap();
+    assert_eq!(read, Some(stored));
+
+    // Over gRPC too, with the metrics endpoint on the same port.
+    let url = cluster.node(new_leader).url().to_owned();
+    let mut client = GrantStoreClient::connect(url.clone()).await.unwrap();
+    let listed = client
+        .list_by_subject(wire::ListBySubjectRequest {
+            request_id: vec![4; 16],
+            subject: "alice".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.grants.len(), 1);
+
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_are_added_and_removed() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let leader_url = cluster.node(leader).url().to_owned();
+
+    // A fourth node, started to join (no bootstrap), knowing only itself.
+    let dir = TempDir::new().unwrap();
+    let (listener, url) = listener().await;
+    let mut fourth = options(4, &dir, &BTreeMap::from([(4, url.clone())]));
+    fourth.bootstrap = false;
+    let fourth = StoreNode::start_on(listener, fourth).await.unwrap();
+
+    let mut admin = ClusterAdminClient::connect(leader_url).await.unwrap();
+    let added = admin
+        .add_member(wire::AddMemberRequest {
+            id: 4,
+            addr: url.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let voters: Vec<u64> = added
+        .members
+        .iter()
+        .filter(|m| m.voter)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(voters, vec![1, 2, 3, 4]);
+    fourth
+        .raft()
+        .wait(WAIT)
+        .current_leader(leader, "the new node follows the leader")
+        .await
+        .unwrap();
+
+    let gone = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let removed = admin
+        .remove_member(wire::RemoveMemberRequest { id: gone })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(removed.members.iter().all(|m| m.id != gone));
+    assert_eq!(removed.members.len(), 3);
+
+    let status = admin
+        .status(wire::StatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.leader_id, Some(leader));
+    assert!(status.initialized);
+    assert_eq!(
+        status
+            .replication
+            .iter()
+            .filter(|r| r.node_id != gone)
+            .count(),
+        2
+    );
+
+    // /metrics and /readyz answer on the gRPC port.
+    let metrics = http_get(cluster.node(leader).local_addr(), "/metrics").await;
+    assert!(
+        metrics.contains("sigil_store_raft_is_leader 1"),
+        "{metrics}"
+    );
+    assert!(
+        http_get(fourth.local_addr(), "/readyz")
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+
+    fourth.shutdown().await.unwrap();
+    for (_, node) in std::mem::take(&mut cluster.nodes) {
+        node.shutdown().await.unwrap();
+    }
+}
+
+/// A bare HTTP/1.1 GET; returns the whole response.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
