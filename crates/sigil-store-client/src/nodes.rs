@@ -1,0 +1,188 @@
+//! The store nodes the client knows and the one it believes is leader.
+//!
+//! Starts with the configured endpoints; a leader named by the cluster is added even if it was
+//! not configured (it came from the cluster itself). Each node has one lazily connected HTTP/2
+//! channel, reused by every call.
+
+use crate::ClientOptions;
+use std::sync::Mutex;
+use tonic::transport::{Channel, Endpoint};
+
+/// Nodes learned from hints beyond the configured ones are capped, so a misbehaving node
+/// cannot grow the list without bound.
+const MAX_LEARNED_NODES: usize = 16;
+
+/// One store node.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    /// Its URL, as configured or as hinted (`http://host:port`, no trailing slash).
+    pub(crate) url: String,
+    /// A channel to it; cheap to clone.
+    pub(crate) channel: Channel,
+}
+
+/// The known nodes and the index of the believed leader.
+#[derive(Debug)]
+pub(crate) struct Nodes {
+    state: Mutex<State>,
+    configured: usize,
+    options: ClientOptions,
+}
+
+#[derive(Debug)]
+struct State {
+    nodes: Vec<Node>,
+    leader: usize,
+}
+
+/// Why an endpoint could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("store endpoint {url:?}: {source}")]
+pub struct EndpointError {
+    url: String,
+    #[source]
+    source: tonic::transport::Error,
+}
+
+impl Nodes {
+    /// Channels to every endpoint; none is connected until first used.
+    pub(crate) fn new(urls: &[String], options: &ClientOptions) -> Result<Self, EndpointError> {
+        let nodes = urls
+            .iter()
+            .map(|url| node(url, options))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            configured: nodes.len(),
+            state: Mutex::new(State { nodes, leader: 0 }),
+            options: options.clone(),
+        })
+    }
+
+    /// The node to send the next attempt to.
+    pub(crate) fn leader(&self) -> Option<Node> {
+        let state = self.lock();
+        state.nodes.get(state.leader).cloned()
+    }
+
+    /// Moves on to the node after `failed` (unless another call already moved on).
+    pub(crate) fn advance_past(&self, failed: &str) {
+        let mut state = self.lock();
+        let count = state.nodes.len();
+        if count == 0 {
+            return;
+        }
+        let current = state.nodes.get(state.leader).map(|n| n.url.as_str());
+        if current == Some(failed) {
+            state.leader = (state.leader + 1) % count;
+        }
+    }
+
+    /// Makes the hinted node the leader, adding it if unknown. Returns `false` (and changes
+    /// nothing) if the hint is unusable.
+    pub(crate) fn follow_hint(&self, hint: &str) -> bool {
+        let hint = normalize(hint);
+        let mut state = self.lock();
+        if let Some(index) = state.nodes.iter().position(|n| n.url == hint) {
+            state.leader = index;
+            return true;
+        }
+        let Ok(new) = node(&hint, &self.options) else {
+            tracing::warn!(hint = %hint, "grant store named an unusable leader address");
+            return false;
+        };
+        if state.nodes.len() >= self.configured + MAX_LEARNED_NODES {
+            // Forget the oldest learned node; configured ones stay.
+            state.nodes.remove(self.configured);
+        }
+        state.nodes.push(new);
+        state.leader = state.nodes.len() - 1;
+        true
+    }
+
+    /// The configured endpoints, for messages.
+    pub(crate) fn configured_urls(&self) -> Vec<String> {
+        let state = self.lock();
+        state
+            .nodes
+            .iter()
+            .take(self.configured)
+            .map(|n| n.url.clone())
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is always consistent between statements, so a poisoned lock is usable.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn node(url: &str, options: &ClientOptions) -> Result<Node, EndpointError> {
+    let url = normalize(url);
+    let endpoint = Endpoint::from_shared(url.clone())
+        .map_err(|source| EndpointError {
+            url: url.clone(),
+            source,
+        })?
+        .connect_timeout(options.connect_timeout)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(std::time::Duration::from_secs(30))
+        .keep_alive_while_idle(true);
+    Ok(Node {
+        channel: endpoint.connect_lazy(),
+        url,
+    })
+}
+
+/// `host:port` becomes `http://host:port`; a trailing slash is dropped, so a hint and a
+/// configured endpoint for the same node compare equal.
+pub(crate) fn normalize(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes(urls: &[&str]) -> Nodes {
+        let urls: Vec<String> = urls.iter().map(|u| (*u).to_owned()).collect();
+        Nodes::new(&urls, &ClientOptions::default()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn advancing_cycles_through_the_configured_nodes() {
+        let nodes = nodes(&["http://a:1", "http://b:1/"]);
+        assert_eq!(nodes.leader().unwrap().url, "http://a:1");
+        nodes.advance_past("http://a:1");
+        assert_eq!(nodes.leader().unwrap().url, "http://b:1");
+        // A stale failure report (another call already moved on) changes nothing.
+        nodes.advance_past("http://a:1");
+        assert_eq!(nodes.leader().unwrap().url, "http://b:1");
+        nodes.advance_past("http://b:1");
+        assert_eq!(nodes.leader().unwrap().url, "http://a:1");
+    }
+
+    #[tokio::test]
+    async fn a_hint_selects_a_known_node_or_adds_a_new_one() {
+        let nodes = nodes(&["http://a:1", "b:1"]);
+        assert!(nodes.follow_hint("http://b:1/"));
+        assert_eq!(nodes.leader().unwrap().url, "http://b:1");
+        assert!(nodes.follow_hint("http://c:1"));
+        assert_eq!(nodes.leader().unwrap().url, "http://c:1");
+        assert_eq!(nodes.configured_urls(), ["http://a:1", "http://b:1"]);
+        assert!(!nodes.follow_hint("http://bad host:1"));
+        assert_eq!(nodes.leader().unwrap().url, "http://c:1");
+    }
+
+    #[test]
+    fn a_bad_endpoint_is_refused() {
+        let urls = vec!["http://bad host:1".to_owned()];
+        assert!(Nodes::new(&urls, &ClientOptions::default()).is_err());
+    }
+}
