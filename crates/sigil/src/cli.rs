@@ -20,6 +20,14 @@ pub enum Command {
     /// Run the token service with an embedded single-node grant store and a generated,
     /// persisted signing key, for development.
     Dev(DevArgs),
+    /// Run the token service against a `sigil store` cluster: the production mode, any
+    /// number of replicas sharing one configuration and one set of signing keys.
+    Serve(ServeArgs),
+    /// Run one node of the replicated grant store (Raft over gRPC).
+    Store(StoreArgs),
+    /// Inspect and change a running grant store cluster.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -46,6 +54,106 @@ pub struct DevArgs {
     /// Log format.
     #[arg(long, env = "SIGIL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
+}
+
+/// Flags of `sigil serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Configuration file.
+    #[arg(long, env = "SIGIL_CONFIG")]
+    pub config: PathBuf,
+    /// Grant store nodes, comma-separated (`http://store-0:7001,http://store-1:7001`);
+    /// overrides `store.endpoints` in the configuration file.
+    #[arg(long, env = "SIGIL_STORE", value_delimiter = ',')]
+    pub store: Vec<String>,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "SIGIL_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Issuer identifier; defaults to http://<listen address>.
+    #[arg(long, env = "SIGIL_ISSUER")]
+    pub issuer: Option<String>,
+    /// Log format.
+    #[arg(long, env = "SIGIL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+}
+
+/// Flags of `sigil store`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// This node's id. With `--statefulset` it defaults to the pod's ordinal.
+    #[arg(long, env = "SIGIL_STORE_ID")]
+    pub id: Option<u64>,
+    /// Address to listen on for gRPC and `/metrics`, `/healthz`, `/readyz`.
+    #[arg(long, env = "SIGIL_STORE_LISTEN", default_value = "0.0.0.0:7001")]
+    pub listen: SocketAddr,
+    /// Directory for this node's log and state machine.
+    #[arg(long, env = "SIGIL_STORE_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Every node of the cluster, itself included: `1=http://10.0.0.1:7001,2=http://…`.
+    #[arg(long, env = "SIGIL_STORE_PEERS", conflicts_with = "statefulset")]
+    pub peers: Option<String>,
+    /// Derive the peers (and the id) from a Kubernetes StatefulSet:
+    /// `NAME:REPLICAS:HEADLESS_SERVICE:PORT`. Pods are `NAME-0` … `NAME-(REPLICAS-1)`.
+    #[arg(long, env = "SIGIL_STORE_STATEFULSET")]
+    pub statefulset: Option<String>,
+    /// The URL other nodes and clients reach this node at; defaults to its peer entry.
+    #[arg(long, env = "SIGIL_STORE_ADVERTISE")]
+    pub advertise: Option<String>,
+    /// Never create a new cluster: wait to be added with `sigil cluster add`.
+    #[arg(long, env = "SIGIL_STORE_JOIN")]
+    pub join: bool,
+    /// Log format.
+    #[arg(long, env = "SIGIL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+}
+
+/// `sigil cluster …`: every subcommand talks to the nodes given with `--store`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Show a node's view: leader, term, membership, log indexes, replication lag.
+    Status {
+        /// Store nodes to ask, comma-separated; the first that answers is shown.
+        #[command(flatten)]
+        target: ClusterTarget,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a node: it joins as a learner, catches up, then becomes a voter.
+    Add {
+        /// Store nodes to ask, comma-separated; the request is sent on to the leader.
+        #[command(flatten)]
+        target: ClusterTarget,
+        /// The new node's id.
+        #[arg(long)]
+        id: u64,
+        /// The URL the other nodes reach the new node at.
+        #[arg(long)]
+        addr: String,
+    },
+    /// Remove a node from the cluster.
+    Remove {
+        /// Store nodes to ask, comma-separated; the request is sent on to the leader.
+        #[command(flatten)]
+        target: ClusterTarget,
+        /// The id of the node to remove.
+        #[arg(long)]
+        id: u64,
+    },
+    /// Build a snapshot on the leader now (and compact its log).
+    Snapshot {
+        /// Store nodes to ask, comma-separated; the request is sent on to the leader.
+        #[command(flatten)]
+        target: ClusterTarget,
+    },
+}
+
+/// Which cluster a `sigil cluster` command talks to.
+#[derive(Debug, Args)]
+pub struct ClusterTarget {
+    /// Store nodes, comma-separated (`http://store-0:7001,http://store-1:7001`).
+    #[arg(long, env = "SIGIL_STORE", value_delimiter = ',', required = true)]
+    pub store: Vec<String>,
 }
 
 /// How logs are written.

@@ -1,8 +1,11 @@
 //! One file per subcommand.
 
+mod cluster;
 mod config_check;
 mod dev;
 mod secret;
+mod serve;
+mod store;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use std::process::ExitCode;
@@ -11,6 +14,9 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Dev(args) => dev::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Store(args) => store::run(args),
+        Command::Cluster(command) => cluster::run(command),
         Command::Config(ConfigCommand::Check { file }) => Ok(config_check::run(&file)),
         Command::Secret(command) => secret::run(command),
     }

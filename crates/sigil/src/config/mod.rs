@@ -10,12 +10,14 @@ mod issues;
 mod resources;
 pub mod server;
 mod signing;
+pub mod store;
 
 pub use clients::ClientConfig;
 pub use issues::Issues;
 pub use resources::{ApiResourceConfig, ApiScopeConfig};
 pub use server::ServerConfig;
 pub use signing::{KeySourceConfig, SigningConfig};
+pub use store::StoreConfig;
 
 use serde::Deserialize;
 use sigil_core::model::Catalog;
@@ -40,6 +42,9 @@ pub struct Config {
     /// Registered clients.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+    /// The grant store cluster (`sigil serve` only).
+    #[serde(default)]
+    pub store: StoreConfig,
 }
 
 /// Why the file could not be parsed at all.
@@ -80,6 +85,7 @@ impl Config {
     pub fn validate(&self, grant_types: &[&str]) -> Result<Catalog, Issues> {
         let mut issues = Issues::default();
         self.server.validate(&mut issues);
+        self.store.validate(&mut issues);
         let scopes = resources::scopes(&self.api_scopes, &mut issues);
         let scope_names: Vec<&str> = scopes.iter().map(|scope| scope.name.as_str()).collect();
         let api_resources = resources::resources(&self.api_resources, &scope_names, &mut issues);

@@ -59,20 +59,7 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 /// The start-up banner, on standard error so it stays apart from the JSON log lines.
 pub fn print_banner(summary: &Summary, demo: Option<&DemoClient>) {
     let issuer = &summary.issuer;
-    let mut text = format!(
-        "\nSigil dev is running.\n\
-         \n  Listening on   http://{listen}\
-         \n  Issuer         {issuer}\
-         \n  Discovery      {issuer}/.well-known/openid-configuration\
-         \n  Token endpoint {issuer}/connect/token\
-         \n  Config         {config}\
-         \n  Data           {data} (signing key {alg} kid {kid}, grant store)\n",
-        listen = summary.listen,
-        config = summary.config_path.display(),
-        data = summary.data_dir.display(),
-        alg = summary.algorithm,
-        kid = summary.kid,
-    );
+    let mut text = summary.banner("Sigil dev is running.");
     if let Some(demo) = demo {
         match &demo.secret {
             Some(secret) => text.push_str(&format!(

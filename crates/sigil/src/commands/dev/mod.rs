@@ -8,7 +8,7 @@ mod demo;
 
 use crate::cli::DevArgs;
 use crate::config::Config;
-use crate::wiring::{self, Settings};
+use crate::wiring::{self, Settings, StoreChoice};
 use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,9 +45,9 @@ pub fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings {
         config,
         config_path,
-        data_dir,
         listen,
         issuer: args.issuer.clone(),
+        store: StoreChoice::Embedded { data_dir },
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

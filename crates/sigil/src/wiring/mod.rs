@@ -1,22 +1,27 @@
 //! Building the running service from configuration: keys, grant store, provider, HTTP server.
+//!
+//! `sigil dev` and `sigil serve` share all of it except the grant store ([`StoreChoice`]):
+//! dev embeds a single-node store, serve talks to a `sigil store` cluster.
 
-use crate::config::{Config, KeySourceConfig, server::check_issuer};
+mod banner;
+mod keys;
+mod store;
+
+pub use banner::Summary;
+pub use store::{ClusterSettings, StoreChoice};
+
+use crate::config::{Config, server::check_issuer};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::{Context as _, anyhow};
-use async_trait::async_trait;
 use sigil_core::endpoint::{Provider, ProviderSettings};
 use sigil_core::grants::BUILT_IN_GRANT_TYPES;
-use sigil_core::handle::GrantKey;
-use sigil_core::store::GrantStore;
-use sigil_keys::{DevKeySource, FileKeySource, KeySource, SharedKeyRing};
+use sigil_keys::SharedKeyRing;
 use sigil_server::discovery::DiscoveryInputs;
 use sigil_server::metrics::Metrics;
-use sigil_server::{AppState, Discovery, EndpointPaths, JwksSource, Readiness};
-use sigil_store::EmbeddedStore;
+use sigil_server::{AppState, Discovery, EndpointPaths, JwksSource};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What the service is started from (configuration with overrides applied).
 pub struct Settings {
@@ -24,28 +29,12 @@ pub struct Settings {
     pub config: Config,
     /// Where it was read from.
     pub config_path: PathBuf,
-    /// Data directory.
-    pub data_dir: PathBuf,
     /// Listen address.
     pub listen: SocketAddr,
     /// Issuer from a flag or environment variable (overrides the file).
     pub issuer: Option<String>,
-}
-
-/// What the start-up banner reports.
-pub struct Summary {
-    /// The bound address.
-    pub listen: SocketAddr,
-    /// The issuer identifier.
-    pub issuer: String,
-    /// The configuration file.
-    pub config_path: PathBuf,
-    /// The data directory.
-    pub data_dir: PathBuf,
-    /// The signing algorithm.
-    pub algorithm: String,
-    /// The active key's id.
-    pub kid: String,
+    /// Which grant store to use.
+    pub store: StoreChoice,
 }
 
 /// A started service.
@@ -53,7 +42,7 @@ pub struct Service {
     /// For the banner.
     pub summary: Summary,
     server: actix_web::dev::Server,
-    store: Arc<EmbeddedStore>,
+    store: store::OpenedStore,
 }
 
 impl Service {
@@ -61,10 +50,7 @@ impl Service {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let served = self.server.await.context("HTTP server");
         tracing::info!("shutting down");
-        self.store
-            .shutdown()
-            .await
-            .context("stopping the grant store")?;
+        self.store.shutdown().await?;
         served
     }
 }
@@ -74,9 +60,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let Settings {
         config,
         config_path,
-        data_dir,
         listen,
         issuer,
+        store,
     } = settings;
     let catalog = config.validate(BUILT_IN_GRANT_TYPES).map_err(|issues| {
         anyhow!(
@@ -86,20 +72,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     })?;
 
     let algorithm = config.signing.algorithm;
-    let source: Box<dyn KeySource> = match &config.signing.source {
-        KeySourceConfig::Dev {} => Box::new(DevKeySource::new(data_dir.join("keys"), algorithm)),
-        KeySourceConfig::File { path } => Box::new(FileKeySource::new(path.clone())),
-    };
-    let keys = SharedKeyRing::load(source.as_ref(), algorithm)
-        .await
-        .context("loading signing keys")?;
+    let keys = keys::load(&config.signing, &store).await?;
     let kid = keys.active_kid().context("no active signing key")?;
-
-    let store = Arc::new(
-        EmbeddedStore::open(&data_dir.join("store"))
-            .await
-            .context("opening the embedded grant store")?,
-    );
+    let store = store::open(store).await?;
 
     let listener =
         std::net::TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
@@ -118,7 +93,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             endpoint(EndpointPaths::REVOCATION),
         ],
         catalog: Arc::new(catalog),
-        store: store.clone(),
+        store: store.grants.clone(),
         signer: Arc::new(keys.clone()),
     });
     let discovery = Discovery::new(&DiscoveryInputs {
@@ -131,7 +106,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         provider: Arc::new(provider),
         discovery: Arc::new(discovery),
         jwks: Arc::new(PublishedKeys(keys)),
-        readiness: Arc::new(StoreReadiness(store.clone())),
+        readiness: Arc::new(store::StoreReadiness::new(store.grants.clone())),
         metrics: Arc::new(Metrics::new()?),
     });
     let server = HttpServer::new(move || {
@@ -143,14 +118,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     .shutdown_timeout(10)
     .listen(listener)?
     .run();
-    tracing::info!(%issuer, listen = %bound, "serving");
+    tracing::info!(%issuer, listen = %bound, store = %store.description, "serving");
 
     Ok(Service {
         summary: Summary {
             listen: bound,
             issuer,
             config_path,
-            data_dir,
+            store: store.description.clone(),
             algorithm: algorithm.as_str().to_owned(),
             kid,
         },
@@ -165,20 +140,5 @@ struct PublishedKeys(SharedKeyRing);
 impl JwksSource for PublishedKeys {
     fn jwks_json(&self) -> web::Bytes {
         self.0.jwks_json()
-    }
-}
-
-/// Ready when the grant store answers a linearizable read (keys were loaded before serving).
-struct StoreReadiness(Arc<EmbeddedStore>);
-
-#[async_trait]
-impl Readiness for StoreReadiness {
-    async fn check(&self) -> Result<(), String> {
-        let probe = GrantKey::derived("readiness_probe", &[]);
-        match tokio::time::timeout(Duration::from_secs(2), self.0.get(&probe)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err("grant store did not answer within 2s".to_owned()),
-        }
     }
 }
