@@ -3,13 +3,19 @@
 //! [`SigilDev`] starts the built `sigil dev` binary on a free loopback port with its own data
 //! directory, waits until it is ready, and stops or kills it. [`client`] has what a test
 //! needs to act as an OAuth client or API (Basic credentials, client assertions, JWT checks
-//! against the published JWKS with an independent library).
+//! against the published JWKS with an independent library). [`cluster`] starts `sigil store`
+//! nodes and `sigil serve` pods in front of them; [`faults`] has the TCP proxies that cut
+//! links between them and balance load over them; [`proxied`] is a store cluster with every
+//! Raft link behind such a proxy, for partition tests.
 //!
 //! Not here: anything that reaches into Sigil's crates. Tests drive the process over HTTP,
 //! as users do.
 
 pub mod client;
+pub mod cluster;
+pub mod faults;
 mod process;
+pub mod proxied;
 
 pub use process::{SigilDev, sigil_binary};
 

@@ -79,12 +79,24 @@ impl SigilDev {
             std::fs::write(&config_path, config)?;
             command.arg("--config").arg(&config_path);
         }
+        Self::spawn(command, data_dir, log_path).await
+    }
+
+    /// Spawns a prepared `sigil dev` or `sigil serve` command (standard error piped), reads
+    /// the `Listening on` line of its banner and waits until `/readyz` answers 200.
+    pub(crate) async fn spawn(
+        mut command: Command,
+        data_dir: &Path,
+        log_path: PathBuf,
+    ) -> crate::Result<Self> {
         let mut child = command.spawn().context("starting sigil")?;
         let stderr = child
             .stderr
             .take()
             .ok_or_else(|| anyhow!("no stderr pipe"))?;
-        let base_url = tokio::task::spawn_blocking(move || read_listen_address(stderr)).await??;
+        let base_url =
+            tokio::task::spawn_blocking(move || read_announced_url(stderr, "Listening on"))
+                .await??;
         let dev = Self {
             child,
             base_url,
@@ -179,9 +191,13 @@ impl Drop for SigilDev {
     }
 }
 
-/// Reads the banner from standard error until the listen line, then keeps draining the pipe
-/// in the background so the process never blocks on a full pipe.
-fn read_listen_address(stderr: std::process::ChildStderr) -> crate::Result<String> {
+/// Reads standard error until a line containing `marker`, returns what follows it (the
+/// URL), then keeps draining the pipe in the background so the process never blocks on a
+/// full pipe.
+pub(crate) fn read_announced_url(
+    stderr: std::process::ChildStderr,
+    marker: &str,
+) -> crate::Result<String> {
     let mut reader = BufReader::new(stderr);
     let mut seen = String::new();
     let mut line = String::new();
@@ -191,8 +207,12 @@ fn read_listen_address(stderr: std::process::ChildStderr) -> crate::Result<Strin
             bail!("sigil exited before listening; it printed:\n{seen}");
         }
         seen.push_str(&line);
-        if let Some(address) = line.trim().strip_prefix("Listening on") {
-            let address = address.trim().to_owned();
+        if let Some(at) = line.find(marker) {
+            let address = line
+                .get(at + marker.len()..)
+                .unwrap_or("")
+                .trim()
+                .to_owned();
             std::thread::spawn(move || {
                 let mut sink = String::new();
                 while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {

@@ -1,0 +1,329 @@
+//! Faults under load: a 3-node store cluster with every Raft link behind a cuttable proxy,
+//! two `sigil serve` pods behind a round-robin balancer, and a load driver issuing,
+//! introspecting and revoking reference tokens through the balancer.
+//!
+//! Phases: kill -9 the leader, restart it, partition a follower, partition the leader, kill
+//! and restart every node. After each: every acknowledged token is active unless its
+//! revocation was acknowledged, every acknowledged revocation holds, and issuance resumed
+//! within [`MAX_UNAVAILABLE`] of the fault (each window is printed: how long after the fault
+//! the first request sent after it was answered). While a node is partitioned away, a pod
+//! that can reach only that node must fail to issue.
+
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, config};
+use sigil_testkit::SigilDev;
+use sigil_testkit::client::{Answer, basic, form, post_form};
+use sigil_testkit::cluster::{serve_pod, write_signing_key};
+use sigil_testkit::faults::{RoundRobinProxy, url_addr};
+use sigil_testkit::proxied::ProxiedCluster;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ISSUER: &str = "http://sigil.test";
+/// The longest a phase may leave issuance unavailable.
+const MAX_UNAVAILABLE: Duration = Duration::from_secs(10);
+/// How long one HTTP call may take before the driver counts it as failed.
+const CALL_TIMEOUT: Duration = Duration::from_secs(8);
+const LOAD_TASKS: usize = 3;
+
+fn pod_config(keys: &Path) -> String {
+    format!(
+        "{}\nserver: {{ issuer: \"{ISSUER}\" }}\n\
+         signing: {{ algorithm: ES256, source: {{ kind: file, path: \"{}\" }} }}\n",
+        config("tokens.yaml", &[]),
+        keys.display()
+    )
+}
+
+/// `post_form` with a deadline; `None` if it failed or timed out.
+async fn post(url: &str, authorization: &str, body: &str) -> Option<Answer> {
+    tokio::time::timeout(CALL_TIMEOUT, post_form(url, Some(authorization), body))
+        .await
+        .ok()?
+        .ok()
+}
+
+async fn issue(base: &str) -> Option<String> {
+    let answer = post(
+        &format!("{base}/connect/token"),
+        &basic("ref-client", CLIENT_SECRET),
+        "grant_type=client_credentials",
+    )
+    .await?;
+    if answer.status != 200 {
+        return None;
+    }
+    answer.body["access_token"].as_str().map(str::to_owned)
+}
+
+/// `Some(active)` if the introspection was answered.
+async fn introspect(base: &str, token: &str) -> Option<bool> {
+    let answer = post(
+        &format!("{base}/connect/introspect"),
+        &basic("https://orders.test", API_SECRET),
+        &form(&[("token", token)]),
+    )
+    .await?;
+    (answer.status == 200).then(|| answer.body["active"] == true)
+}
+
+async fn revoke(base: &str, token: &str) -> bool {
+    post(
+        &format!("{base}/connect/revocation"),
+        &basic("ref-client", CLIENT_SECRET),
+        &form(&[("token", token)]),
+    )
+    .await
+    .is_some_and(|answer| answer.status == 200)
+}
+
+/// What the load driver saw acknowledged.
+#[derive(Default)]
+struct Ledger {
+    /// Tokens whose issuance was answered 200, with when the request was sent and answered.
+    issued: Vec<(String, Instant, Instant)>,
+    /// Tokens whose revocation was answered 200.
+    revoked: HashSet<String>,
+    /// Tokens chosen for revocation whose revocation is not acknowledged (yet): either state
+    /// is correct.
+    maybe_revoked: HashSet<String>,
+}
+
+struct Driver {
+    ledger: Arc<Mutex<Ledger>>,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Driver {
+    fn start(base: String) -> Self {
+        let ledger = Arc::new(Mutex::new(Ledger::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = (0..LOAD_TASKS)
+            .map(|task| {
+                let (ledger, stop, base) = (ledger.clone(), stop.clone(), base.clone());
+                tokio::spawn(async move {
+                    let mut round = 0_usize;
+                    while !stop.load(Ordering::Relaxed) {
+                        round += 1;
+                        let sent = Instant::now();
+                        if let Some(token) = issue(&base).await {
+                            let will_revoke = (round + task) % 3 == 0;
+                            {
+                                let mut ledger = ledger.lock().unwrap();
+                                ledger.issued.push((token.clone(), sent, Instant::now()));
+                                if will_revoke {
+                                    // Either state is right until the revocation is answered.
+                                    ledger.maybe_revoked.insert(token.clone());
+                                }
+                            }
+                            // Read back through the balancer (any pod).
+                            let _ = introspect(&base, &token).await;
+                            if will_revoke && revoke(&base, &token).await {
+                                let mut ledger = ledger.lock().unwrap();
+                                ledger.maybe_revoked.remove(&token);
+                                ledger.revoked.insert(token);
+                            }
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                })
+            })
+            .collect();
+        Self {
+            ledger,
+            stop,
+            tasks,
+        }
+    }
+
+    /// Waits until an issuance sent after `fault` is acknowledged; returns how long after the
+    /// fault that was (the unavailability window, plus one request's latency).
+    async fn first_success_after(&self, fault: Instant) -> Duration {
+        let deadline = fault + MAX_UNAVAILABLE;
+        loop {
+            let first = self
+                .ledger
+                .lock()
+                .unwrap()
+                .issued
+                .iter()
+                .filter(|(_, sent, _)| *sent >= fault)
+                .map(|(_, _, answered)| *answered)
+                .min();
+            if let Some(at) = first {
+                return at - fault;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no token issued within {MAX_UNAVAILABLE:?} of the fault"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn stop(self) -> Ledger {
+        self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+        Arc::try_unwrap(self.ledger)
+            .ok()
+            .unwrap()
+            .into_inner()
+            .unwrap()
+    }
+}
+
+/// Every acknowledged token is active unless revoked; every acknowledged revocation holds.
+/// Checks at most ~300 tokens (all revoked ones, a stride of the rest).
+async fn check_ledger(base: &str, driver: &Driver, phase: &str) {
+    let (live, revoked) = {
+        let ledger = driver.ledger.lock().unwrap();
+        let live: Vec<String> = ledger
+            .issued
+            .iter()
+            .map(|(token, _, _)| token)
+            .filter(|t| !ledger.revoked.contains(*t) && !ledger.maybe_revoked.contains(*t))
+            .cloned()
+            .collect();
+        let stride = live.len() / 200 + 1;
+        let live = live.into_iter().step_by(stride).collect::<Vec<_>>();
+        (live, ledger.revoked.iter().cloned().collect::<Vec<_>>())
+    };
+    assert!(!live.is_empty(), "{phase}: no token was issued");
+    let expectations = live
+        .iter()
+        .map(|t| (t, true))
+        .chain(revoked.iter().map(|t| (t, false)));
+    let mut checked = 0;
+    for (token, expected) in expectations {
+        let mut seen = None;
+        for _ in 0..20 {
+            seen = introspect(base, token).await;
+            if seen.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            seen,
+            Some(expected),
+            "{phase}: token {token} should be {}",
+            if expected { "active" } else { "inactive" }
+        );
+        checked += 1;
+    }
+    println!(
+        "{phase}: {checked} tokens checked ({} revoked)",
+        revoked.len()
+    );
+}
+
+fn report(phase: &str, window: Duration) {
+    println!("{phase}: unavailable for {} ms", window.as_millis());
+    assert!(window < MAX_UNAVAILABLE, "{phase}: {window:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_keeps_acknowledged_grants_through_faults() {
+    let started = Instant::now();
+    let mut cluster = ProxiedCluster::start(3).await.unwrap();
+    let keys = cluster.dir("keys");
+    write_signing_key(&keys).unwrap();
+    let config = pod_config(&keys);
+    let mut pods: Vec<SigilDev> = Vec::new();
+    for name in ["pod-a", "pod-b"] {
+        pods.push(
+            serve_pod(&cluster.dir(name), &config, &cluster.endpoints())
+                .await
+                .unwrap(),
+        );
+    }
+    let balancer = RoundRobinProxy::start(
+        pods.iter()
+            .map(|pod| url_addr(&pod.base_url).unwrap())
+            .collect(),
+    )
+    .await
+    .unwrap();
+    let base = balancer.url();
+    let driver = Driver::start(base.clone());
+    let window = driver.first_success_after(Instant::now()).await;
+    report("warm-up", window);
+
+    // (a) kill -9 the leader.
+    let leader = cluster.leader(Duration::from_secs(10)).await.unwrap();
+    let fault = Instant::now();
+    cluster.kill(leader).unwrap();
+    report("kill leader", driver.first_success_after(fault).await);
+    check_ledger(&base, &driver, "kill leader").await;
+
+    // (b) restart it.
+    let fault = Instant::now();
+    cluster.restart(leader).await.unwrap();
+    report("restart", driver.first_success_after(fault).await);
+    check_ledger(&base, &driver, "restart").await;
+
+    // (c) partition a follower. A pod that can reach only that node cannot write.
+    let leader = cluster.leader(Duration::from_secs(10)).await.unwrap();
+    let follower = cluster.ids().into_iter().find(|id| *id != leader).unwrap();
+    let lonely = serve_pod(&cluster.dir("pod-lonely"), &config, &cluster.url(follower))
+        .await
+        .unwrap();
+    let fault = Instant::now();
+    cluster.partition(follower);
+    report(
+        "partition follower",
+        driver.first_success_after(fault).await,
+    );
+    assert_eq!(
+        issue(&lonely.base_url).await,
+        None,
+        "a write through the partitioned node {follower} alone was acknowledged"
+    );
+    cluster.heal_all();
+    drop(lonely);
+    check_ledger(&base, &driver, "partition follower").await;
+
+    // (d) partition the leader. The majority elects another; a pod that can reach only the
+    // old leader cannot write, though that node believed itself leader when cut off.
+    let leader = cluster.leader(Duration::from_secs(10)).await.unwrap();
+    let stranded = serve_pod(&cluster.dir("pod-stranded"), &config, &cluster.url(leader))
+        .await
+        .unwrap();
+    let fault = Instant::now();
+    cluster.partition(leader);
+    let (window, stranded_write) =
+        tokio::join!(driver.first_success_after(fault), issue(&stranded.base_url));
+    report("partition leader", window);
+    assert_eq!(
+        stranded_write, None,
+        "a write through the partitioned old leader {leader} alone was acknowledged"
+    );
+    cluster.heal_all();
+    drop(stranded);
+    check_ledger(&base, &driver, "partition leader").await;
+
+    // (e) kill every node, then start them again.
+    let fault = Instant::now();
+    for id in cluster.ids() {
+        cluster.kill(id).unwrap();
+    }
+    for id in cluster.ids() {
+        cluster.restart(id).await.unwrap();
+    }
+    report("full restart", driver.first_success_after(fault).await);
+    check_ledger(&base, &driver, "full restart").await;
+
+    let ledger = driver.stop().await;
+    println!(
+        "{} tokens issued, {} revoked, {} revocations unacknowledged, {:.1} s in all",
+        ledger.issued.len(),
+        ledger.revoked.len(),
+        ledger.maybe_revoked.len(),
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -1,0 +1,114 @@
+//! `sigil serve`: stateless token-service pods in front of a `sigil store` cluster. Pods
+//! share one file key and one issuer; any pod sees what another issued or revoked.
+
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, config, issue_token};
+use sigil_testkit::SigilDev;
+use sigil_testkit::client::{Answer, basic, form, get_json, post_form, verify_access_token};
+use sigil_testkit::cluster::{StoreCluster, serve_pod, write_signing_key};
+use sigil_testkit::sigil_binary;
+use std::path::Path;
+use std::process::Command;
+
+const ISSUER: &str = "http://sigil.test";
+const ORDERS_API: (&str, &str) = ("https://orders.test", API_SECRET);
+
+/// `tokens.yaml` with a shared issuer and the shared key directory.
+fn pod_config(keys: &Path) -> String {
+    format!(
+        "{}\nserver: {{ issuer: \"{ISSUER}\" }}\n\
+         signing: {{ algorithm: ES256, source: {{ kind: file, path: \"{}\" }} }}\n",
+        config("tokens.yaml", &[]),
+        keys.display()
+    )
+}
+
+async fn introspect(pod: &SigilDev, token: &str) -> Answer {
+    post_form(
+        &pod.url("/connect/introspect"),
+        Some(&basic(ORDERS_API.0, ORDERS_API.1)),
+        &form(&[("token", token)]),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn pods_share_grants_and_keys_through_the_store_cluster() {
+    let cluster = StoreCluster::start(3).await.unwrap();
+    let keys = cluster.dir("keys");
+    write_signing_key(&keys).unwrap();
+    let config = pod_config(&keys);
+    let pod_a = serve_pod(&cluster.dir("pod-a"), &config, &cluster.endpoints())
+        .await
+        .unwrap();
+    let pod_b = serve_pod(&cluster.dir("pod-b"), &config, &cluster.endpoints())
+        .await
+        .unwrap();
+
+    // A reference token issued on A is active on B.
+    let token = issue_token(&pod_a, "ref-client").await;
+    let seen = introspect(&pod_b, &token).await;
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.body["active"], true, "{:?}", seen.body);
+    assert_eq!(seen.body["client_id"], "ref-client");
+
+    // Revoked on B, it is inactive on A.
+    let revoked = post_form(
+        &pod_b.url("/connect/revocation"),
+        Some(&basic("ref-client", CLIENT_SECRET)),
+        &form(&[("token", &token)]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(revoked.status, 200, "{:?}", revoked.body);
+    assert_eq!(introspect(&pod_a, &token).await.body["active"], false);
+
+    // A JWT from A verifies with B's JWKS.
+    let jwt = issue_token(&pod_a, "jwt-client").await;
+    let jwks = get_json(&pod_b.url("/.well-known/jwks.json"))
+        .await
+        .unwrap();
+    let claims = verify_access_token(&jwt, &jwks, ISSUER, "https://orders.test").unwrap();
+    assert_eq!(claims["client_id"], "jwt-client");
+}
+
+#[test]
+fn serve_refuses_the_dev_key_source() {
+    let temp = tempfile::tempdir().unwrap();
+    let config_path = temp.path().join("sigil.yaml");
+    std::fs::write(&config_path, config("tokens.yaml", &[])).unwrap();
+    let output = Command::new(sigil_binary().unwrap())
+        .arg("serve")
+        .arg("--config")
+        .arg(&config_path)
+        .args(["--store", "http://127.0.0.1:1", "--listen", "127.0.0.1:0"])
+        .env_remove("SIGIL_STORE")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("kind `dev` is for `sigil dev` only"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kind: file"), "{stderr}");
+}
+
+#[test]
+fn serve_without_a_store_explains_how_to_name_one() {
+    let temp = tempfile::tempdir().unwrap();
+    let keys = temp.path().join("keys");
+    write_signing_key(&keys).unwrap();
+    let config_path = temp.path().join("sigil.yaml");
+    std::fs::write(&config_path, pod_config(&keys)).unwrap();
+    let output = Command::new(sigil_binary().unwrap())
+        .arg("serve")
+        .arg("--config")
+        .arg(&config_path)
+        .env_remove("SIGIL_STORE")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no grant store: pass --store"), "{stderr}");
+}
