@@ -24,9 +24,11 @@ check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Client-credentials throughput against the signing ceiling and a peer server (see tests/bench/README.md).
+## Client-credentials throughput against the signing ceiling and a peer server, then the
+## replicated grant store: writes, consumes, reference tokens and introspection (see tests/bench/README.md).
 bench:
 	bash tests/bench/run.sh
+	bash tests/bench/store.sh
 
 ## Tools the tests need: promtool (checks the /metrics exposition) and openssl (makes PKCS#1/SEC1 keys).
 tools:
