@@ -140,9 +140,9 @@ pub enum ClusterCommand {
         #[arg(long)]
         id: u64,
     },
-    /// Build a snapshot on the leader now (and compact its log).
+    /// Build a snapshot now on one node (and compact its log).
     Snapshot {
-        /// Store nodes to ask, comma-separated; the request is sent on to the leader.
+        /// Store nodes, comma-separated; the first that answers builds the snapshot.
         #[command(flatten)]
         target: ClusterTarget,
     },

@@ -1,9 +1,9 @@
 //! `sigil cluster status|add|remove|snapshot`: the operator's view of a grant store cluster,
 //! over the `ClusterAdmin` gRPC service of its nodes.
 //!
-//! Status is answered by the first node that responds, from its own point of view. Membership
-//! changes and snapshots must reach the leader: a follower answers UNAVAILABLE naming the
-//! leader, and the request is sent there.
+//! Status is answered, and a snapshot built, by the first node that responds (each node
+//! snapshots and compacts its own log). Membership changes must reach the leader: a follower
+//! answers UNAVAILABLE naming the leader, and the request is sent there.
 
 use crate::cli::{ClusterCommand, ClusterTarget};
 use anyhow::{Context as _, anyhow, bail};
@@ -61,11 +61,11 @@ pub fn run(command: ClusterCommand) -> anyhow::Result<ExitCode> {
                 println!("Node {id} removed.\n{}", membership_text(&changed));
             }
             ClusterCommand::Snapshot { target } => {
-                on_leader(&target, CHANGE_TIMEOUT, |mut admin| async move {
-                    admin.trigger_snapshot(TriggerSnapshotRequest {}).await
-                })
-                .await?;
-                println!("Snapshot started on the leader.");
+                let url = snapshot(&target).await?;
+                println!(
+                    "Snapshot started on {url}; `sigil cluster status --store {url}` shows its \
+                     index once built."
+                );
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -95,6 +95,23 @@ async fn status(target: &ClusterTarget) -> anyhow::Result<(String, StatusRespons
         };
         match answer.await {
             Ok(status) => return Ok((url.clone(), status)),
+            Err(error) => failures.push(format!("{url}: {error:#}")),
+        }
+    }
+    bail!("no store node answered:\n  {}", failures.join("\n  "))
+}
+
+/// Starts a snapshot on the first node in `target` that answers; returns its URL.
+async fn snapshot(target: &ClusterTarget) -> anyhow::Result<String> {
+    let mut failures = Vec::new();
+    for url in &target.store {
+        let answer = async {
+            let mut admin = connect(url, STATUS_TIMEOUT).await?;
+            admin.trigger_snapshot(TriggerSnapshotRequest {}).await?;
+            anyhow::Ok(())
+        };
+        match answer.await {
+            Ok(()) => return Ok(url.clone()),
             Err(error) => failures.push(format!("{url}: {error:#}")),
         }
     }
