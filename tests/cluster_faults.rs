@@ -9,33 +9,22 @@
 //! the first request sent after it was answered). While a node is partitioned away, a pod
 //! that can reach only that node must fail to issue.
 
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, config};
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, pod_config};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, basic, form, post_form};
 use sigil_testkit::cluster::{serve_pod, write_signing_key};
 use sigil_testkit::faults::{RoundRobinProxy, url_addr};
 use sigil_testkit::proxied::ProxiedCluster;
 use std::collections::HashSet;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const ISSUER: &str = "http://sigil.test";
 /// The longest a phase may leave issuance unavailable.
 const MAX_UNAVAILABLE: Duration = Duration::from_secs(10);
 /// How long one HTTP call may take before the driver counts it as failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(8);
 const LOAD_TASKS: usize = 3;
-
-fn pod_config(keys: &Path) -> String {
-    format!(
-        "{}\nserver: {{ issuer: \"{ISSUER}\" }}\n\
-         signing: {{ algorithm: ES256, source: {{ kind: file, path: \"{}\" }} }}\n",
-        config("tokens.yaml", &[]),
-        keys.display()
-    )
-}
 
 /// `post_form` with a deadline; `None` if it failed or timed out.
 async fn post(url: &str, authorization: &str, body: &str) -> Option<Answer> {

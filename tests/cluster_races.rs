@@ -11,7 +11,7 @@ use sigil_core::store::{
     ConsumeOutcome, Grant, GrantKind, GrantStore, PutOutcome, RotateOutcome, Rotation,
 };
 use sigil_core::time::Timestamp;
-use sigil_e2e::config;
+use sigil_e2e::{POD_ISSUER, config};
 use sigil_store_client::{ClientOptions, StoreClient};
 use sigil_testkit::client::{ClientKey, form, post_form};
 use sigil_testkit::cluster::{StoreCluster, serve_pod, write_signing_key};
@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const RACERS: usize = 32;
-const ISSUER: &str = "http://sigil.test";
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Two clients of `cluster`: one lists the nodes in order, the other in reverse, so their
@@ -64,6 +63,40 @@ where
         .collect()
 }
 
+/// Stores a refresh token, then has every racer rotate it to its own successor with
+/// `grace_seconds`. Returns each racer's outcome, the successors (by racer) and the key
+/// presented.
+async fn rotation_race(
+    clients: &[Arc<StoreClient>; 2],
+    grace_seconds: u64,
+) -> (Vec<RotateOutcome>, Arc<Vec<Grant>>, GrantKey) {
+    let family = FamilyId::new_random();
+    let refresh = grant(GrantKind::RefreshToken, Some(family));
+    clients[0].put(refresh.clone()).await.unwrap();
+    let successors: Arc<Vec<Grant>> = Arc::new(
+        (0..RACERS)
+            .map(|_| grant(GrantKind::RefreshToken, Some(family)))
+            .collect(),
+    );
+    let presented = refresh.key;
+    let tries = successors.clone();
+    let outcomes = race(clients, move |client, racer| {
+        let successor = tries[racer].clone();
+        async move {
+            client
+                .rotate(Rotation {
+                    presented,
+                    successor,
+                    grace_seconds,
+                })
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    (outcomes, successors, presented)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_races_have_exactly_one_winner() {
     let cluster = StoreCluster::start(3).await.unwrap();
@@ -94,29 +127,7 @@ async fn store_races_have_exactly_one_winner() {
     );
 
     // Rotate with a grace period: one Rotated, the others get the winner's successor.
-    let family = FamilyId::new_random();
-    let refresh = grant(GrantKind::RefreshToken, Some(family));
-    clients[1].put(refresh.clone()).await.unwrap();
-    let successors: Vec<Grant> = (0..RACERS)
-        .map(|_| grant(GrantKind::RefreshToken, Some(family)))
-        .collect();
-    let successors = Arc::new(successors);
-    let presented = refresh.key;
-    let tries = successors.clone();
-    let outcomes = race(&clients, move |client, racer| {
-        let successor = tries[racer].clone();
-        async move {
-            client
-                .rotate(Rotation {
-                    presented,
-                    successor,
-                    grace_seconds: 30,
-                })
-                .await
-                .unwrap()
-        }
-    })
-    .await;
+    let (outcomes, successors, _) = rotation_race(&clients, 30).await;
     let winners: Vec<usize> = (0..RACERS)
         .filter(|racer| matches!(outcomes[*racer], RotateOutcome::Rotated { .. }))
         .collect();
@@ -140,30 +151,7 @@ async fn store_races_have_exactly_one_winner() {
     );
 
     // Rotate without grace: one Rotated, a reuse is detected and the family is gone.
-    let family = FamilyId::new_random();
-    let refresh = grant(GrantKind::RefreshToken, Some(family));
-    clients[0].put(refresh.clone()).await.unwrap();
-    let successors: Arc<Vec<Grant>> = Arc::new(
-        (0..RACERS)
-            .map(|_| grant(GrantKind::RefreshToken, Some(family)))
-            .collect(),
-    );
-    let presented = refresh.key;
-    let tries = successors.clone();
-    let outcomes = race(&clients, move |client, racer| {
-        let successor = tries[racer].clone();
-        async move {
-            client
-                .rotate(Rotation {
-                    presented,
-                    successor,
-                    grace_seconds: 0,
-                })
-                .await
-                .unwrap()
-        }
-    })
-    .await;
+    let (outcomes, successors, presented) = rotation_race(&clients, 0).await;
     let winners: Vec<usize> = (0..RACERS)
         .filter(|racer| matches!(outcomes[*racer], RotateOutcome::Rotated { .. }))
         .collect();
@@ -207,7 +195,7 @@ fn assertion_pod_config(keys: &std::path::Path, key: &ClientKey) -> String {
         text.contains("kind: file"),
         "client_auth.yaml changed shape"
     );
-    format!("{text}\nserver: {{ issuer: \"{ISSUER}\" }}\n")
+    format!("{text}\nserver: {{ issuer: \"{POD_ISSUER}\" }}\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,7 +213,7 @@ async fn a_client_assertion_raced_through_two_pods_is_accepted_once() {
             .await
             .unwrap(),
     ];
-    let assertion = key.assertion("jwt-auth-client", ISSUER).unwrap();
+    let assertion = key.assertion("jwt-auth-client", POD_ISSUER).unwrap();
     let body = form(&[
         ("grant_type", "client_credentials"),
         ("client_assertion_type", ASSERTION_TYPE),

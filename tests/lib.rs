@@ -21,6 +21,20 @@ pub fn config(name: &str, replacements: &[(&str, &str)]) -> String {
     text
 }
 
+/// The issuer every `sigil serve` pod of a test shares.
+pub const POD_ISSUER: &str = "http://sigil.test";
+
+/// `tokens.yaml` for a `sigil serve` pod: the shared issuer and ES256 keys from the `file`
+/// source in `keys`, as every pod of one deployment has.
+pub fn pod_config(keys: &std::path::Path) -> String {
+    format!(
+        "{}\nserver: {{ issuer: \"{POD_ISSUER}\" }}\n\
+         signing: {{ algorithm: ES256, source: {{ kind: file, path: \"{}\" }} }}\n",
+        config("tokens.yaml", &[]),
+        keys.display()
+    )
+}
+
 /// Issues a client-credentials token for `client` (secret [`CLIENT_SECRET`]); panics unless 200.
 pub async fn issue_token(sigil: &sigil_testkit::SigilDev, client: &str) -> String {
     use sigil_testkit::client::{basic, post_form};

@@ -1,26 +1,14 @@
 //! `sigil serve`: stateless token-service pods in front of a `sigil store` cluster. Pods
 //! share one file key and one issuer; any pod sees what another issued or revoked.
 
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, config, issue_token};
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, POD_ISSUER, config, issue_token, pod_config};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, basic, form, get_json, post_form, verify_access_token};
 use sigil_testkit::cluster::{StoreCluster, serve_pod, write_signing_key};
 use sigil_testkit::sigil_binary;
-use std::path::Path;
 use std::process::Command;
 
-const ISSUER: &str = "http://sigil.test";
 const ORDERS_API: (&str, &str) = ("https://orders.test", API_SECRET);
-
-/// `tokens.yaml` with a shared issuer and the shared key directory.
-fn pod_config(keys: &Path) -> String {
-    format!(
-        "{}\nserver: {{ issuer: \"{ISSUER}\" }}\n\
-         signing: {{ algorithm: ES256, source: {{ kind: file, path: \"{}\" }} }}\n",
-        config("tokens.yaml", &[]),
-        keys.display()
-    )
-}
 
 async fn introspect(pod: &SigilDev, token: &str) -> Answer {
     post_form(
@@ -68,7 +56,7 @@ async fn pods_share_grants_and_keys_through_the_store_cluster() {
     let jwks = get_json(&pod_b.url("/.well-known/jwks.json"))
         .await
         .unwrap();
-    let claims = verify_access_token(&jwt, &jwks, ISSUER, "https://orders.test").unwrap();
+    let claims = verify_access_token(&jwt, &jwks, POD_ISSUER, "https://orders.test").unwrap();
     assert_eq!(claims["client_id"], "jwt-client");
 }
 

@@ -5,11 +5,10 @@
 //! [`StoreCluster::endpoints`]. A pod is a [`SigilDev`]: the same handle (`url`, `stop`,
 //! `kill`, logs) whatever the command.
 
-use crate::process::{SigilDev, read_announced_url, sigil_binary};
-use anyhow::{Context as _, anyhow, bail};
+use crate::process::{SigilDev, read_announced_url, sigil_binary, terminate};
+use anyhow::{Context as _, anyhow};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A running `sigil store` node.
 pub struct StoreNode {
@@ -68,23 +67,7 @@ impl StoreNode {
 
     /// Stops the node with SIGTERM and waits up to 20 s for it to exit.
     pub fn stop(&mut self) -> crate::Result<std::process::ExitStatus> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()?;
-        if !status.success() {
-            bail!("kill -TERM failed");
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                self.child.kill()?;
-                bail!("store node {} did not stop within 20s of SIGTERM", self.id);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        terminate(&mut self.child, &format!("store node {}", self.id))
     }
 
     /// Kills the node with SIGKILL.

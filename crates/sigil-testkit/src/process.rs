@@ -131,23 +131,7 @@ impl SigilDev {
 
     /// Stops the process with SIGTERM and waits for it to exit; returns its exit status.
     pub fn stop(&mut self) -> crate::Result<std::process::ExitStatus> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()?;
-        if !status.success() {
-            bail!("kill -TERM failed");
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                self.child.kill()?;
-                bail!("sigil did not stop within 20s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        terminate(&mut self.child, "sigil")
     }
 
     /// Kills the process with SIGKILL (no chance to flush or clean up).
@@ -194,6 +178,31 @@ impl Drop for SigilDev {
 /// Reads standard error until a line containing `marker`, returns what follows it (the
 /// URL), then keeps draining the pipe in the background so the process never blocks on a
 /// full pipe.
+/// Sends SIGTERM to `child` and waits up to 20 s for it to exit (then kills it and fails);
+/// `what` names it in errors.
+pub(crate) fn terminate(
+    child: &mut std::process::Child,
+    what: &str,
+) -> crate::Result<std::process::ExitStatus> {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    if !status.success() {
+        bail!("kill -TERM {what} failed");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            bail!("{what} did not stop within 20s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 pub(crate) fn read_announced_url(
     stderr: std::process::ChildStderr,
     marker: &str,
