@@ -35,15 +35,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store,
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("sigil-runtime")
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let service = wiring::start(settings).await?;
-        eprintln!("{}", service.summary.banner("Sigil is serving."));
-        service.run_until_stopped().await
+    wiring::serve_until_stopped(settings, |summary| {
+        eprintln!("{}", summary.banner("Sigil is serving."));
     })?;
     Ok(ExitCode::SUCCESS)
 }

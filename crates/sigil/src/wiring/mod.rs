@@ -55,6 +55,24 @@ impl Service {
     }
 }
 
+/// Starts the service on a new multi-threaded runtime, shows `banner` its summary once it
+/// listens, and serves until SIGINT or SIGTERM.
+pub fn serve_until_stopped(
+    settings: Settings,
+    banner: impl FnOnce(&Summary),
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("sigil-runtime")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let service = start(settings).await?;
+        banner(&service.summary);
+        service.run_until_stopped().await
+    })
+}
+
 /// Loads keys, opens the store, binds the listener and starts serving.
 pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let Settings {

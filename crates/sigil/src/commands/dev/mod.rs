@@ -50,15 +50,8 @@ pub fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         store: StoreChoice::Embedded { data_dir },
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("sigil-runtime")
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let service = wiring::start(settings).await?;
-        demo::print_banner(&service.summary, demo_client.as_ref());
-        service.run_until_stopped().await
+    wiring::serve_until_stopped(settings, |summary| {
+        demo::print_banner(summary, demo_client.as_ref());
     })?;
     Ok(ExitCode::SUCCESS)
 }
