@@ -5,7 +5,7 @@
 //! [`StoreCluster::endpoints`]. A pod is a [`SigilDev`]: the same handle (`url`, `stop`,
 //! `kill`, logs) whatever the command.
 
-use crate::process::{SigilDev, read_announced_url, sigil_binary, terminate};
+use crate::process::{SigilDev, open_log, read_announced_url, sigil_binary, terminate};
 use anyhow::{Context as _, anyhow};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,12 +27,7 @@ impl StoreNode {
     /// Starts node `id` listening on `listen`, with `peers` (`1=http://…,2=http://…`,
     /// itself included) and `data_dir` (created if missing, reused if it exists).
     pub async fn start(id: u64, listen: &str, peers: &str, data_dir: &Path) -> crate::Result<Self> {
-        std::fs::create_dir_all(data_dir)?;
-        let log_path = data_dir.with_extension("log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)?;
+        let (log_path, log) = open_log(data_dir)?;
         let mut child = Command::new(sigil_binary()?)
             .arg("store")
             .args([
@@ -135,12 +130,7 @@ impl StoreCluster {
 /// `config` written next to `dir` and the log at `<dir>.log`; returns once `/readyz` says
 /// the pod reaches the store.
 pub async fn serve_pod(dir: &Path, config: &str, store: &str) -> crate::Result<SigilDev> {
-    std::fs::create_dir_all(dir)?;
-    let log_path = dir.with_extension("log");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)?;
+    let (log_path, log) = open_log(dir)?;
     let config_path = dir.with_extension("yaml");
     std::fs::write(&config_path, config)?;
     let mut command = Command::new(sigil_binary()?);

@@ -55,12 +55,7 @@ impl SigilDev {
         config: Option<&str>,
         extra: &[&str],
     ) -> crate::Result<Self> {
-        std::fs::create_dir_all(data_dir)?;
-        let log_path = data_dir.with_extension("log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)?;
+        let (log_path, log) = open_log(data_dir)?;
         let mut command = Command::new(sigil_binary()?);
         command
             .arg("dev")
@@ -178,6 +173,18 @@ impl Drop for SigilDev {
 /// Reads standard error until a line containing `marker`, returns what follows it (the
 /// URL), then keeps draining the pipe in the background so the process never blocks on a
 /// full pipe.
+/// Creates `data_dir` if missing and opens `<data_dir>.log` for appending a process's
+/// standard output; returns the log's path and file.
+pub(crate) fn open_log(data_dir: &Path) -> crate::Result<(PathBuf, std::fs::File)> {
+    std::fs::create_dir_all(data_dir)?;
+    let log_path = data_dir.with_extension("log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)?;
+    Ok((log_path, log))
+}
+
 /// Sends SIGTERM to `child` and waits up to 20 s for it to exit (then kills it and fails);
 /// `what` names it in errors.
 pub(crate) fn terminate(

@@ -3,7 +3,6 @@
 use super::grant;
 use super::machine::Machine;
 use crate::types::{Command, DEDUPE_WINDOW_SECS, Proposal, RequestId, Response};
-use openraft::RaftSnapshotBuilder;
 use openraft::storage::RaftStateMachine;
 use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget};
 use sigil_core::time::Timestamp;
@@ -102,13 +101,7 @@ async fn snapshots_carry_remembered_ids() {
     let first = source
         .run_with(2, ID, Command::Consume { key: g.key })
         .await;
-    let snapshot = source
-        .sm
-        .get_snapshot_builder()
-        .await
-        .build_snapshot()
-        .await
-        .unwrap();
+    let snapshot = source.snapshot().await;
 
     let mut follower = Machine::new();
     follower

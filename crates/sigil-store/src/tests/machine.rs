@@ -66,6 +66,17 @@ impl Machine {
         responses.pop().unwrap()
     }
 
+    /// Builds a snapshot of the current state.
+    pub(crate) async fn snapshot(&mut self) -> openraft::Snapshot<crate::types::TypeConfig> {
+        use openraft::RaftSnapshotBuilder as _;
+        self.sm
+            .get_snapshot_builder()
+            .await
+            .build_snapshot()
+            .await
+            .unwrap()
+    }
+
     pub(crate) async fn run(&mut self, now: u64, command: Command) -> Response {
         self.run_with(now, None, command).await
     }

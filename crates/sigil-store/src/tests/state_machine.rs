@@ -4,7 +4,6 @@ use super::machine::{Machine, entry};
 use super::{all_grants, assert_indexes_consistent, dump, family, grant};
 use crate::open_storage;
 use crate::types::{Command, Response};
-use openraft::RaftSnapshotBuilder;
 use openraft::storage::RaftStateMachine;
 use sigil_core::handle::GrantKey;
 use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget, Rotation};
@@ -241,13 +240,7 @@ async fn apply_is_deterministic() {
 async fn installing_a_snapshot_replaces_all_state() {
     let mut source = Machine::new();
     four_grants(&mut source).await;
-    let snapshot = source
-        .sm
-        .get_snapshot_builder()
-        .await
-        .build_snapshot()
-        .await
-        .unwrap();
+    let snapshot = source.snapshot().await;
 
     let mut target = Machine::new();
     target.put(1, grant("stale", "old-app", 5000)).await;
