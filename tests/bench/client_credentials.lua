@@ -2,136 +2,34 @@
 --
 -- Each request is POST <TOKEN_PATH> with a form-encoded body
 --   grant_type=client_credentials&scope=<SCOPE>
--- and HTTP Basic client authentication (client_secret_basic).
+-- and HTTP Basic client authentication (client_secret_basic). Every response whose status
+-- is not 200 is counted (see form_post.lua for the counters and the BENCH_RESULT line).
 --
 -- Environment (read with os.getenv):
 --   CLIENT_ID      client id              (default "bench")
 --   CLIENT_SECRET  client secret          (default "bench-secret")
 --   TOKEN_PATH     token endpoint path    (default "/token")
 --   SCOPE          requested scope        (default "api.read"; empty = omit)
---
--- Every response whose status is not 200 is counted. wrk runs one Lua state
--- per thread and done() runs in yet another, so the counters are GLOBALS: a
--- `local` would be invisible to thread:get() and would read 0 in done().
--- done() prints a human line and one machine-readable line:
---   BENCH_RESULT responses=<n> non200=<n> statuses=<code>:<n>,... first_error=<code> <body...>
 
-local function getenv(name, default)
-  local v = os.getenv(name)
-  if v == nil or v == "" then
-    return default
-  end
-  return v
-end
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local post = dofile(here .. "form_post.lua")
 
-local b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-local function base64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local c1 = math.floor(n / 262144) % 64
-    local c2 = math.floor(n / 4096) % 64
-    local c3 = math.floor(n / 64) % 64
-    local c4 = n % 64
-    out[#out + 1] = b64chars:sub(c1 + 1, c1 + 1)
-    out[#out + 1] = b64chars:sub(c2 + 1, c2 + 1)
-    out[#out + 1] = b ~= nil and b64chars:sub(c3 + 1, c3 + 1) or "="
-    out[#out + 1] = c ~= nil and b64chars:sub(c4 + 1, c4 + 1) or "="
-  end
-  return table.concat(out)
-end
-
--- RFC 6749 section 2.3.1: id and secret are form-urlencoded before Basic.
-local function form_encode(s)
-  return (s:gsub("[^%w%-%._~]", function(ch)
-    return string.format("%%%02X", ch:byte())
-  end))
-end
-
-local client_id = getenv("CLIENT_ID", "bench")
-local client_secret = getenv("CLIENT_SECRET", "bench-secret")
-local token_path = getenv("TOKEN_PATH", "/token")
 local scope = os.getenv("SCOPE")
 if scope == nil then
   scope = "api.read"
 end
-
 local body = "grant_type=client_credentials"
 if scope ~= "" then
-  body = body .. "&scope=" .. form_encode(scope)
+  body = body .. "&scope=" .. post.form_encode(scope)
 end
 
-wrk.method = "POST"
-wrk.path = token_path
-wrk.body = body
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Accept"] = "application/json"
-wrk.headers["Authorization"] = "Basic " .. base64(form_encode(client_id) .. ":" .. form_encode(client_secret))
-
--- The request never changes: format it once per thread.
-local prepared = nil
-function request()
-  if prepared == nil then
-    prepared = wrk.format()
-  end
-  return prepared
-end
-
--- Per-thread counters: globals, so done() can read them with thread:get().
-responses = 0
-non200 = 0
-statuses = {}
-first_error = ""
-
-function response(status, headers, resp_body)
-  responses = responses + 1
-  if status ~= 200 then
-    non200 = non200 + 1
-    local key = tostring(status)
-    statuses[key] = (statuses[key] or 0) + 1
-    if first_error == "" then
-      first_error = key .. " " .. string.sub(resp_body or "", 1, 200):gsub("%s+", " ")
-    end
-  end
-end
-
--- Main state: keep every thread so done() can collect its counters.
-local threads = {}
-
-function setup(thread)
-  threads[#threads + 1] = thread
-end
-
-function done(summary, latency, requests)
-  local total_responses, total_non200 = 0, 0
-  local by_status = {}
-  local first = ""
-  for _, thread in ipairs(threads) do
-    total_responses = total_responses + (thread:get("responses") or 0)
-    total_non200 = total_non200 + (thread:get("non200") or 0)
-    local st = thread:get("statuses") or {}
-    for code, n in pairs(st) do
-      by_status[code] = (by_status[code] or 0) + n
-    end
-    local fe = thread:get("first_error") or ""
-    if first == "" and fe ~= "" then
-      first = fe
-    end
-  end
-  local parts = {}
-  for code, n in pairs(by_status) do
-    parts[#parts + 1] = code .. ":" .. n
-  end
-  table.sort(parts)
-  local statuses_text = table.concat(parts, ",")
-  local e = summary.errors
-  io.write(string.format(
-    "client_credentials: %d responses, %d non-200 %s; socket errors connect=%d read=%d write=%d timeout=%d\n",
-    total_responses, total_non200, statuses_text == "" and "" or ("(" .. statuses_text .. ")"),
-    e.connect, e.read, e.write, e.timeout))
-  io.write(string.format("BENCH_RESULT responses=%d non200=%d statuses=%s errors=%d first_error=%s\n",
-    total_responses, total_non200, statuses_text == "" and "-" or statuses_text,
-    e.connect + e.read + e.write + e.timeout, first == "" and "-" or first))
-end
+post.install({
+  label = "client_credentials",
+  path = post.getenv("TOKEN_PATH", "/token"),
+  body = body,
+  user = post.getenv("CLIENT_ID", "bench"),
+  secret = post.getenv("CLIENT_SECRET", "bench-secret"),
+  is_good = function(status, _)
+    return status == 200
+  end,
+})
