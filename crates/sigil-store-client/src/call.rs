@@ -2,8 +2,8 @@
 
 use crate::ClientOptions;
 use crate::backoff::Backoff;
-use crate::nodes::{Nodes, normalize};
-use crate::verdict::{Verdict, classify};
+use crate::nodes::Nodes;
+use crate::verdict::{Verdict, classify, from_transport};
 use sigil_core::store::StoreError;
 use std::future::Future;
 use std::time::Duration;
@@ -34,10 +34,12 @@ pub(crate) struct Attempt {
 ///
 /// On UNAVAILABLE naming a leader, the next attempt goes to that leader at once (the second
 /// and later hints in a row wait like any retry, so two confused nodes cannot make the client
-/// spin). Without a hint the client moves to the next node and backs off. A hint naming a node
-/// that has already failed this call without redirecting is not followed: the leader's
-/// advertised address may be unreachable from the client (or stale), and the round-robin over
-/// the configured nodes must still reach the leader by the address the client was given.
+/// spin). Without a hint the client moves to the next node and backs off. A node that gave no
+/// answer (timed out, or the connection failed) is passed over for a few seconds, by this call
+/// and the next ones: hints
+/// naming it are not followed (the leader's advertised address may be stale, or unreachable
+/// from the client) and moving on skips it, so the round-robin over the configured nodes
+/// reaches the leader by the address the client was given.
 pub(crate) async fn with_retries<T, F, Fut>(
     nodes: &Nodes,
     options: &ClientOptions,
@@ -54,7 +56,6 @@ where
     let mut tried: Vec<String> = Vec::new();
     let mut last_error = String::from("no attempt made");
     let mut hints_in_a_row = 0_u32;
-    let mut unhelpful: Vec<String> = Vec::new();
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -78,10 +79,16 @@ where
             }),
         )
         .await;
-        let status = match outcome {
+        let (status, unanswered) = match outcome {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(status)) => status,
-            Err(_elapsed) => Status::deadline_exceeded(format!("no answer within {timeout:?}")),
+            Ok(Err(status)) => {
+                let unanswered = from_transport(&status);
+                (status, unanswered)
+            }
+            Err(_elapsed) => (
+                Status::deadline_exceeded(format!("no answer within {timeout:?}")),
+                true,
+            ),
         };
         let pause = match classify(&status, leader_key) {
             Verdict::Fail => {
@@ -94,19 +101,16 @@ where
             }
             Verdict::Retry {
                 leader: Some(leader),
-            } if leader != node.url
-                && !unhelpful.contains(&normalize(&leader))
-                && nodes.follow_hint(&leader) =>
-            {
+            } if leader != node.url && nodes.follow_hint(&leader) => {
                 tracing::debug!(operation, from = %node.url, to = %leader, "following the leader hint");
                 hints_in_a_row += 1;
                 (hints_in_a_row > 1).then(|| backoff.next_pause())
             }
-            Verdict::Retry { leader } => {
-                if leader.is_none() {
-                    // Neither served nor redirected: a hint naming it is stale or
-                    // unreachable from here, so this call stops following such hints.
-                    unhelpful.push(node.url.clone());
+            Verdict::Retry { .. } => {
+                if unanswered {
+                    // Unreachable or silent: for a while, hints naming it are not followed
+                    // and moving on passes it over.
+                    nodes.record_failure(&node.url);
                 }
                 hints_in_a_row = 0;
                 nodes.advance_past(&node.url);
@@ -256,17 +260,33 @@ mod tests {
         assert!(tried.len() <= 12, "{} attempts in 300ms", tried.len());
     }
 
-    #[tokio::test]
-    async fn a_hint_to_an_unreachable_address_does_not_trap_the_client() {
-        // The followers name the leader by an address this client cannot reach; the leader
-        // is also configured under the address the client was given.
-        let nodes = nodes(&["http://a:1", "http://b:1", "http://c:1"]);
-        let (result, tried) = run(&nodes, &options(2000), |url| match url {
-            "http://c:1" => Ok(9),
-            "http://unreachable:1" => Err(Status::deadline_exceeded("no answer")),
-            _ => Err(not_leader(Some("http://unreachable:1"))),
+    /// A call where a and b name an unreachable leader address and c is the leader.
+    async fn behind_an_unreachable_hint(nodes: &Nodes) -> (Result<u32, StoreError>, Vec<String>) {
+        let tried = Mutex::new(Vec::new());
+        let result = with_retries(nodes, &options(2000), KEY, "test", |attempt| {
+            tried.lock().unwrap().push(attempt.url.clone());
+            let url = attempt.url.clone();
+            async move {
+                match url.as_str() {
+                    "http://c:1" => Ok(9),
+                    "http://unreachable:1" => {
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                        Ok(0)
+                    }
+                    _ => Err(not_leader(Some("http://unreachable:1"))),
+                }
+            }
         })
         .await;
+        (result, tried.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_hint_to_an_unreachable_address_does_not_trap_the_client() {
+        // The followers name the leader by an address this client cannot reach (it never
+        // answers); the leader is also configured under the address the client was given.
+        let nodes = nodes(&["http://a:1", "http://b:1", "http://c:1"]);
+        let (result, tried) = behind_an_unreachable_hint(&nodes).await;
         assert_eq!(result.unwrap(), 9);
         assert_eq!(
             tried,
@@ -278,6 +298,9 @@ mod tests {
                 "http://c:1"
             ]
         );
+        // The next call starts at the leader found.
+        let (_, tried) = behind_an_unreachable_hint(&nodes).await;
+        assert_eq!(tried, ["http://c:1"]);
     }
 
     #[tokio::test]

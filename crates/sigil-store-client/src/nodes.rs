@@ -6,11 +6,17 @@
 
 use crate::ClientOptions;
 use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
 use tonic::transport::{Channel, Endpoint};
 
 /// Nodes learned from hints beyond the configured ones are capped, so a misbehaving node
 /// cannot grow the list without bound.
 const MAX_LEARNED_NODES: usize = 16;
+
+/// How long a node that failed an attempt without naming a leader is passed over: hints
+/// naming it are not followed, and moving on skips it while another node is left to try.
+const PASS_OVER: Duration = Duration::from_secs(3);
 
 /// One store node.
 #[derive(Debug, Clone)]
@@ -33,6 +39,16 @@ pub(crate) struct Nodes {
 struct State {
     nodes: Vec<Node>,
     leader: usize,
+    /// Nodes that recently failed an attempt without naming a leader, and when.
+    failed: Vec<(String, Instant)>,
+}
+
+impl State {
+    fn failed_recently(&self, url: &str) -> bool {
+        self.failed
+            .iter()
+            .any(|(failed, at)| failed == url && at.elapsed() < PASS_OVER)
+    }
 }
 
 /// Why an endpoint could not be used.
@@ -53,7 +69,11 @@ impl Nodes {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             configured: nodes.len(),
-            state: Mutex::new(State { nodes, leader: 0 }),
+            state: Mutex::new(State {
+                nodes,
+                leader: 0,
+                failed: Vec::new(),
+            }),
             options: options.clone(),
         })
     }
@@ -64,7 +84,8 @@ impl Nodes {
         state.nodes.get(state.leader).cloned()
     }
 
-    /// Moves on to the node after `failed` (unless another call already moved on).
+    /// Moves on to the node after `failed` (unless another call already moved on), passing
+    /// over nodes that failed recently while another is left.
     pub(crate) fn advance_past(&self, failed: &str) {
         let mut state = self.lock();
         let count = state.nodes.len();
@@ -72,16 +93,46 @@ impl Nodes {
             return;
         }
         let current = state.nodes.get(state.leader).map(|n| n.url.as_str());
-        if current == Some(failed) {
-            state.leader = (state.leader + 1) % count;
+        if current != Some(failed) {
+            return;
+        }
+        let start = state.leader;
+        for step in 1..=count {
+            let candidate = (start + step) % count;
+            let passed_over = state
+                .nodes
+                .get(candidate)
+                .is_some_and(|n| state.failed_recently(&n.url));
+            if !passed_over || step == count {
+                state.leader = if passed_over {
+                    (start + 1) % count
+                } else {
+                    candidate
+                };
+                return;
+            }
         }
     }
 
+    /// Records that `url` failed an attempt without naming a leader.
+    pub(crate) fn record_failure(&self, url: &str) {
+        let mut state = self.lock();
+        state
+            .failed
+            .retain(|(failed, at)| failed != url && at.elapsed() < PASS_OVER);
+        state.failed.push((url.to_owned(), Instant::now()));
+    }
+
     /// Makes the hinted node the leader, adding it if unknown. Returns `false` (and changes
-    /// nothing) if the hint is unusable.
+    /// nothing) if the hint is unusable or names a node that failed recently.
     pub(crate) fn follow_hint(&self, hint: &str) -> bool {
         let hint = normalize(hint);
         let mut state = self.lock();
+        if state.failed_recently(&hint) {
+            // Stale, or unreachable from here: the round-robin over the configured nodes
+            // reaches the leader by the address the client was given.
+            return false;
+        }
         if let Some(index) = state.nodes.iter().position(|n| n.url == hint) {
             state.leader = index;
             return true;
@@ -137,7 +188,7 @@ fn node(url: &str, options: &ClientOptions) -> Result<Node, EndpointError> {
 
 /// `host:port` becomes `http://host:port`; a trailing slash is dropped, so a hint and a
 /// configured endpoint for the same node compare equal.
-pub(crate) fn normalize(url: &str) -> String {
+fn normalize(url: &str) -> String {
     let url = url.trim().trim_end_matches('/');
     if url.contains("://") {
         url.to_owned()
@@ -165,6 +216,23 @@ mod tests {
         nodes.advance_past("http://a:1");
         assert_eq!(nodes.leader().unwrap().url, "http://b:1");
         nodes.advance_past("http://b:1");
+        assert_eq!(nodes.leader().unwrap().url, "http://a:1");
+    }
+
+    #[tokio::test]
+    async fn a_node_that_gave_no_answer_is_passed_over_for_a_while() {
+        let nodes = nodes(&["http://a:1", "http://b:1", "http://c:1"]);
+        nodes.record_failure("http://b:1");
+        nodes.advance_past("http://a:1");
+        assert_eq!(nodes.leader().unwrap().url, "http://c:1");
+        assert!(
+            !nodes.follow_hint("http://b:1"),
+            "a hint naming it is not followed"
+        );
+        // With every other node passed over too, moving on still moves.
+        nodes.record_failure("http://a:1");
+        nodes.record_failure("http://c:1");
+        nodes.advance_past("http://c:1");
         assert_eq!(nodes.leader().unwrap().url, "http://a:1");
     }
 

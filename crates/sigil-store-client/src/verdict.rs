@@ -36,7 +36,7 @@ pub(crate) fn classify(status: &Status, leader_key: &str) -> Verdict {
 
 /// A status carrying a transport error was made on this side of the wire: the request may
 /// or may not have reached the node, which the request id makes safe to retry.
-fn from_transport(status: &Status) -> bool {
+pub(crate) fn from_transport(status: &Status) -> bool {
     let mut source = status.source();
     while let Some(error) = source {
         if error.is::<tonic::transport::Error>() {
