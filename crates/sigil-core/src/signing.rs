@@ -40,10 +40,14 @@ pub struct VerifiedJwt {
 }
 
 /// Signs claims with this server's active key for the configured algorithm.
+///
+/// Signing is `async` because a key may live in a vault that signs remotely; a local key
+/// signs without awaiting anything.
+#[async_trait::async_trait]
 pub trait TokenSigner: Send + Sync + 'static {
     /// Signs `claims_json` (a serialized JSON object) as a compact JWS whose header carries
     /// `alg`, `kid` and the given `typ` (such as `at+jwt`).
-    fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError>;
+    async fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError>;
 
     /// Checks a compact JWS against this server's published keys (for introspection).
     /// Claims such as `exp` and `iss` are left to the caller.

@@ -76,8 +76,9 @@ impl DigestSigner {
     }
 }
 
+#[async_trait::async_trait]
 impl TokenSigner for DigestSigner {
-    fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError> {
+    async fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError> {
         let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"test","typ":"{typ}"}}"#));
         let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims_json));
         let mac = Self::mac(&input);

@@ -106,7 +106,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 let mut signed = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let signature = key
-                        .sign(&rng, input.as_bytes())
+                        .sign_local(&rng, input.as_bytes())
                         .map_err(|e| e.to_string())?;
                     let mut token = String::with_capacity(input.len() + 1 + signature.len() * 2);
                     token.push_str(&input);

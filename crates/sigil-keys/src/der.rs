@@ -35,6 +35,51 @@ pub(crate) fn pkcs8_kind(der: &[u8]) -> Pkcs8Kind {
     }
 }
 
+/// PKCS#1 `RSAPrivateKey ::= SEQUENCE { version 0, n, e, d, p, q, dp, dq, qi }` from the
+/// big-endian components in that order (as a JWK carries them).
+pub(crate) fn rsa_private_key(components: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = integer(&[0]);
+    for component in components {
+        body.extend(integer(component));
+    }
+    tagged(0x30, &body)
+}
+
+/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus, publicExponent }`.
+pub(crate) fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+    let mut body = integer(modulus);
+    body.extend(integer(exponent));
+    tagged(0x30, &body)
+}
+
+/// A non-negative INTEGER: leading zeros dropped, one added back if the high bit is set.
+fn integer(big_endian: &[u8]) -> Vec<u8> {
+    let start = big_endian.iter().take_while(|&&byte| byte == 0).count();
+    let digits = big_endian.get(start..).unwrap_or_default();
+    let mut content = Vec::with_capacity(digits.len() + 1);
+    if digits.first().is_none_or(|&byte| byte & 0x80 != 0) {
+        content.push(0);
+    }
+    content.extend_from_slice(digits);
+    tagged(0x02, &content)
+}
+
+fn tagged(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&byte| byte == 0).count();
+        let significant = bytes.get(skip..).unwrap_or_default();
+        out.push(0x80 | significant.len() as u8);
+        out.extend_from_slice(significant);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
 /// Splits the first element, which must have `tag`, into its contents and what follows.
 fn element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (&found, rest) = input.split_first()?;

@@ -49,6 +49,12 @@ pub enum KeyError {
     /// Key generation failed in the cryptographic library.
     #[error("key generation failed")]
     Generation,
+    /// A JWK member is missing or not base64url.
+    #[error("JWK member `{0}` is missing or not base64url")]
+    JwkMember(&'static str),
+    /// A symmetric secret shorter than 32 bytes.
+    #[error("a session secret needs at least 32 bytes, this one has {0}")]
+    ShortSecret(usize),
 }
 
 /// Why a key ring could not be built or refreshed.
@@ -68,6 +74,9 @@ pub enum KeyRingError {
     /// algorithms. Verification looks keys up by id, so this is refused.
     #[error("two loaded keys share the key id {0}")]
     DuplicateKid(String),
+    /// Two session secrets share an id.
+    #[error("two loaded session secrets share the id {0}")]
+    DuplicateSecret(String),
     /// No loaded key can sign with the configured algorithm now.
     #[error("no {alg} key is valid now")]
     NoActiveKey {

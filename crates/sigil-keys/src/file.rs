@@ -1,53 +1,38 @@
-//! Keys from a directory of PEM files.
-//!
-//! Each `*.pem` holds one private key (see [`SigningKey::from_pem`] for the encodings). An
-//! optional sidecar with the same name and a `.json` extension sets, all members optional:
-//!
-//! ```json
-//! { "alg": "PS256", "not_before": 1767225600, "created": 1767139200 }
-//! ```
-//!
-//! - `alg` defaults from the key type: RSA → RS256, P-256 → ES256, Ed25519 → EdDSA.
-//! - `not_before` (Unix seconds) defaults to 0: a key without one may sign at once. It does
-//!   **not** default to the file's modification time, which differs between replicas and
-//!   changes whenever a volume is remounted or a file copied; the active key must be a function
-//!   of the keys alone, the same on every replica. To pre-publish a key, give it a `not_before`.
-//! - `created` (Unix seconds) defaults to `not_before`.
-//!
-//! Other files are ignored. A `.pem` that cannot be read or parsed, or a sidecar that is
-//! invalid, fails the whole load with an error naming the file: a key set is used complete or
-//! not at all.
+//! Keys from a directory: the [key-file layout](crate::key_files) read from disk, and watched
+//! for changes (a mounted Secret or ConfigMap updates its files in place).
 
-use crate::{Algorithm, KeySource, KeySourceError, SigningKey};
+use crate::key_files::{KeyFileChange, KeyFileStore, KeyFiles, parse_key_files};
+use crate::write_file::{create_private_dir, remove, write_atomically};
+use crate::{KeySet, KeySource, KeySourceError};
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-use sigil_core::time::Timestamp;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
-/// A directory of PEM private keys.
+/// How often the directory listing is compared for [`KeySource::changed`].
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A directory of key files.
 ///
 /// Reading is synchronous: a few small files, read at start and on refresh, never per request.
-#[derive(Debug, Clone)]
+/// Changes are noticed by comparing the names, sizes and modification times of the files once
+/// a second, which works on every filesystem, including a Kubernetes volume whose files are
+/// swapped through symbolic links.
+#[derive(Debug)]
 pub struct FileKeySource {
     dir: PathBuf,
+    seen: Mutex<Option<Fingerprint>>,
 }
 
-/// The optional `<name>.json` next to a key.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Sidecar {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) alg: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) not_before: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) created: Option<u64>,
-}
+type Fingerprint = Vec<(String, u64, Option<SystemTime>)>;
 
 impl FileKeySource {
     /// Reads keys from `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            seen: Mutex::new(None),
+        }
     }
 
     /// The directory.
@@ -55,76 +40,121 @@ impl FileKeySource {
         &self.dir
     }
 
-    /// Reads every key in the directory, in file-name order; an empty directory gives none.
-    pub fn read_keys(&self) -> Result<Vec<SigningKey>, KeySourceError> {
+    /// Reads every key file in the directory (names starting with `.` are skipped).
+    pub fn read_files(&self) -> Result<KeyFiles, KeySourceError> {
         let io_error = |path: &Path| {
             let path = path.display().to_string();
             move |source| KeySourceError::Io { path, source }
         };
-        let mut pem_files = Vec::new();
+        let mut files = KeyFiles::new();
         for entry in std::fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {
-            let path = entry.map_err(io_error(&self.dir))?.path();
-            if path.extension().is_some_and(|ext| ext == "pem") {
-                pem_files.push(path);
+            let entry = entry.map_err(io_error(&self.dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if name.starts_with('.')
+                || !(name.ends_with(".pem") || name.ends_with(".json") || name.ends_with(".jwk"))
+            {
+                continue;
             }
+            let contents = std::fs::read(&path).map_err(io_error(&path))?;
+            files.insert(name, contents);
         }
-        pem_files.sort();
-        pem_files.iter().map(|path| read_key(path)).collect()
+        Ok(files)
     }
-}
 
-fn read_key(path: &Path) -> Result<SigningKey, KeySourceError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| KeySourceError::Io {
-        path: shown.clone(),
-        source,
-    })?;
-    let sidecar_path = path.with_extension("json");
-    let invalid = |reason: String| KeySourceError::InvalidMetadata {
-        path: sidecar_path.display().to_string(),
-        reason,
-    };
-    let sidecar = match std::fs::read_to_string(&sidecar_path) {
-        Ok(json) => serde_json::from_str::<Sidecar>(&json).map_err(|e| invalid(e.to_string()))?,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Sidecar::default(),
-        Err(source) => {
-            return Err(KeySourceError::Io {
-                path: sidecar_path.display().to_string(),
-                source,
-            });
-        }
-    };
-    let alg = sidecar
-        .alg
-        .as_deref()
-        .map(|name| {
-            name.parse::<Algorithm>()
-                .map_err(|e| invalid(e.to_string()))
-        })
-        .transpose()?;
-    let not_before = sidecar.not_before.unwrap_or(0);
-    let created = sidecar.created.unwrap_or(not_before);
-    let key = SigningKey::from_pem(&text, alg).map_err(|source| KeySourceError::InvalidKey {
-        path: shown,
-        source,
-    })?;
-    Ok(key
-        .with_created(Timestamp(created))
-        .with_not_before(Timestamp(not_before)))
+    /// Reads and parses every key in the directory; an empty directory gives an empty set.
+    pub fn read_keys(&self) -> Result<KeySet, KeySourceError> {
+        parse_key_files(&self.read_files()?, &self.describe())
+    }
+
+    fn fingerprint(&self) -> Option<Fingerprint> {
+        let mut listing: Fingerprint = std::fs::read_dir(&self.dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
+            .map(|entry| {
+                let metadata = std::fs::metadata(entry.path()).ok();
+                (
+                    entry.file_name().to_string_lossy().into_owned(),
+                    metadata.as_ref().map_or(0, std::fs::Metadata::len),
+                    metadata.and_then(|metadata| metadata.modified().ok()),
+                )
+            })
+            .collect();
+        listing.sort();
+        Some(listing)
+    }
+
+    fn remember(&self, fingerprint: Option<Fingerprint>) -> bool {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let changed = *seen != fingerprint;
+        *seen = fingerprint;
+        changed
+    }
 }
 
 #[async_trait]
 impl KeySource for FileKeySource {
     /// Every key in the directory; an error if there is none.
-    async fn load(&self) -> Result<Vec<SigningKey>, KeySourceError> {
+    async fn load(&self) -> Result<KeySet, KeySourceError> {
+        self.remember(self.fingerprint());
         let keys = self.read_keys()?;
-        if keys.is_empty() {
+        if keys.signing.is_empty() {
             return Err(KeySourceError::Empty(self.describe()));
         }
         Ok(keys)
     }
 
+    /// Resolves once the listing (names, sizes, modification times) differs from the one
+    /// seen at the last load.
+    async fn changed(&self) {
+        loop {
+            tokio::time::sleep(POLL_INTERVAL).await;
+            if self.remember(self.fingerprint()) {
+                return;
+            }
+        }
+    }
+
     fn describe(&self) -> String {
         self.dir.display().to_string()
     }
+}
+
+#[async_trait]
+impl KeyFileStore for FileKeySource {
+    async fn files(&self) -> Result<KeyFiles, KeySourceError> {
+        create_private_dir(&self.dir)?;
+        self.read_files()
+    }
+
+    /// Writes each file atomically, then removes; a directory has no multi-file transaction,
+    /// so sidecars are written before their keys (see `sigil keys`).
+    async fn apply(&self, change: KeyFileChange) -> Result<(), KeySourceError> {
+        create_private_dir(&self.dir)?;
+        let mut writes: Vec<_> = change.write.iter().collect();
+        // Metadata first: a reader never sees a key without the times that delay its signing.
+        writes.sort_by_key(|(name, _)| !name.ends_with(".json"));
+        for (name, contents) in writes {
+            write_atomically(&self.dir.join(checked_name(name)?), contents)?;
+        }
+        for name in &change.remove {
+            remove(&self.dir.join(checked_name(name)?))?;
+        }
+        Ok(())
+    }
+}
+
+/// Refuses names that would leave the directory.
+fn checked_name(name: &str) -> Result<&str, KeySourceError> {
+    if name.is_empty() || name.contains('/') || name.starts_with('.') {
+        return Err(KeySourceError::InvalidMetadata {
+            path: name.to_owned(),
+            reason: "not a plain file name".to_owned(),
+        });
+    }
+    Ok(name)
 }

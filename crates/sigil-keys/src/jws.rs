@@ -10,7 +10,7 @@ use sigil_core::signing::{SigningError, VerifiedJwt, VerifyError};
 use std::borrow::Cow;
 
 /// `header.payload.signature`, with the key's pre-encoded header for `typ`.
-pub(crate) fn sign(
+pub(crate) async fn sign(
     key: &SigningKey,
     rng: &SystemRandom,
     typ: &str,
@@ -24,7 +24,7 @@ pub(crate) fn sign(
     token.push_str(&header);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(claims_json, &mut token);
-    let signature = key.sign(rng, token.as_bytes())?;
+    let signature = key.sign(rng, token.as_bytes()).await?;
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, &mut token);
     Ok(token)

@@ -2,10 +2,10 @@
 //! verifies, its public JWK and its pre-encoded JWS headers. Nothing here is parsed again per
 //! request.
 
-use crate::der::{Pkcs8Kind, pkcs8_kind};
+use crate::der::{self, Pkcs8Kind, pkcs8_kind};
 use crate::header::EncodedHeaders;
 use crate::jwk::{public_jwk, thumbprint};
-use crate::{Algorithm, KeyError};
+use crate::{Algorithm, KeyError, RemoteSigner};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::error::KeyRejected;
 use aws_lc_rs::rand::SystemRandom;
@@ -16,16 +16,22 @@ use aws_lc_rs::signature::{
 use sigil_core::signing::SigningError;
 use sigil_core::time::Timestamp;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// RSA keys shorter than this are refused (NIST SP 800-131A). aws-lc-rs refuses them too;
 /// this check keeps the rule here, whatever the library's.
 const MIN_RSA_BITS: usize = 2048;
 
-/// The parsed private key.
+/// The parsed private key, or the handle of one kept elsewhere.
 enum PrivateKey {
     Rsa(rsa::KeyPair),
     Ecdsa(EcdsaKeyPair),
     Ed25519(Ed25519KeyPair),
+    /// Signs through a remote service; `signature_len` is the modulus length or 64.
+    Remote {
+        signer: Arc<dyn RemoteSigner>,
+        signature_len: usize,
+    },
 }
 
 impl PrivateKey {
@@ -34,6 +40,7 @@ impl PrivateKey {
             Self::Rsa(_) => "an RSA",
             Self::Ecdsa(_) => "a P-256",
             Self::Ed25519(_) => "an Ed25519",
+            Self::Remote { .. } => "a remote",
         }
     }
 
@@ -42,6 +49,7 @@ impl PrivateKey {
             Self::Rsa(_) => Algorithm::RS256,
             Self::Ecdsa(_) => Algorithm::ES256,
             Self::Ed25519(_) => Algorithm::EdDSA,
+            Self::Remote { .. } => Algorithm::RS256,
         }
     }
 
@@ -51,6 +59,10 @@ impl PrivateKey {
             (Self::Rsa(_), Algorithm::RS256 | Algorithm::PS256)
                 | (Self::Ecdsa(_), Algorithm::ES256)
                 | (Self::Ed25519(_), Algorithm::EdDSA)
+                | (
+                    Self::Remote { .. },
+                    Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256
+                )
         )
     }
 }
@@ -58,14 +70,16 @@ impl PrivateKey {
 /// A private signing key with its algorithm, key id and validity.
 ///
 /// The key id is the RFC 7638 SHA-256 thumbprint of the public key, so the same key gets the
-/// same `kid` wherever and whenever it is loaded. Both timestamps default to the epoch;
-/// sources set them with [`with_created`](Self::with_created) and
-/// [`with_not_before`](Self::with_not_before).
+/// same `kid` wherever and whenever it is loaded (a source may set another with
+/// [`with_kid`](Self::with_kid)). Both timestamps default to the epoch; sources set them with
+/// [`with_created`](Self::with_created) and [`with_not_before`](Self::with_not_before). The
+/// [`KeyRing`](crate::KeyRing) decides from them, and its rotation policy, when the key signs.
 pub struct SigningKey {
     kid: String,
     alg: Algorithm,
     created: Timestamp,
     not_before: Timestamp,
+    expires: Option<Timestamp>,
     private: PrivateKey,
     public: UnparsedPublicKey<Vec<u8>>,
     jwk: serde_json::Value,
@@ -79,6 +93,8 @@ impl std::fmt::Debug for SigningKey {
             .field("alg", &self.alg)
             .field("created", &self.created)
             .field("not_before", &self.not_before)
+            .field("expires", &self.expires)
+            .field("remote", &self.is_remote())
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +148,105 @@ impl SigningKey {
         Self::from_private(private, alg)
     }
 
+    /// Parses a private JWK (RFC 7517/7518/8037): `RSA` with all CRT members, `EC` on P-256
+    /// with `d`, or `OKP` Ed25519 with `d`. `alg` defaults from the key type as for PEM; the
+    /// JWK's own `kid` and `alg` members are the caller's to apply.
+    pub fn from_private_jwk(
+        jwk: &serde_json::Value,
+        alg: Option<Algorithm>,
+    ) -> Result<Self, KeyError> {
+        let member = |name: &'static str| jwk_bytes(jwk, name);
+        let private = match jwk.get("kty").and_then(serde_json::Value::as_str) {
+            Some("RSA") => {
+                let components = ["n", "e", "d", "p", "q", "dp", "dq", "qi"]
+                    .into_iter()
+                    .map(member)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let pkcs1 = der::rsa_private_key(&components);
+                PrivateKey::Rsa(rsa::KeyPair::from_der(&pkcs1).map_err(rejected("JWK RSA"))?)
+            }
+            Some("EC") => {
+                if jwk.get("crv").and_then(serde_json::Value::as_str) != Some("P-256") {
+                    return Err(KeyError::UnsupportedKeyType);
+                }
+                let point = [&[0x04][..], &member("x")?, &member("y")?].concat();
+                PrivateKey::Ecdsa(
+                    EcdsaKeyPair::from_private_key_and_public_key(
+                        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                        &member("d")?,
+                        &point,
+                    )
+                    .map_err(rejected("JWK P-256"))?,
+                )
+            }
+            Some("OKP") => {
+                if jwk.get("crv").and_then(serde_json::Value::as_str) != Some("Ed25519") {
+                    return Err(KeyError::UnsupportedKeyType);
+                }
+                PrivateKey::Ed25519(
+                    Ed25519KeyPair::from_seed_and_public_key(&member("d")?, &member("x")?)
+                        .map_err(rejected("JWK Ed25519"))?,
+                )
+            }
+            _ => return Err(KeyError::UnsupportedKeyType),
+        };
+        Self::from_private(private, alg)
+    }
+
+    /// A key whose private half stays in another service: it signs through `signer` and
+    /// verifies locally with `public_jwk` (`RSA` `n`/`e`, or `EC` P-256 `x`/`y`; other members
+    /// are ignored). For RS256, PS256 and ES256.
+    pub fn remote(
+        alg: Algorithm,
+        public_jwk: &serde_json::Value,
+        signer: Arc<dyn RemoteSigner>,
+    ) -> Result<Self, KeyError> {
+        let kty = public_jwk.get("kty").and_then(serde_json::Value::as_str);
+        let (public, jwk, signature_len) = match (kty, alg) {
+            (Some("RSA" | "RSA-HSM"), Algorithm::RS256 | Algorithm::PS256) => {
+                let modulus = strip_leading_zeros(jwk_bytes(public_jwk, "n")?);
+                let exponent = strip_leading_zeros(jwk_bytes(public_jwk, "e")?);
+                if modulus.len() * 8 < MIN_RSA_BITS {
+                    return Err(KeyError::WeakRsaKey);
+                }
+                let jwk = public_jwk::rsa(&modulus, &exponent);
+                let der = der::rsa_public_key(&modulus, &exponent);
+                (rsa_verifier(alg, der), jwk, modulus.len())
+            }
+            (Some("EC" | "EC-HSM"), Algorithm::ES256) => {
+                if public_jwk.get("crv").and_then(serde_json::Value::as_str) != Some("P-256") {
+                    return Err(KeyError::UnsupportedKeyType);
+                }
+                let point = [
+                    &[0x04][..],
+                    &jwk_bytes(public_jwk, "x")?,
+                    &jwk_bytes(public_jwk, "y")?,
+                ]
+                .concat();
+                let jwk = public_jwk::p256(&point).ok_or(KeyError::UnsupportedKeyType)?;
+                let verification: &'static dyn VerificationAlgorithm =
+                    &signature::ECDSA_P256_SHA256_FIXED;
+                (UnparsedPublicKey::new(verification, point), jwk, 64)
+            }
+            (Some(_), _) => {
+                return Err(KeyError::Mismatch {
+                    alg,
+                    key_type: "this remote",
+                });
+            }
+            (None, _) => return Err(KeyError::UnsupportedKeyType),
+        };
+        Ok(Self::assemble(
+            alg,
+            PrivateKey::Remote {
+                signer,
+                signature_len,
+            },
+            public,
+            jwk,
+        ))
+    }
+
     /// Generates a key for `alg` (RSA keys are 2048 bits), created and valid from now.
     /// Returns it with its PKCS#8 PEM, to be persisted by the caller.
     pub fn generate(alg: Algorithm) -> Result<(Self, String), KeyError> {
@@ -182,12 +297,7 @@ impl SigningKey {
                     public_key.modulus().big_endian_without_leading_zero(),
                     public_key.exponent().big_endian_without_leading_zero(),
                 );
-                let verification: &'static dyn VerificationAlgorithm = match alg {
-                    Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-                    _ => &signature::RSA_PKCS1_2048_8192_SHA256,
-                };
-                let public = UnparsedPublicKey::new(verification, public_key.as_ref().to_vec());
-                (public, jwk)
+                (rsa_verifier(alg, public_key.as_ref().to_vec()), jwk)
             }
             PrivateKey::Ecdsa(pair) => {
                 let point = pair.public_key().as_ref().to_vec();
@@ -202,19 +312,58 @@ impl SigningKey {
                 let verification: &'static dyn VerificationAlgorithm = &signature::ED25519;
                 (UnparsedPublicKey::new(verification, point), jwk)
             }
+            PrivateKey::Remote { .. } => return Err(KeyError::UnsupportedKeyType),
         };
+        Ok(Self::assemble(alg, private, public, jwk))
+    }
+
+    fn assemble(
+        alg: Algorithm,
+        private: PrivateKey,
+        public: UnparsedPublicKey<Vec<u8>>,
+        jwk: serde_json::Value,
+    ) -> Self {
         let kid = thumbprint(&jwk);
         let jwk = public_jwk::with_use(jwk, &kid, alg);
-        Ok(Self {
+        Self {
             headers: EncodedHeaders::new(alg, &kid),
             kid,
             alg,
             created: Timestamp(0),
             not_before: Timestamp(0),
+            expires: None,
             private,
             public,
             jwk,
-        })
+        }
+    }
+
+    /// Replaces the key id (for keys migrated from another server, whose tokens name their
+    /// old `kid`). The JWK and the pre-encoded headers follow.
+    #[must_use]
+    pub fn with_kid(mut self, kid: String) -> Self {
+        self.jwk = public_jwk::with_use(self.jwk, &kid, self.alg);
+        self.headers = EncodedHeaders::new(self.alg, &kid);
+        self.kid = kid;
+        self
+    }
+
+    /// Sets when the key stops signing (a certificate's or vault key's expiry). It stays
+    /// published for the retention period after that.
+    #[must_use]
+    pub fn with_expires(mut self, expires: Timestamp) -> Self {
+        self.expires = Some(expires);
+        self
+    }
+
+    /// When the key stops signing, if it has an expiry.
+    pub fn expires(&self) -> Option<Timestamp> {
+        self.expires
+    }
+
+    /// True if the private key is held elsewhere and signing is a remote call.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.private, PrivateKey::Remote { .. })
     }
 
     /// Records when the key was created (for rotation policy and operators; not for
@@ -268,11 +417,22 @@ impl SigningKey {
         match &self.private {
             PrivateKey::Rsa(pair) => pair.public_modulus_len(),
             PrivateKey::Ecdsa(_) | PrivateKey::Ed25519(_) => 64,
+            PrivateKey::Remote { signature_len, .. } => *signature_len,
         }
     }
 
-    /// Signs `message`; ECDSA signatures come in the fixed `r || s` form JWS uses.
-    pub fn sign(&self, rng: &SystemRandom, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+    /// Signs `message`; ECDSA signatures come in the fixed `r || s` form JWS uses. A remote
+    /// key sends the SHA-256 digest of `message` to its signer; a local one never awaits.
+    pub async fn sign(&self, rng: &SystemRandom, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        if let PrivateKey::Remote { signer, .. } = &self.private {
+            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
+            return signer.sign_digest(self.alg, digest.as_ref()).await;
+        }
+        self.sign_local(rng, message)
+    }
+
+    /// Signs `message` with a local key, synchronously; a remote key refuses.
+    pub fn sign_local(&self, rng: &SystemRandom, message: &[u8]) -> Result<Vec<u8>, SigningError> {
         let failed = |_| SigningError::Crypto(format!("{} signature failed", self.alg));
         match &self.private {
             PrivateKey::Rsa(pair) => {
@@ -288,6 +448,9 @@ impl SigningKey {
                 Ok(pair.sign(rng, message).map_err(failed)?.as_ref().to_vec())
             }
             PrivateKey::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+            PrivateKey::Remote { .. } => Err(SigningError::Crypto(
+                "a remote key cannot sign locally".to_owned(),
+            )),
         }
     }
 
@@ -295,6 +458,32 @@ impl SigningKey {
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         self.public.verify(message, signature).is_ok()
     }
+}
+
+fn rsa_verifier(alg: Algorithm, public_der: Vec<u8>) -> UnparsedPublicKey<Vec<u8>> {
+    let verification: &'static dyn VerificationAlgorithm = match alg {
+        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+        _ => &signature::RSA_PKCS1_2048_8192_SHA256,
+    };
+    UnparsedPublicKey::new(verification, public_der)
+}
+
+/// A base64url JWK member, decoded.
+fn jwk_bytes(jwk: &serde_json::Value, name: &'static str) -> Result<Vec<u8>, KeyError> {
+    use base64::Engine as _;
+    let text = jwk
+        .get(name)
+        .and_then(serde_json::Value::as_str)
+        .ok_or(KeyError::JwkMember(name))?;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map_err(|_| KeyError::JwkMember(name))
+}
+
+fn strip_leading_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
+    let zeros = bytes.iter().take_while(|&&byte| byte == 0).count();
+    bytes.drain(..zeros);
+    bytes
 }
 
 /// Maps a parser's refusal; a short RSA key gets its own error, the rest keep their cause.

@@ -1,21 +1,40 @@
-//! The key ring: the loaded keys, which one signs, and the JWKS that publishes them.
+//! The key ring: the loaded keys, where each is in its lifecycle, the key that signs, the JWKS
+//! that publishes them, and the session secrets that seal cookies.
 
-use crate::{Algorithm, KeyRingError, SigningKey, activation, jws};
+use crate::policy::{self, KeyState, RotationPolicy, Timeline};
+use crate::seal::{self, SealError};
+use crate::{Algorithm, KeyRingError, KeySet, SessionSecret, SigningKey, jws};
 use aws_lc_rs::rand::SystemRandom;
 use bytes::Bytes;
 use sigil_core::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
 use sigil_core::time::Timestamp;
 use std::sync::Arc;
 
-/// An immutable set of parsed keys that signs with one configured algorithm.
+/// A key with what the ring knows beyond the source: when it left the source, if it did.
+#[derive(Debug, Clone)]
+struct Held<T> {
+    item: Arc<T>,
+    removed: Option<Timestamp>,
+}
+
+/// An immutable set of keys and session secrets, built from one load of the source at one
+/// moment, that signs with one configured algorithm under a [`RotationPolicy`].
 ///
-/// Every key is published in the JWKS and accepted by [`verify`](TokenSigner::verify), even
-/// one not yet valid for signing, so that validators learn a new key before it signs. A
-/// refresher builds a new ring and swaps it in whole ([`crate::SharedKeyRing`]); requests never
-/// see a half-updated set.
+/// Which key signs is decided per call from the keys' times and the clock
+/// ([`active`](Self::active)), so pods agree to the second without talking. Which keys are
+/// published (JWKS, verification) is decided when the ring is built: pending, active, and
+/// retired keys the source still holds or whose retention has not ended (see
+/// [`KeyState::is_published`]). A key that disappears from the source while still
+/// published is kept, never signing, for the retention period
+/// ([`rebuild`](Self::rebuild)): removing a key early must not reject the tokens it signed.
+/// A refresher builds a new ring and swaps it in whole ([`crate::SharedKeyRing`]).
 pub struct KeyRing {
-    keys: Vec<Arc<SigningKey>>,
+    keys: Vec<Held<SigningKey>>,
+    secrets: Vec<Held<SessionSecret>>,
+    published: Vec<Arc<SigningKey>>,
     signing_alg: Algorithm,
+    policy: RotationPolicy,
+    built_at: Timestamp,
     jwks: Bytes,
     rng: SystemRandom,
 }
@@ -24,43 +43,183 @@ impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyRing")
             .field("keys", &self.keys)
+            .field("secrets", &self.secrets)
             .field("signing_alg", &self.signing_alg)
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
 
 impl KeyRing {
-    /// A ring over `keys` that signs with `signing_alg`; the JWKS is serialized here, once.
-    /// Refuses two keys with the same `kid` (the same key material loaded twice).
-    pub fn new(keys: Vec<SigningKey>, signing_alg: Algorithm) -> Result<Self, KeyRingError> {
-        let keys: Vec<Arc<SigningKey>> = keys.into_iter().map(Arc::new).collect();
-        for (index, key) in keys.iter().enumerate() {
-            if keys
-                .iter()
-                .skip(index + 1)
-                .any(|other| other.kid() == key.kid())
-            {
-                return Err(KeyRingError::DuplicateKid(key.kid().to_owned()));
+    /// A ring over `set` at the current time, with no earlier ring.
+    pub fn new(
+        set: KeySet,
+        signing_alg: Algorithm,
+        policy: RotationPolicy,
+    ) -> Result<Self, KeyRingError> {
+        Self::build(set, signing_alg, policy, Timestamp::now(), None)
+    }
+
+    /// A ring with no keys: it signs nothing and publishes an empty JWKS.
+    pub fn empty(signing_alg: Algorithm, policy: RotationPolicy) -> Self {
+        Self {
+            keys: Vec::new(),
+            secrets: Vec::new(),
+            published: Vec::new(),
+            signing_alg,
+            policy,
+            built_at: Timestamp::now(),
+            jwks: Bytes::from_static(br#"{"keys":[]}"#),
+            rng: SystemRandom::new(),
+        }
+    }
+
+    /// A ring over a fresh load of the source that keeps this ring's algorithm and policy,
+    /// and carries over, as removed, keys and secrets this ring still published that the
+    /// new set lacks.
+    pub fn rebuild(&self, set: KeySet, now: Timestamp) -> Result<Self, KeyRingError> {
+        Self::build(set, self.signing_alg, self.policy, now, Some(self))
+    }
+
+    /// A ring over `set` as of `now`. Refuses two keys with the same `kid` (the same key
+    /// material loaded twice) and two secrets with the same id.
+    pub fn build(
+        set: KeySet,
+        signing_alg: Algorithm,
+        policy: RotationPolicy,
+        now: Timestamp,
+        previous: Option<&KeyRing>,
+    ) -> Result<Self, KeyRingError> {
+        let mut keys: Vec<Held<SigningKey>> = held(set.signing);
+        let mut secrets: Vec<Held<SessionSecret>> = held(set.secrets);
+        if let Some(duplicate) = first_duplicate(keys.iter().map(|key| key.item.kid())) {
+            return Err(KeyRingError::DuplicateKid(duplicate.to_owned()));
+        }
+        if let Some(duplicate) = first_duplicate(secrets.iter().map(|secret| secret.item.id())) {
+            return Err(KeyRingError::DuplicateSecret(duplicate.to_owned()));
+        }
+        if let Some(previous) = previous {
+            for (key, state) in previous.key_states(now) {
+                let gone = !keys.iter().any(|held| held.item.kid() == key.item.kid());
+                if gone && state.is_published(now) && !state.past_retention(now) {
+                    if key.removed.is_none() {
+                        tracing::warn!(
+                            kid = key.item.kid(),
+                            "a published signing key left the source; it stays published for the retention period and never signs again"
+                        );
+                    }
+                    keys.push(Held {
+                        item: Arc::clone(&key.item),
+                        removed: key.removed.or(Some(now)),
+                    });
+                }
+            }
+            for (secret, state) in previous.secret_states(now) {
+                let gone = !secrets
+                    .iter()
+                    .any(|held| held.item.id() == secret.item.id());
+                if gone && state.is_published(now) && !state.past_retention(now) {
+                    secrets.push(Held {
+                        item: Arc::clone(&secret.item),
+                        removed: secret.removed.or(Some(now)),
+                    });
+                }
             }
         }
-        let published: Vec<String> = keys
+        let mut ring = Self {
+            keys,
+            secrets,
+            published: Vec::new(),
+            signing_alg,
+            policy,
+            built_at: now,
+            jwks: Bytes::new(),
+            rng: SystemRandom::new(),
+        };
+        ring.published = ring
+            .key_states(now)
+            .into_iter()
+            .filter(|(_, state)| state.is_published(now))
+            .map(|(key, _)| Arc::clone(&key.item))
+            .collect();
+        let published: Vec<String> = ring
+            .published
             .iter()
             .map(|key| key.public_jwk().to_string())
             .collect();
-        let jwks = Bytes::from(format!(r#"{{"keys":[{}]}}"#, published.join(",")));
-        Ok(Self {
-            keys,
-            signing_alg,
-            jwks,
-            rng: SystemRandom::new(),
-        })
+        ring.jwks = Bytes::from(format!(r#"{{"keys":[{}]}}"#, published.join(",")));
+        Ok(ring)
     }
 
-    /// The key that signs `alg` at `now`: of the keys for `alg` whose `not_before` has come,
-    /// the one with the greatest `not_before` (then `created`, then `kid`). The same keys and
-    /// time give the same answer on every replica.
+    /// The key that signs `alg` at `now`: the newest key past its propagation period (see
+    /// [`RotationPolicy`]). The same keys and time give the same answer on every pod.
     pub fn active(&self, alg: Algorithm, now: Timestamp) -> Option<&Arc<SigningKey>> {
-        activation::newest_valid(&self.keys, alg, now)
+        let candidates = self.timelines_for(alg);
+        let (index, _) = policy::active_index(&candidates, &self.policy, now)?;
+        let (_, kid) = candidates.get(index)?;
+        self.keys
+            .iter()
+            .find(|held| held.removed.is_none() && held.item.kid() == *kid)
+            .map(|held| &held.item)
+    }
+
+    /// True if the key that signs at `now` has not finished its propagation period: no key
+    /// for the signing algorithm is ready, and the one closest to ready signs instead.
+    pub fn signs_with_unpropagated_key(&self, now: Timestamp) -> bool {
+        let candidates = self.timelines_for(self.signing_alg);
+        policy::active_index(&candidates, &self.policy, now).is_some_and(|(_, fallback)| fallback)
+    }
+
+    /// Every key (including removed ones still published) with its state at `now`.
+    pub fn states(&self, now: Timestamp) -> Vec<(Arc<SigningKey>, KeyState)> {
+        self.key_states(now)
+            .into_iter()
+            .map(|(key, state)| (Arc::clone(&key.item), state))
+            .collect()
+    }
+
+    /// The session secrets with their states at `now`.
+    pub fn session_secrets(&self, now: Timestamp) -> Vec<(&SessionSecret, KeyState)> {
+        self.secret_states(now)
+            .into_iter()
+            .map(|(secret, state)| (secret.item.as_ref(), state))
+            .collect()
+    }
+
+    fn timelines_for(&self, alg: Algorithm) -> Vec<(Timeline, &str)> {
+        self.keys
+            .iter()
+            .filter(|held| held.item.alg() == alg)
+            .map(|held| (key_timeline(held), held.item.kid()))
+            .collect()
+    }
+
+    fn key_states(&self, now: Timestamp) -> Vec<(&Held<SigningKey>, KeyState)> {
+        let mut out = Vec::with_capacity(self.keys.len());
+        for alg in Algorithm::ALL {
+            let group: Vec<&Held<SigningKey>> = self
+                .keys
+                .iter()
+                .filter(|held| held.item.alg() == alg)
+                .collect();
+            let timelines: Vec<_> = group
+                .iter()
+                .map(|held| (key_timeline(held), held.item.kid()))
+                .collect();
+            let states = policy::states(&timelines, &self.policy, now);
+            out.extend(group.into_iter().zip(states));
+        }
+        out
+    }
+
+    fn secret_states(&self, now: Timestamp) -> Vec<(&Held<SessionSecret>, KeyState)> {
+        let timelines: Vec<_> = self
+            .secrets
+            .iter()
+            .map(|held| (secret_timeline(held), held.item.id()))
+            .collect();
+        let states = policy::states(&timelines, &self.policy, now);
+        self.secrets.iter().zip(states).collect()
     }
 
     /// The algorithm tokens are signed with.
@@ -68,24 +227,35 @@ impl KeyRing {
         self.signing_alg
     }
 
-    /// Every loaded key, in the order the source returned them.
+    /// The rotation policy.
+    pub fn policy(&self) -> &RotationPolicy {
+        &self.policy
+    }
+
+    /// When this ring was built (its JWKS is as of then).
+    pub fn built_at(&self) -> Timestamp {
+        self.built_at
+    }
+
+    /// The published keys: pending, active, and retired within retention, as of
+    /// [`built_at`](Self::built_at).
     pub fn keys(&self) -> &[Arc<SigningKey>] {
-        &self.keys
+        &self.published
     }
 
-    /// The key with this `kid`.
+    /// The published key with this `kid`.
     pub fn key(&self, kid: &str) -> Option<&Arc<SigningKey>> {
-        self.keys.iter().find(|key| key.kid() == kid)
+        self.published.iter().find(|key| key.kid() == kid)
     }
 
-    /// The JWKS document (`{"keys":[...]}`, public members only), serialized when the ring was
-    /// built; cloning the bytes is a reference-count increment.
+    /// The JWKS document (`{"keys":[...]}`, public members only, the published keys),
+    /// serialized when the ring was built; cloning the bytes is a reference-count increment.
     pub fn jwks_json(&self) -> Bytes {
         self.jwks.clone()
     }
 
     /// Signs with the key active at `now` (the [`TokenSigner`] impl passes the clock).
-    pub fn sign_at(
+    pub async fn sign_at(
         &self,
         typ: &str,
         claims_json: &[u8],
@@ -94,13 +264,78 @@ impl KeyRing {
         let key = self
             .active(self.signing_alg, now)
             .ok_or_else(|| SigningError::NoActiveKey(self.signing_alg.to_string()))?;
-        jws::sign(key, &self.rng, typ, claims_json)
+        jws::sign(key, &self.rng, typ, claims_json).await
+    }
+
+    /// Seals `plaintext` for `purpose` (such as `"session"` or `"csrf"`) with the session
+    /// secret active at `now`.
+    pub fn seal_at(
+        &self,
+        purpose: &str,
+        plaintext: &[u8],
+        now: Timestamp,
+    ) -> Result<String, SealError> {
+        let timelines: Vec<_> = self
+            .secrets
+            .iter()
+            .map(|held| (secret_timeline(held), held.item.id()))
+            .collect();
+        let (index, _) =
+            policy::active_index(&timelines, &self.policy, now).ok_or(SealError::NoSecret)?;
+        let secret = self.secrets.get(index).ok_or(SealError::NoSecret)?;
+        seal::seal(&secret.item, purpose, plaintext)
+    }
+
+    /// Opens a value sealed for `purpose` by any pod with a session secret this ring still
+    /// accepts (pending, active, or retired within retention).
+    pub fn open(&self, purpose: &str, sealed: &str) -> Result<Vec<u8>, SealError> {
+        let id = seal::secret_id(sealed)?;
+        let (secret, _) = self
+            .secret_states(self.built_at)
+            .into_iter()
+            .find(|(held, state)| held.item.id() == id && state.is_published(self.built_at))
+            .ok_or(SealError::Invalid)?;
+        seal::open(&secret.item, purpose, sealed)
     }
 }
 
+fn held<T>(items: Vec<T>) -> Vec<Held<T>> {
+    items
+        .into_iter()
+        .map(|item| Held {
+            item: Arc::new(item),
+            removed: None,
+        })
+        .collect()
+}
+
+fn first_duplicate<'a>(ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter().find(|id| !seen.insert(*id))
+}
+
+fn key_timeline(held: &Held<SigningKey>) -> Timeline {
+    Timeline {
+        created: held.item.created(),
+        not_before: held.item.not_before(),
+        expires: held.item.expires(),
+        removed: held.removed,
+    }
+}
+
+fn secret_timeline(held: &Held<SessionSecret>) -> Timeline {
+    Timeline {
+        created: held.item.created(),
+        not_before: held.item.not_before(),
+        expires: None,
+        removed: held.removed,
+    }
+}
+
+#[async_trait::async_trait]
 impl TokenSigner for KeyRing {
-    fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError> {
-        self.sign_at(typ, claims_json, Timestamp::now())
+    async fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError> {
+        self.sign_at(typ, claims_json, Timestamp::now()).await
     }
 
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError> {

@@ -1,29 +1,91 @@
-//! The shared key ring: loading from a source, swapping rings, refusing a ring that cannot sign.
+//! The shared key ring: loading from a source, swapping rings, refusing a ring that cannot sign,
+//! and keeping the last good ring (and saying so) when the source fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 
 use async_trait::async_trait;
-use sigil_core::signing::TokenSigner;
+use sigil_core::signing::{SigningError, TokenSigner};
 use sigil_core::time::Timestamp;
 use sigil_keys::{
-    Algorithm, KeyRing, KeyRingError, KeySource, KeySourceError, SharedKeyRing, SigningKey,
+    Algorithm, KeyRing, KeyRingError, KeySet, KeySource, KeySourceError, RotationPolicy, SealError,
+    SessionSecret, SharedKeyRing, SigningKey,
 };
 use std::sync::Mutex;
 
-/// An in-memory source: PEMs with their `not_before`, changed by the test between loads.
-struct Pems(Mutex<Vec<(String, u64)>>);
+/// One key as the test source holds it: its PEM and its times.
+#[derive(Clone)]
+struct Entry {
+    pem: String,
+    created: u64,
+    not_before: u64,
+    expires: Option<u64>,
+}
+
+impl Entry {
+    /// Valid since the epoch.
+    fn ready(pem: &str) -> Self {
+        Self {
+            pem: pem.to_owned(),
+            created: 0,
+            not_before: 0,
+            expires: None,
+        }
+    }
+}
+
+/// An in-memory source the test changes between loads, and can make fail.
+#[derive(Default)]
+struct TestSource {
+    keys: Mutex<Vec<Entry>>,
+    secrets: Mutex<Vec<SessionSecret>>,
+    failure: Mutex<Option<String>>,
+}
+
+impl TestSource {
+    fn with(keys: Vec<Entry>) -> Self {
+        let source = Self::default();
+        source.set(keys);
+        source
+    }
+
+    fn set(&self, keys: Vec<Entry>) {
+        *self.keys.lock().unwrap() = keys;
+    }
+
+    fn fail(&self, why: Option<&str>) {
+        *self.failure.lock().unwrap() = why.map(str::to_owned);
+    }
+}
 
 #[async_trait]
-impl KeySource for Pems {
-    async fn load(&self) -> Result<Vec<SigningKey>, KeySourceError> {
-        let pems = self.0.lock().unwrap().clone();
-        Ok(pems
+impl KeySource for TestSource {
+    async fn load(&self) -> Result<KeySet, KeySourceError> {
+        if let Some(why) = self.failure.lock().unwrap().clone() {
+            return Err(KeySourceError::Unavailable {
+                source_name: self.describe(),
+                cause: why.into(),
+            });
+        }
+        let signing = self
+            .keys
+            .lock()
+            .unwrap()
             .iter()
-            .map(|(pem, not_before)| {
-                SigningKey::from_pem(pem, None)
+            .map(|entry| {
+                let key = SigningKey::from_pem(&entry.pem, None)
                     .unwrap()
-                    .with_not_before(Timestamp(*not_before))
+                    .with_created(Timestamp(entry.created))
+                    .with_not_before(Timestamp(entry.not_before));
+                match entry.expires {
+                    Some(expires) => key.with_expires(Timestamp(expires)),
+                    None => key,
+                }
             })
-            .collect())
+            .collect();
+        Ok(KeySet::new(signing, self.secrets.lock().unwrap().clone()))
+    }
+
+    fn describe(&self) -> String {
+        "test vault".to_owned()
     }
 }
 
@@ -32,20 +94,48 @@ fn pem(alg: Algorithm) -> (String, String) {
     (key.kid().to_owned(), pem)
 }
 
+fn now() -> u64 {
+    Timestamp::now().as_secs()
+}
+
+/// The published kids, sorted (the JWKS order means nothing).
+fn jwks_kids(shared: &SharedKeyRing) -> Vec<String> {
+    let jwks: serde_json::Value = serde_json::from_slice(&shared.jwks_json()).unwrap();
+    let mut kids: Vec<String> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|jwk| jwk["kid"].as_str().unwrap().to_owned())
+        .collect();
+    kids.sort();
+    kids
+}
+
+fn sorted<const N: usize>(kids: [&String; N]) -> Vec<String> {
+    let mut kids: Vec<String> = kids.into_iter().cloned().collect();
+    kids.sort();
+    kids
+}
+
 #[tokio::test]
-async fn a_reload_swaps_the_ring_and_old_tokens_verify_while_published() {
+async fn a_reload_swaps_the_ring_and_a_withdrawn_key_still_verifies_but_never_signs() {
     let (first_kid, first) = pem(Algorithm::ES256);
-    let source = Pems(Mutex::new(vec![(first.clone(), 0)]));
-    let shared = SharedKeyRing::load(&source, Algorithm::ES256)
+    let source = TestSource::with(vec![Entry::ready(&first)]);
+    let shared = SharedKeyRing::load(&source, Algorithm::ES256, RotationPolicy::default())
         .await
         .unwrap();
     assert_eq!(shared.active_kid(), Some(first_kid.clone()));
-    let old_token = shared.sign("at+jwt", br#"{"sub":"s"}"#).unwrap();
+    let old_token = shared.sign("at+jwt", br#"{"sub":"s"}"#).await.unwrap();
     let reader = shared.clone();
     let held = reader.current();
 
+    // A second key that finished its propagation a few seconds ago.
     let (second_kid, second) = pem(Algorithm::ES256);
-    *source.0.lock().unwrap() = vec![(first, 0), (second.clone(), 1)];
+    let second = Entry {
+        not_before: now() - 10,
+        ..Entry::ready(&second)
+    };
+    source.set(vec![Entry::ready(&first), second.clone()]);
     shared.reload(&source).await.unwrap();
     assert_eq!(
         reader.active_kid(),
@@ -53,58 +143,207 @@ async fn a_reload_swaps_the_ring_and_old_tokens_verify_while_published() {
         "clones see the swap"
     );
     assert!(reader.verify(&old_token).is_ok());
-    let jwks: serde_json::Value = serde_json::from_slice(&reader.jwks_json()).unwrap();
-    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(jwks_kids(&reader), sorted([&first_kid, &second_kid]));
     assert_eq!(held.keys().len(), 1, "a ring already taken is unchanged");
 
-    // The first key is withdrawn: its tokens no longer verify.
-    *source.0.lock().unwrap() = vec![(second, 1)];
+    // The first key is withdrawn from the source: still published for the retention period,
+    // so its tokens keep verifying, and it never signs again.
+    source.set(vec![second]);
     shared.reload(&source).await.unwrap();
-    assert!(reader.verify(&old_token).is_err());
+    assert!(reader.verify(&old_token).is_ok());
+    assert_eq!(jwks_kids(&reader), sorted([&first_kid, &second_kid]));
+    assert_eq!(reader.active_kid(), Some(second_kid));
 }
 
 #[tokio::test]
 async fn a_reload_that_cannot_sign_keeps_the_current_ring() {
     let (kid, key) = pem(Algorithm::EdDSA);
-    let source = Pems(Mutex::new(vec![(key, 0)]));
-    let shared = SharedKeyRing::load(&source, Algorithm::EdDSA)
+    let source = TestSource::with(vec![Entry::ready(&key)]);
+    let shared = SharedKeyRing::load(&source, Algorithm::EdDSA, RotationPolicy::default())
         .await
         .unwrap();
 
-    let (_, pending) = pem(Algorithm::EdDSA);
-    *source.0.lock().unwrap() = vec![(pending, u64::MAX)];
+    // The only key left in the source has expired.
+    let (_, expired) = pem(Algorithm::EdDSA);
+    source.set(vec![Entry {
+        expires: Some(1),
+        ..Entry::ready(&expired)
+    }]);
     assert!(matches!(
         shared.reload(&source).await,
         Err(KeyRingError::NoActiveKey {
             alg: Algorithm::EdDSA
         })
     ));
+    // Only a key for another algorithm.
     let (_, rsa) = pem(Algorithm::RS256);
-    *source.0.lock().unwrap() = vec![(rsa, 0)];
+    source.set(vec![Entry::ready(&rsa)]);
+    assert!(matches!(
+        shared.reload(&source).await,
+        Err(KeyRingError::NoActiveKey { .. })
+    ));
+    // Nothing at all.
+    source.set(Vec::new());
+    assert!(matches!(
+        shared.reload(&source).await,
+        Err(KeyRingError::NoActiveKey { .. })
+    ));
+    assert_eq!(shared.active_kid(), Some(kid.clone()));
+    assert_eq!(jwks_kids(&shared), [kid]);
+    assert!(shared.sign("at+jwt", b"{}").await.is_ok());
+    let status = shared.status();
+    assert_eq!(status.consecutive_failures, 3);
+    assert!(
+        status
+            .last_error
+            .unwrap()
+            .1
+            .contains("no EdDSA key is valid now"),
+        "the reason is recorded"
+    );
+
+    source.set(vec![Entry::ready(&rsa)]);
+    assert!(matches!(
+        SharedKeyRing::load(&source, Algorithm::EdDSA, RotationPolicy::default()).await,
+        Err(KeyRingError::NoActiveKey { .. })
+    ));
+}
+
+/// `not_before` is the earliest time a key may sign: the lifecycle's fallback (a key still in
+/// its propagation period signs rather than none) never overrides it, so a reload whose only
+/// key is not valid yet is refused and the current ring stays.
+#[tokio::test]
+async fn a_reload_whose_only_key_is_not_valid_yet_keeps_the_current_ring() {
+    let (kid, key) = pem(Algorithm::EdDSA);
+    let source = TestSource::with(vec![Entry::ready(&key)]);
+    let shared = SharedKeyRing::load(&source, Algorithm::EdDSA, RotationPolicy::default())
+        .await
+        .unwrap();
+    let (_, scheduled) = pem(Algorithm::EdDSA);
+    source.set(vec![Entry {
+        not_before: u64::MAX,
+        ..Entry::ready(&scheduled)
+    }]);
     assert!(matches!(
         shared.reload(&source).await,
         Err(KeyRingError::NoActiveKey { .. })
     ));
     assert_eq!(shared.active_kid(), Some(kid));
-    assert!(shared.sign("at+jwt", b"{}").is_ok());
-
-    assert!(matches!(
-        SharedKeyRing::load(&source, Algorithm::EdDSA).await,
-        Err(KeyRingError::NoActiveKey { .. })
-    ));
 }
 
 #[tokio::test]
 async fn replace_swaps_in_a_ring_built_elsewhere() {
     let (kid, key) = pem(Algorithm::RS256);
-    let source = Pems(Mutex::new(vec![(key, 0)]));
-    let shared = SharedKeyRing::load(&source, Algorithm::RS256)
+    let source = TestSource::with(vec![Entry::ready(&key)]);
+    let shared = SharedKeyRing::load(&source, Algorithm::RS256, RotationPolicy::default())
         .await
         .unwrap();
     assert_eq!(shared.active_kid(), Some(kid));
     let (other, _) = SigningKey::generate(Algorithm::ES256).unwrap();
+    let other = other.with_created(Timestamp(0));
     let other_kid = other.kid().to_owned();
-    shared.replace(KeyRing::new(vec![other], Algorithm::ES256).unwrap());
+    shared.replace(
+        KeyRing::new(
+            KeySet::new(vec![other], Vec::new()),
+            Algorithm::ES256,
+            RotationPolicy::default(),
+        )
+        .unwrap(),
+    );
     assert_eq!(shared.active_kid(), Some(other_kid));
     assert_eq!(shared.current().signing_alg(), Algorithm::ES256);
+}
+
+#[tokio::test]
+async fn a_failed_reload_keeps_the_last_good_ring_and_the_status_records_it() {
+    let (kid, key) = pem(Algorithm::ES256);
+    let source = TestSource::with(vec![Entry::ready(&key)]);
+    let before = Timestamp::now();
+    let shared = SharedKeyRing::load(&source, Algorithm::ES256, RotationPolicy::default())
+        .await
+        .unwrap();
+    let loaded = shared.status();
+    assert!(loaded.ever_loaded());
+    assert!(loaded.last_success.unwrap() >= before);
+    assert_eq!(
+        (
+            loaded.consecutive_failures,
+            loaded.failures,
+            loaded.last_error
+        ),
+        (0, 0, None)
+    );
+    let jwks = shared.jwks_json();
+
+    source.fail(Some("connection refused"));
+    let error = shared.reload(&source).await.unwrap_err();
+    assert!(matches!(
+        &error,
+        KeyRingError::Load { source_name, source: KeySourceError::Unavailable { .. } }
+            if source_name == "test vault"
+    ));
+    assert!(shared.reload(&source).await.is_err());
+
+    let status = shared.status();
+    assert!(
+        status.ever_loaded(),
+        "an outage does not forget the last load"
+    );
+    assert_eq!(status.last_success, loaded.last_success);
+    assert_eq!(status.consecutive_failures, 2);
+    assert_eq!(status.failures, 2);
+    let (when, text) = status.last_error.unwrap();
+    assert!(when >= before);
+    assert!(text.contains("test vault"), "{text}");
+    assert!(
+        text.contains("connection refused"),
+        "the whole chain: {text}"
+    );
+    // Still signing and publishing with the last good set.
+    assert_eq!(shared.active_kid(), Some(kid.clone()));
+    assert_eq!(shared.jwks_json(), jwks);
+    let token = shared.sign("at+jwt", b"{}").await.unwrap();
+    assert!(shared.verify(&token).is_ok());
+
+    source.fail(None);
+    shared.reload(&source).await.unwrap();
+    let recovered = shared.status();
+    assert_eq!(recovered.consecutive_failures, 0);
+    assert_eq!(recovered.failures, 2, "failures since start are kept");
+    assert!(recovered.last_success >= loaded.last_success);
+    assert_eq!(shared.active_kid(), Some(kid));
+}
+
+#[tokio::test]
+async fn an_empty_shared_ring_signs_nothing_until_a_reload_succeeds() {
+    let shared = SharedKeyRing::empty(Algorithm::ES256, RotationPolicy::default());
+    assert!(!shared.status().ever_loaded());
+    assert!(matches!(
+        shared.sign("at+jwt", b"{}").await,
+        Err(SigningError::NoActiveKey(alg)) if alg == "ES256"
+    ));
+    assert_eq!(shared.active_kid(), None);
+    assert_eq!(&shared.jwks_json()[..], br#"{"keys":[]}"#);
+    assert_eq!(shared.seal("session", b"x"), Err(SealError::NoSecret));
+
+    // The source is down at start: still nothing.
+    let (kid, key) = pem(Algorithm::ES256);
+    let source = TestSource::with(vec![Entry::ready(&key)]);
+    *source.secrets.lock().unwrap() = vec![SessionSecret::new("s1", vec![9; 32]).unwrap()];
+    source.fail(Some("timed out"));
+    assert!(shared.reload(&source).await.is_err());
+    let status = shared.status();
+    assert!(!status.ever_loaded());
+    assert_eq!(status.consecutive_failures, 1);
+    assert!(shared.sign("at+jwt", b"{}").await.is_err());
+
+    source.fail(None);
+    shared.reload(&source).await.unwrap();
+    assert!(shared.status().ever_loaded());
+    assert_eq!(shared.active_kid(), Some(kid.clone()));
+    let token = shared.sign("at+jwt", b"{}").await.unwrap();
+    assert!(shared.verify(&token).is_ok());
+    assert_eq!(jwks_kids(&shared), [kid]);
+    let sealed = shared.seal("session", b"x").unwrap();
+    assert_eq!(shared.open("session", &sealed).unwrap(), b"x");
 }

@@ -4,10 +4,11 @@
 use sigil_core::signing::TokenSigner as _;
 use sigil_core::time::Timestamp;
 use sigil_keys::{
-    Algorithm, DevKeySource, FileKeySource, KeyError, KeyRing, KeySource, KeySourceError,
-    SigningKey,
+    Algorithm, DevKeySource, FileKeySource, KeyError, KeyRing, KeySet, KeySource, KeySourceError,
+    RotationPolicy, SharedKeyRing, SigningKey,
 };
 use std::error::Error as _;
+use std::time::Duration;
 
 const RSA2048_PKCS1: &str = include_str!("fixtures/rsa2048-pkcs1.pem");
 const P256_SEC1_WITH_PARAMS: &str = include_str!("fixtures/p256-sec1-with-params.pem");
@@ -15,11 +16,24 @@ const RSA1024_PKCS1: &str = include_str!("fixtures/rsa1024-pkcs1.pem");
 const RSA1024_PKCS8: &str = include_str!("fixtures/rsa1024-pkcs8.pem");
 const P384_PKCS8: &str = include_str!("fixtures/p384-pkcs8.pem");
 
+/// No propagation delay: a key signs from its `not_before`.
+fn immediate() -> RotationPolicy {
+    RotationPolicy {
+        propagation: Duration::ZERO,
+        rotation: Duration::from_secs(90 * 24 * 3600),
+        retention: Duration::from_secs(24 * 3600),
+    }
+}
+
+fn ring_of(keys: KeySet, alg: Algorithm) -> KeyRing {
+    KeyRing::new(keys, alg, immediate()).unwrap()
+}
+
 /// Signs with `key` and checks the token with an independent library against the JWKS.
-fn signs_verifiably(key: SigningKey) {
+async fn signs_verifiably(key: SigningKey) {
     let alg = key.alg();
-    let ring = KeyRing::new(vec![key], alg).unwrap();
-    let token = ring.sign("at+jwt", br#"{"sub":"s"}"#).unwrap();
+    let ring = ring_of(KeySet::new(vec![key], Vec::new()), alg);
+    let token = ring.sign("at+jwt", br#"{"sub":"s"}"#).await.unwrap();
     let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&ring.jwks_json()).unwrap();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     let mut validation = jsonwebtoken::Validation::new(header.alg);
@@ -34,8 +48,8 @@ fn signs_verifiably(key: SigningKey) {
     assert!(ring.verify(&token).is_ok());
 }
 
-#[test]
-fn pkcs8_of_every_type_parses_with_the_default_or_the_given_algorithm() {
+#[tokio::test]
+async fn pkcs8_of_every_type_parses_with_the_default_or_the_given_algorithm() {
     for alg in Algorithm::ALL {
         let (generated, pem) = SigningKey::generate(alg).unwrap();
         assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
@@ -52,22 +66,22 @@ fn pkcs8_of_every_type_parses_with_the_default_or_the_given_algorithm() {
         );
         let parsed = SigningKey::from_pem(&pem, Some(alg)).unwrap();
         assert_eq!(parsed.alg(), alg);
-        signs_verifiably(parsed);
+        signs_verifiably(parsed).await;
     }
 }
 
-#[test]
-fn pkcs1_rsa_and_sec1_p256_written_by_another_implementation_parse_and_sign() {
+#[tokio::test]
+async fn pkcs1_rsa_and_sec1_p256_written_by_another_implementation_parse_and_sign() {
     let rsa = SigningKey::from_pem(RSA2048_PKCS1, None).unwrap();
     assert_eq!(rsa.alg(), Algorithm::RS256);
-    signs_verifiably(rsa);
+    signs_verifiably(rsa).await;
     let pss = SigningKey::from_pem(RSA2048_PKCS1, Some(Algorithm::PS256)).unwrap();
     assert_eq!(pss.alg(), Algorithm::PS256);
-    signs_verifiably(pss);
+    signs_verifiably(pss).await;
     // With the `EC PARAMETERS` block that `ecparam -genkey` writes first.
     let ec = SigningKey::from_pem(P256_SEC1_WITH_PARAMS, None).unwrap();
     assert_eq!(ec.alg(), Algorithm::ES256);
-    signs_verifiably(ec);
+    signs_verifiably(ec).await;
 }
 
 #[test]
@@ -149,16 +163,23 @@ fn unsupported_mismatched_and_garbage_keys_are_refused() {
 }
 
 #[tokio::test]
-async fn the_dev_source_generates_once_and_reuses_the_key_across_restarts() {
+async fn the_dev_source_generates_once_and_reuses_the_key_and_secret_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let keys_dir = dir.path().join("keys");
     let first = DevKeySource::new(&keys_dir, Algorithm::PS256)
         .load()
         .await
         .unwrap();
-    assert_eq!(first.len(), 1);
-    let before_restart = KeyRing::new(first, Algorithm::PS256).unwrap();
-    let token = before_restart.sign("at+jwt", br#"{"sub":"s"}"#).unwrap();
+    assert_eq!(first.signing.len(), 1);
+    assert_eq!(first.secrets.len(), 1, "a session secret is generated too");
+    let before_restart = ring_of(first, Algorithm::PS256);
+    let token = before_restart
+        .sign("at+jwt", br#"{"sub":"s"}"#)
+        .await
+        .unwrap();
+    let sealed = before_restart
+        .seal_at("session", b"user=1", Timestamp::now())
+        .unwrap();
     let kid = before_restart.keys()[0].kid().to_owned();
 
     // A restart: a new source over the same directory.
@@ -166,25 +187,35 @@ async fn the_dev_source_generates_once_and_reuses_the_key_across_restarts() {
         .load()
         .await
         .unwrap();
-    assert_eq!(second.len(), 1);
-    assert_eq!(second[0].kid(), kid);
+    assert_eq!(second.signing.len(), 1);
+    assert_eq!(second.signing[0].kid(), kid);
     assert_eq!(
-        second[0].alg(),
+        second.signing[0].alg(),
         Algorithm::PS256,
         "the sidecar keeps the algorithm"
     );
-    assert_eq!(second[0].not_before(), Timestamp(0));
-    assert!(second[0].created() > Timestamp(1_700_000_000));
-    let after_restart = KeyRing::new(second, Algorithm::PS256).unwrap();
+    // Valid at once, even under a propagation period: nothing can have cached an older key
+    // of a fresh development setup.
+    assert_eq!(second.signing[0].not_before(), Timestamp(0));
+    assert_eq!(second.signing[0].created(), Timestamp(0));
+    assert_eq!(second.secrets.len(), 1);
+    let after_restart = KeyRing::new(second, Algorithm::PS256, RotationPolicy::default()).unwrap();
+    assert!(!after_restart.signs_with_unpropagated_key(Timestamp::now()));
     assert!(after_restart.verify(&token).is_ok());
+    assert_eq!(
+        after_restart.open("session", &sealed).unwrap(),
+        b"user=1",
+        "sessions survive a restart"
+    );
 
-    // Asking for another algorithm adds a key and keeps the first.
+    // Asking for another algorithm adds a key and keeps the first (and the secret).
     let both = DevKeySource::new(&keys_dir, Algorithm::ES256)
         .load()
         .await
         .unwrap();
-    assert_eq!(both.len(), 2);
-    assert!(both.iter().any(|key| key.kid() == kid));
+    assert_eq!(both.signing.len(), 2);
+    assert_eq!(both.secrets.len(), 1);
+    assert!(both.signing.iter().any(|key| key.kid() == kid));
 
     let mut names: Vec<String> = std::fs::read_dir(&keys_dir)
         .unwrap()
@@ -193,10 +224,11 @@ async fn the_dev_source_generates_once_and_reuses_the_key_across_restarts() {
     names.sort();
     assert_eq!(
         names.len(),
-        4,
-        "two keys and their sidecars, no temporary files: {names:?}"
+        5,
+        "two keys, their sidecars and the secret, no temporary files: {names:?}"
     );
     assert!(names.contains(&format!("ps256-{kid}.pem")));
+    assert!(names.contains(&"session-1.jwk".to_owned()));
     let sidecar: serde_json::Value =
         serde_json::from_slice(&std::fs::read(keys_dir.join(format!("ps256-{kid}.json"))).unwrap())
             .unwrap();
@@ -222,33 +254,53 @@ async fn the_file_source_reads_keys_and_sidecars() {
     std::fs::write(dir.path().join("b-rsa.pem"), rsa_pem).unwrap();
     std::fs::write(
         dir.path().join("b-rsa.json"),
-        r#"{"alg":"PS256","not_before":77,"created":70}"#,
+        r#"{"alg":"PS256","not_before":77,"created":70,"expires":4000000000,"kid":"legacy"}"#,
     )
     .unwrap();
     std::fs::write(dir.path().join("README.txt"), "not a key").unwrap();
-    let keys = FileKeySource::new(dir.path()).load().await.unwrap();
+    let keys = FileKeySource::new(dir.path()).load().await.unwrap().signing;
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0].kid(), ed.kid());
     assert_eq!(keys[0].alg(), Algorithm::EdDSA);
     assert_eq!(
-        (keys[0].not_before(), keys[0].created()),
-        (Timestamp(0), Timestamp(0))
+        (keys[0].not_before(), keys[0].created(), keys[0].expires()),
+        (Timestamp(0), Timestamp(0), None)
     );
-    assert_eq!(keys[1].kid(), rsa.kid());
+    assert_ne!(rsa.kid(), "legacy");
+    assert_eq!(
+        keys[1].kid(),
+        "legacy",
+        "the sidecar's kid replaces the thumbprint"
+    );
+    assert_eq!(keys[1].public_jwk()["kid"], "legacy");
     assert_eq!(keys[1].alg(), Algorithm::PS256);
     assert_eq!(
-        (keys[1].not_before(), keys[1].created()),
-        (Timestamp(77), Timestamp(70))
+        (keys[1].not_before(), keys[1].created(), keys[1].expires()),
+        (Timestamp(77), Timestamp(70), Some(Timestamp(4_000_000_000)))
     );
+}
 
-    std::fs::write(dir.path().join("b-rsa.json"), r#"{"not_before":90}"#).unwrap();
+#[tokio::test]
+async fn created_defaults_to_the_epoch_not_to_not_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, pem) = SigningKey::generate(Algorithm::RS256).unwrap();
+    std::fs::write(dir.path().join("k.pem"), pem).unwrap();
+    std::fs::write(dir.path().join("k.json"), r#"{"not_before":10000}"#).unwrap();
     let keys = FileKeySource::new(dir.path()).load().await.unwrap();
-    assert_eq!(keys[1].alg(), Algorithm::RS256);
+    assert_eq!(keys.signing[0].alg(), Algorithm::RS256);
+    assert_eq!(keys.signing[0].not_before(), Timestamp(10_000));
     assert_eq!(
-        keys[1].created(),
-        Timestamp(90),
-        "created defaults to not_before"
+        keys.signing[0].created(),
+        Timestamp(0),
+        "created defaults to 0, not to not_before"
     );
+    // So the key signs from its not_before: the propagation counts from the epoch, long past.
+    let policy = RotationPolicy {
+        propagation: Duration::from_secs(3_600),
+        ..immediate()
+    };
+    let ring = KeyRing::build(keys, Algorithm::RS256, policy, Timestamp(10_000), None).unwrap();
+    assert!(!ring.signs_with_unpropagated_key(Timestamp(10_000)));
 }
 
 #[tokio::test]
@@ -310,7 +362,7 @@ async fn file_source_errors_name_the_file_and_keep_their_cause() {
 async fn a_source_describes_itself_in_errors() {
     let dir = tempfile::tempdir().unwrap();
     let source = FileKeySource::new(dir.path());
-    let error = sigil_keys::SharedKeyRing::load(&source, Algorithm::RS256)
+    let error = SharedKeyRing::load(&source, Algorithm::RS256, RotationPolicy::default())
         .await
         .unwrap_err();
     assert!(

@@ -8,6 +8,10 @@ use std::sync::Arc;
 pub trait JwksSource: Send + Sync + 'static {
     /// The JWKS as serialized JSON.
     fn jwks_json(&self) -> actix_web::web::Bytes;
+
+    /// How long validators may cache it (`Cache-Control: max-age`): short enough that a key
+    /// published now reaches them before it signs.
+    fn max_age(&self) -> std::time::Duration;
 }
 
 /// Decides `/readyz`: whether this process should receive traffic.

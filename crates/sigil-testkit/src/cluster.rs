@@ -130,6 +130,16 @@ impl StoreCluster {
 /// `config` written next to `dir` and the log at `<dir>.log`; returns once `/readyz` says
 /// the pod reaches the store.
 pub async fn serve_pod(dir: &Path, config: &str, store: &str) -> crate::Result<SigilDev> {
+    serve_pod_with_env(dir, config, store, &[]).await
+}
+
+/// [`serve_pod`] with extra environment variables (such as `KUBECONFIG`).
+pub async fn serve_pod_with_env(
+    dir: &Path,
+    config: &str,
+    store: &str,
+    env: &[(&str, &str)],
+) -> crate::Result<SigilDev> {
     let (log_path, log) = open_log(dir)?;
     let config_path = dir.with_extension("yaml");
     std::fs::write(&config_path, config)?;
@@ -143,6 +153,7 @@ pub async fn serve_pod(dir: &Path, config: &str, store: &str) -> crate::Result<S
         .env_remove("SIGIL_ISSUER")
         .env_remove("SIGIL_CONFIG")
         .env_remove("SIGIL_STORE")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(Stdio::piped());

@@ -14,6 +14,8 @@
 pub mod client;
 pub mod cluster;
 pub mod faults;
+pub mod keyvault;
+pub mod kube_api;
 mod process;
 pub mod proxied;
 

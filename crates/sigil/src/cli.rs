@@ -34,6 +34,10 @@ pub enum Command {
     /// Make client or API secrets.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// List, create and rotate the signing keys and session secrets of the configured key
+    /// source (`file` or `kubernetes` sources can be written; `list` reads any source).
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// Flags of `sigil dev`.
@@ -173,6 +177,42 @@ pub enum ConfigCommand {
         /// The file.
         file: PathBuf,
     },
+}
+
+/// `sigil keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Show every key and session secret with its state (pending, active, retired) now.
+    List {
+        #[command(flatten)]
+        target: KeysTarget,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create the first signing key (for the configured algorithm) and session secret of a
+    /// new deployment, valid at once. Refuses if the source already holds them.
+    Generate {
+        #[command(flatten)]
+        target: KeysTarget,
+    },
+    /// Add a new signing key and session secret, published now and used once the propagation
+    /// period has passed; delete keys retired beyond their retention.
+    Rotate {
+        #[command(flatten)]
+        target: KeysTarget,
+        /// Only if the newest key is due for replacement (for a scheduled job).
+        #[arg(long)]
+        if_due: bool,
+    },
+}
+
+/// Which key source `sigil keys` works on.
+#[derive(Debug, Args)]
+pub struct KeysTarget {
+    /// The configuration file whose `signing` section names the source and policy.
+    #[arg(long, env = "SIGIL_CONFIG")]
+    pub config: PathBuf,
 }
 
 /// `sigil secret …`.

@@ -84,6 +84,7 @@ impl Minter {
                 })?;
                 self.signer
                     .sign(ACCESS_TOKEN_JWT_TYPE, &json)
+                    .await
                     .map_err(|error| {
                         tracing::error!(%error, "signing access token");
                         ProtocolError::server_error()

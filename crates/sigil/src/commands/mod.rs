@@ -3,6 +3,7 @@
 mod cluster;
 mod config_check;
 mod dev;
+mod keys;
 mod secret;
 mod serve;
 mod store;
@@ -19,5 +20,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cluster(command) => cluster::run(command),
         Command::Config(ConfigCommand::Check { file }) => Ok(config_check::run(&file)),
         Command::Secret(command) => secret::run(command),
+        Command::Keys(command) => keys::run(command),
     }
 }

@@ -101,6 +101,13 @@ impl Config {
             },
             &mut issues,
         );
+        let longest_token_lifetime = self
+            .clients
+            .iter()
+            .map(|client| client.access_token_lifetime)
+            .max()
+            .unwrap_or_default();
+        self.signing.validate(longest_token_lifetime, &mut issues);
         issues.into_result(|| Catalog::new(clients, scopes, api_resources))
     }
 }

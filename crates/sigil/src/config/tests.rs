@@ -135,3 +135,28 @@ fn duplicate_clients_and_method_mismatches() {
         issues_of(&symmetric)
     );
 }
+
+#[test]
+fn key_timings_that_would_reject_tokens_are_refused() {
+    let short_propagation = format!(
+        "{VALID}\nsigning: {{ refresh_interval: 1m, rotation: {{ propagation: 30s, rotation: 90d, retention: 7d }} }}\n"
+    );
+    assert!(
+        issues_of(&short_propagation)[0].starts_with("signing.rotation.propagation"),
+        "{:?}",
+        issues_of(&short_propagation)
+    );
+    // The client's tokens live 1h (the default); a 10 minute retention would drop the key first.
+    let short_retention = format!(
+        "{VALID}\nsigning: {{ rotation: {{ propagation: 2d, rotation: 90d, retention: 10m }} }}\n"
+    );
+    assert!(
+        issues_of(&short_retention)[0].starts_with("signing.rotation.retention"),
+        "{:?}",
+        issues_of(&short_retention)
+    );
+    let sound = format!(
+        "{VALID}\nsigning: {{ refresh_interval: 30s, rotation: {{ propagation: 1h, rotation: 30d, retention: 1d }} }}\n"
+    );
+    assert_eq!(issues_of(&sound), Vec::<String>::new());
+}

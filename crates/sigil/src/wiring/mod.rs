@@ -4,10 +4,12 @@
 //! dev embeds a single-node store, serve talks to a `sigil store` cluster.
 
 mod banner;
+mod key_metrics;
 mod keys;
 mod store;
 
 pub use banner::Summary;
+pub use keys::{key_source, writable_key_source};
 pub use store::{ClusterSettings, StoreChoice};
 
 use crate::config::{Config, server::check_issuer};
@@ -18,7 +20,7 @@ use sigil_core::grants::BUILT_IN_GRANT_TYPES;
 use sigil_keys::SharedKeyRing;
 use sigil_server::discovery::DiscoveryInputs;
 use sigil_server::metrics::Metrics;
-use sigil_server::{AppState, Discovery, EndpointPaths, JwksSource};
+use sigil_server::{AppState, Discovery, EndpointPaths, JwksSource, Readiness};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,6 +45,7 @@ pub struct Service {
     pub summary: Summary,
     server: actix_web::dev::Server,
     store: store::OpenedStore,
+    _keys: keys::LiveKeys,
 }
 
 impl Service {
@@ -90,8 +93,16 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     })?;
 
     let algorithm = config.signing.algorithm;
-    let keys = keys::load(&config.signing, &store).await?;
-    let kid = keys.active_kid().context("no active signing key")?;
+    let live_keys = keys::start(&config.signing, &store).await?;
+    let keys = live_keys.ring.clone();
+    let kid = keys
+        .active_kid()
+        .unwrap_or_else(|| "none loaded yet (retrying; see the log)".to_owned());
+    let jwks_max_age = config
+        .signing
+        .rotation
+        .policy()
+        .jwks_max_age(config.signing.refresh_interval);
     let store = store::open(store).await?;
 
     let listener =
@@ -120,12 +131,22 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         scopes: provider.catalog().scope_names(),
         signing_algorithms: vec![algorithm.as_str()],
     })?;
+    let metrics = Metrics::new()?;
+    metrics
+        .registry()
+        .register(Box::new(key_metrics::KeyMetrics::new(keys.clone())?))?;
     let state = web::Data::new(AppState {
         provider: Arc::new(provider),
         discovery: Arc::new(discovery),
-        jwks: Arc::new(PublishedKeys(keys)),
-        readiness: Arc::new(store::StoreReadiness::new(store.grants.clone())),
-        metrics: Arc::new(Metrics::new()?),
+        jwks: Arc::new(PublishedKeys {
+            ring: keys.clone(),
+            max_age: jwks_max_age,
+        }),
+        readiness: Arc::new(ServiceReadiness {
+            keys: keys::KeysReadiness(keys),
+            store: store::StoreReadiness::new(store.grants.clone()),
+        }),
+        metrics: Arc::new(metrics),
     });
     let server = HttpServer::new(move || {
         App::new()
@@ -136,7 +157,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     .shutdown_timeout(10)
     .listen(listener)?
     .run();
-    tracing::info!(%issuer, listen = %bound, store = %store.description, "serving");
+    tracing::info!(%issuer, listen = %bound, store = %store.description, keys = %live_keys.description, "serving");
 
     Ok(Service {
         summary: Summary {
@@ -149,14 +170,36 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         },
         server,
         store,
+        _keys: live_keys,
     })
 }
 
 /// The JWKS of the current key ring.
-struct PublishedKeys(SharedKeyRing);
+struct PublishedKeys {
+    ring: SharedKeyRing,
+    max_age: std::time::Duration,
+}
 
 impl JwksSource for PublishedKeys {
     fn jwks_json(&self) -> web::Bytes {
-        self.0.jwks_json()
+        self.ring.jwks_json()
+    }
+
+    fn max_age(&self) -> std::time::Duration {
+        self.max_age
+    }
+}
+
+/// Ready when keys were loaded once and the grant store answers.
+struct ServiceReadiness {
+    keys: keys::KeysReadiness,
+    store: store::StoreReadiness,
+}
+
+#[async_trait::async_trait]
+impl Readiness for ServiceReadiness {
+    async fn check(&self) -> Result<(), String> {
+        self.keys.check()?;
+        self.store.check().await
     }
 }

@@ -1,0 +1,134 @@
+//! Key mode: every enabled version of a Key Vault key, published from its public JWK and
+//! signing through the vault's `sign` operation for that exact version.
+
+use crate::signer::VaultSigner;
+use crate::vault::{Vault, timestamp, version_of};
+use azure_security_keyvault_keys::models::{
+    CurveName, JsonWebKey, KeyClientGetKeyOptions, KeyProperties, KeyType,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+use sigil_keys::{Algorithm, KeySourceError, SigningKey};
+use std::sync::Arc;
+
+/// The enabled versions of key `name`.
+pub(crate) async fn load(
+    vault: &Vault,
+    name: &str,
+    alg: Option<Algorithm>,
+) -> Result<Vec<SigningKey>, KeySourceError> {
+    let mut keys = Vec::new();
+    for properties in enabled_versions(vault, name).await? {
+        let Some(version) = version_of(properties.kid.as_deref()) else {
+            continue;
+        };
+        keys.push(load_version(vault, name, &version, &properties, alg).await?);
+    }
+    Ok(keys)
+}
+
+async fn enabled_versions(vault: &Vault, name: &str) -> Result<Vec<KeyProperties>, KeySourceError> {
+    let object = vault.object_url("keys", name, None);
+    let fail = |e: azure_core::Error| vault.unavailable("listing the versions of", &object, &e);
+    let mut pager = vault
+        .keys
+        .list_key_properties_versions(name, None)
+        .map_err(fail)?;
+    let mut enabled = Vec::new();
+    while let Some(properties) = pager.next().await {
+        let properties = properties.map_err(fail)?;
+        if properties.attributes.as_ref().and_then(|a| a.enabled) == Some(true) {
+            enabled.push(properties);
+        }
+    }
+    Ok(enabled)
+}
+
+async fn load_version(
+    vault: &Vault,
+    name: &str,
+    version: &str,
+    properties: &KeyProperties,
+    alg: Option<Algorithm>,
+) -> Result<SigningKey, KeySourceError> {
+    let url = vault.object_url("keys", name, Some(version));
+    let fail = |e: azure_core::Error| vault.unavailable("reading", &url, &e);
+    let key = vault
+        .keys
+        .get_key(
+            name,
+            Some(KeyClientGetKeyOptions {
+                key_version: Some(version.to_owned()),
+                ..KeyClientGetKeyOptions::default()
+            }),
+        )
+        .await
+        .map_err(fail)?
+        .into_model()
+        .map_err(fail)?;
+    let invalid = |reason: String| KeySourceError::InvalidMetadata {
+        path: url.clone(),
+        reason,
+    };
+    let jwk = key
+        .key
+        .as_ref()
+        .ok_or_else(|| invalid("the vault returned no key material".into()))?;
+    let (public_jwk, default_alg) = public_jwk(jwk).map_err(invalid)?;
+    let signer = Arc::new(VaultSigner::new(
+        vault.keys.clone(),
+        name.to_owned(),
+        version.to_owned(),
+        url.clone(),
+    ));
+    let mut key =
+        SigningKey::remote(alg.unwrap_or(default_alg), &public_jwk, signer).map_err(|source| {
+            KeySourceError::InvalidKey {
+                path: url.clone(),
+                source,
+            }
+        })?;
+    if let Some(attributes) = &properties.attributes {
+        if let Some(created) = attributes.created {
+            key = key.with_created(timestamp(created));
+        }
+        if let Some(not_before) = attributes.not_before {
+            key = key.with_not_before(timestamp(not_before));
+        }
+        if let Some(expires) = attributes.expires {
+            key = key.with_expires(timestamp(expires));
+        }
+    }
+    Ok(key)
+}
+
+/// The public JWK (`RSA` `n`/`e` or `EC` P-256 `x`/`y`, base64url) of a Key Vault key and the
+/// algorithm it signs with by default.
+fn public_jwk(jwk: &JsonWebKey) -> Result<(Value, Algorithm), String> {
+    let b64 = |member: &Option<Vec<u8>>, name: &str| {
+        member
+            .as_deref()
+            .map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+            .ok_or_else(|| format!("the key has no `{name}`"))
+    };
+    match &jwk.kty {
+        Some(KeyType::Rsa | KeyType::RsaHsm) => Ok((
+            json!({ "kty": "RSA", "n": b64(&jwk.n, "n")?, "e": b64(&jwk.e, "e")? }),
+            Algorithm::RS256,
+        )),
+        Some(KeyType::Ec | KeyType::EcHsm) => match &jwk.crv {
+            Some(CurveName::P256) => Ok((
+                json!({ "kty": "EC", "crv": "P-256", "x": b64(&jwk.x, "x")?, "y": b64(&jwk.y, "y")? }),
+                Algorithm::ES256,
+            )),
+            other => Err(format!(
+                "unsupported curve {other:?}: Sigil signs with P-256 (ES256) only"
+            )),
+        },
+        other => Err(format!(
+            "unsupported key type {other:?}: use an RSA (RS256/PS256) or EC P-256 (ES256) key"
+        )),
+    }
+}

@@ -1,0 +1,81 @@
+//! [`AzureKeySource`]: the [`KeySource`] over one vault.
+
+use crate::config::{AzureConfig, SigningObject};
+use crate::error::AzureSetupError;
+use crate::vault::Vault;
+use crate::{certificate, credential, http, key, session_secret};
+use async_trait::async_trait;
+use sigil_keys::{Algorithm, KeySet, KeySource, KeySourceError};
+
+/// Signing keys (and optionally session secrets) from Azure Key Vault.
+///
+/// Every [`load`](KeySource::load) lists the configured objects' versions afresh and returns
+/// the enabled ones with their vault timestamps (`created`, `nbf`, `exp`), so rotating is
+/// creating a new version in the vault and retiring is disabling an old one.
+pub struct AzureKeySource {
+    vault: Vault,
+    signing: SigningObject,
+    alg: Option<Algorithm>,
+    session_secret: Option<String>,
+}
+
+impl std::fmt::Debug for AzureKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureKeySource")
+            .field("source", &self.vault.source_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AzureKeySource {
+    /// Builds the credential and the vault clients. Reads the client secret file and the CA
+    /// file now; sends nothing until the first `load`.
+    pub fn new(config: &AzureConfig) -> Result<Self, AzureSetupError> {
+        let options = http::client_options(config)?;
+        let credential = credential::credential(&config.credential, &options)?;
+        let source_name = describe(config);
+        let vault = Vault::new(config, source_name, credential, options)?;
+        Ok(Self {
+            vault,
+            signing: config.signing.clone(),
+            alg: config.alg,
+            session_secret: config.session_secret.clone(),
+        })
+    }
+}
+
+fn describe(config: &AzureConfig) -> String {
+    let (kind, name) = match &config.signing {
+        SigningObject::Certificate(name) => ("certificate", name),
+        SigningObject::Key(name) => ("key", name),
+    };
+    let mut text = format!(
+        "Azure Key Vault {} {kind} {name}",
+        config.vault_url.as_str().trim_end_matches('/')
+    );
+    if let Some(secret) = &config.session_secret {
+        text.push_str(&format!(", secret {secret}"));
+    }
+    text
+}
+
+#[async_trait]
+impl KeySource for AzureKeySource {
+    async fn load(&self) -> Result<KeySet, KeySourceError> {
+        let signing = match &self.signing {
+            SigningObject::Certificate(name) => {
+                certificate::load(&self.vault, name, self.alg).await?
+            }
+            SigningObject::Key(name) => key::load(&self.vault, name, self.alg).await?,
+        };
+        let secrets = match &self.session_secret {
+            Some(name) => session_secret::load(&self.vault, name).await?,
+            None => Vec::new(),
+        };
+        Ok(KeySet::new(signing, secrets))
+    }
+
+    fn describe(&self) -> String {
+        self.vault.source_name.clone()
+    }
+}

@@ -1,0 +1,332 @@
+//! Key rotation across pods, as an API sees it: three (then four) `sigil serve` pods share one
+//! `file` key source; a validator that caches the JWKS of one pod only, for as long as its
+//! `Cache-Control` allows (never refetching on an unknown `kid`, the strictest validator),
+//! checks every token every pod issues before, during and after a rotation, through a
+//! key-source outage, and after the old key is removed while still in retention. Not one
+//! token may be rejected.
+
+use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, config};
+use sigil_testkit::SigilDev;
+use sigil_testkit::client::{basic, post_form, verify_access_token};
+use sigil_testkit::cluster::{StoreCluster, serve_pod};
+use sigil_testkit::sigil_binary;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A key signs 6 s after `sigil keys rotate` publishes it; pods reread the source every
+/// second (and notice file changes within a second); retired keys stay published 8 s.
+const PROPAGATION_SECS: u64 = 6;
+const RETENTION_SECS: u64 = 8;
+
+fn rotation_config(keys: &Path) -> String {
+    format!(
+        "{}\nserver: {{ issuer: \"{POD_ISSUER}\" }}\n\
+         signing:\n  algorithm: ES256\n  source: {{ kind: file, path: \"{}\" }}\n  \
+         refresh_interval: 1s\n  \
+         rotation: {{ propagation: {PROPAGATION_SECS}s, rotation: 1h, retention: {RETENTION_SECS}s }}\n",
+        config("tokens.yaml", &[]),
+        keys.display()
+    )
+    // Retention must cover the longest token lifetime; shorten tokens to match the test's
+    // short retention.
+    .replace("    access_token_lifetime: 10m\n", "")
+    .replace("    access_token_lifetime: 5m\n", "")
+    .replace(
+        "    grant_types: [client_credentials]\n",
+        "    grant_types: [client_credentials]\n    access_token_lifetime: 5s\n",
+    )
+}
+
+/// Runs `sigil keys ARGS --config CONFIG` and returns its standard output.
+fn sigil_keys(args: &[&str], config: &Path) -> String {
+    let output = std::process::Command::new(sigil_binary().unwrap())
+        .arg("keys")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "sigil keys {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// An API's token validation: the JWKS of one pod, cached for `max-age`.
+struct CachingValidator {
+    jwks_url: String,
+    cached: Option<(serde_json::Value, Instant, Duration)>,
+    fetches: u32,
+}
+
+impl CachingValidator {
+    fn new(pod: &SigilDev) -> Self {
+        Self {
+            jwks_url: pod.url("/.well-known/jwks.json"),
+            cached: None,
+            fetches: 0,
+        }
+    }
+
+    async fn jwks(&mut self) -> serde_json::Value {
+        if let Some((jwks, fetched, max_age)) = &self.cached {
+            if fetched.elapsed() < *max_age {
+                return jwks.clone();
+            }
+        }
+        let response = reqwest::get(&self.jwks_url).await.unwrap();
+        let cache_control = response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let max_age: u64 = cache_control
+            .split("max-age=")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|seconds| seconds.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no max-age in {cache_control:?}"));
+        let jwks: serde_json::Value = response.json().await.unwrap();
+        self.cached = Some((jwks.clone(), Instant::now(), Duration::from_secs(max_age)));
+        self.fetches += 1;
+        jwks
+    }
+
+    async fn validate(&mut self, token: &str) -> Result<serde_json::Value, String> {
+        let jwks = self.jwks().await;
+        verify_access_token(token, &jwks, POD_ISSUER, "https://orders.test")
+            .map_err(|error| format!("{error:#}"))
+    }
+}
+
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+async fn issue(pod: &SigilDev) -> String {
+    let answer = post_form(
+        &pod.url("/connect/token"),
+        Some(&basic("jwt-client", CLIENT_SECRET)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    answer.body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// What a stretch of traffic saw.
+#[derive(Debug, Default)]
+struct Traffic {
+    tokens: usize,
+    rejected: Vec<String>,
+    kids: BTreeSet<String>,
+}
+
+/// Every 100 ms, one token from each pod, each checked by the validator at once.
+async fn traffic(
+    pods: &[&SigilDev],
+    validator: &mut CachingValidator,
+    for_how_long: Duration,
+) -> Traffic {
+    let mut seen = Traffic::default();
+    let until = Instant::now() + for_how_long;
+    while Instant::now() < until {
+        for (index, pod) in pods.iter().enumerate() {
+            let token = issue(pod).await;
+            seen.kids.insert(kid_of(&token));
+            seen.tokens += 1;
+            if let Err(error) = validator.validate(&token).await {
+                seen.rejected
+                    .push(format!("pod {index}, kid {}: {error}", kid_of(&token)));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+async fn metric(pod: &SigilDev, name: &str) -> f64 {
+    let text = reqwest::get(pod.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in /metrics"))
+}
+
+#[tokio::test]
+async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal() {
+    let cluster = StoreCluster::start(1).await.unwrap();
+    let keys = cluster.dir("keys");
+    let config_text = rotation_config(&keys);
+    let config_path = cluster.dir("keys-config.yaml");
+    std::fs::write(&config_path, &config_text).unwrap();
+    let generated = sigil_keys(&["generate"], &config_path);
+    assert!(generated.contains("signing key"), "{generated}");
+
+    let mut pods = Vec::new();
+    for name in ["pod-a", "pod-b", "pod-c"] {
+        pods.push(
+            serve_pod(&cluster.dir(name), &config_text, &cluster.endpoints())
+                .await
+                .unwrap(),
+        );
+    }
+    let mut validator = CachingValidator::new(&pods[0]);
+    let mut total = Traffic::default();
+    let record = |phase: &str, seen: Traffic, total: &mut Traffic| {
+        assert!(
+            seen.rejected.is_empty(),
+            "{phase}: rejected {:?}",
+            seen.rejected
+        );
+        total.tokens += seen.tokens;
+        seen.kids
+    };
+
+    // Before: one key, every pod signs with it.
+    let pod_refs: Vec<&SigilDev> = pods.iter().collect();
+    let before = record(
+        "before",
+        traffic(&pod_refs, &mut validator, Duration::from_secs(2)).await,
+        &mut total,
+    );
+    assert_eq!(before.len(), 1, "{before:?}");
+    let old_kid = before.first().unwrap().clone();
+    let old_token = issue(&pods[1]).await;
+
+    // Rotate: the new key is published at once but does not sign for the propagation period.
+    let rotated = sigil_keys(&["rotate"], &config_path);
+    let rotated_at = Instant::now();
+    assert!(rotated.contains("published now"), "{rotated}");
+
+    // A pod started mid-rotation agrees with the others.
+    pods.push(
+        serve_pod(&cluster.dir("pod-d"), &config_text, &cluster.endpoints())
+            .await
+            .unwrap(),
+    );
+    let pod_refs: Vec<&SigilDev> = pods.iter().collect();
+    let pending = record(
+        "pending",
+        traffic(&pod_refs, &mut validator, Duration::from_secs(2)).await,
+        &mut total,
+    );
+    assert_eq!(
+        pending, before,
+        "the new key signed before its propagation period ended"
+    );
+    let jwks = validator.jwks().await;
+    assert_eq!(
+        jwks["keys"].as_array().unwrap().len(),
+        2,
+        "the new key is published: {jwks}"
+    );
+
+    // The source goes away while the new key takes over: pods keep the last good set, and the
+    // key that was pending starts signing on schedule.
+    let away = cluster.dir("keys-away");
+    std::fs::rename(&keys, &away).unwrap();
+    let outage = record(
+        "outage",
+        traffic(
+            &pod_refs,
+            &mut validator,
+            Duration::from_secs(PROPAGATION_SECS + 1).saturating_sub(rotated_at.elapsed()),
+        )
+        .await,
+        &mut total,
+    );
+    assert!(metric(&pods[0], "sigil_key_source_consecutive_failures").await >= 1.0);
+    let ready = reqwest::get(pods[0].url("/readyz")).await.unwrap();
+    assert_eq!(
+        ready.status(),
+        200,
+        "a source outage must not make a loaded pod unready"
+    );
+    std::fs::rename(&away, &keys).unwrap();
+    assert!(!outage.is_empty());
+
+    // After: every pod signs with the new key.
+    let after = record(
+        "after",
+        traffic(&pod_refs, &mut validator, Duration::from_secs(2)).await,
+        &mut total,
+    );
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_ne!(after.first(), Some(&old_kid));
+    assert_eq!(
+        metric(&pods[0], "sigil_key_source_consecutive_failures").await,
+        0.0
+    );
+
+    // The old key's files are deleted while it is still within retention: pods keep
+    // publishing it, so its tokens still verify, even for a validator fetching afresh.
+    // (`sigil keys generate` names the first key `es256-0-<kid prefix>`: created at 0.)
+    let mut deleted = 0;
+    for entry in std::fs::read_dir(&keys).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("es256-0-") {
+            std::fs::remove_file(&path).unwrap();
+            deleted += 1;
+        }
+    }
+    assert_eq!(deleted, 2, "the old key and its sidecar");
+    let removed = record(
+        "removed",
+        traffic(&pod_refs, &mut validator, Duration::from_secs(3)).await,
+        &mut total,
+    );
+    assert_eq!(removed, after);
+    for pod in &pods {
+        let jwks = CachingValidator::new(pod).jwks().await;
+        signature_verifies(&old_token, &jwks).unwrap_or_else(|error| {
+            panic!("an old token was rejected while its key is in retention: {error}")
+        });
+    }
+
+    // After retention the old key leaves every JWKS (retirement), and nothing was rejected.
+    tokio::time::sleep(Duration::from_secs(RETENTION_SECS + 2)).await;
+    let final_jwks = CachingValidator::new(&pods[3]).jwks().await;
+    let kids: Vec<&str> = final_jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap())
+        .collect();
+    assert!(!kids.contains(&old_kid.as_str()), "{kids:?}");
+    assert!(total.tokens > 100, "only {} tokens checked", total.tokens);
+    eprintln!(
+        "{} tokens from {} pods checked, 0 rejected, {} JWKS fetches",
+        total.tokens,
+        pods.len(),
+        validator.fetches
+    );
+}
+
+/// Only the signature, against the key the JWKS names (the token itself may have expired by
+/// now: the point is that the key verifying it is still published).
+fn signature_verifies(token: &str, jwks: &serde_json::Value) -> Result<(), String> {
+    let kid = kid_of(token);
+    let jwk = jwks["keys"]
+        .as_array()
+        .and_then(|keys| keys.iter().find(|key| key["kid"] == kid.as_str()))
+        .ok_or_else(|| format!("kid {kid} not published"))?;
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(jwk.clone()).map_err(|e| e.to_string())?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
