@@ -302,6 +302,12 @@ async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal(
         .map(|key| key["kid"].as_str().unwrap())
         .collect();
     assert!(!kids.contains(&old_kid.as_str()), "{kids:?}");
+    let retired = record(
+        "retired",
+        traffic(&pod_refs, &mut validator, Duration::from_secs(2)).await,
+        &mut total,
+    );
+    assert_eq!(retired, after);
     assert!(total.tokens > 100, "only {} tokens checked", total.tokens);
     eprintln!(
         "{} tokens from {} pods checked, 0 rejected, {} JWKS fetches",
@@ -329,4 +335,34 @@ fn signature_verifies(token: &str, jwks: &serde_json::Value) -> Result<(), Strin
     jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+/// A pod started while its key source holds nothing yet (a Secret not yet created, a volume
+/// not yet populated) does not crash-loop: it listens, stays unready, and joins as soon as a
+/// key appears.
+#[tokio::test]
+async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
+    let cluster = StoreCluster::start(1).await.unwrap();
+    let keys = cluster.dir("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let config_text = rotation_config(&keys);
+    let pod_dir = cluster.dir("pod");
+    let endpoints = cluster.endpoints();
+    let started = Instant::now();
+    let starting = {
+        let (dir, config, endpoints) = (pod_dir.clone(), config_text.clone(), endpoints.clone());
+        tokio::spawn(async move { serve_pod(&dir, &config, &endpoints).await })
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!starting.is_finished(), "the pod became ready without keys");
+    let config_path = cluster.dir("keys-config.yaml");
+    std::fs::write(&config_path, &config_text).unwrap();
+    sigil_keys(&["generate"], &config_path);
+    let pod = starting.await.unwrap().unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    let log = std::fs::read_to_string(pod_dir.with_extension("log")).unwrap();
+    assert!(log.contains("no signing keys yet"), "{log}");
+    let token = issue(&pod).await;
+    let mut validator = CachingValidator::new(&pod);
+    validator.validate(&token).await.unwrap();
 }
