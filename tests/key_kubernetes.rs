@@ -2,13 +2,11 @@
 //! Kubernetes API (get, list, watch, create, replace of Secrets), reached through the `kube`
 //! client from a kubeconfig, exactly as in a cluster (no real cluster is reachable here).
 
-use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, config};
+use sigil_e2e::{POD_ISSUER, config, issue_token, kid_of, sigil_keys};
 use sigil_testkit::SigilDev;
-use sigil_testkit::client::{basic, get_json, post_form, verify_access_token};
+use sigil_testkit::client::{get_json, verify_access_token};
 use sigil_testkit::cluster::{StoreCluster, serve_pod_with_env};
 use sigil_testkit::kube_api::FakeKubeApi;
-use sigil_testkit::sigil_binary;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn kubeconfig(api: &FakeKubeApi) -> String {
@@ -29,35 +27,6 @@ fn pod_config() -> String {
          source: {{ kind: kubernetes, namespace: identity, secrets: [sigil-keys] }}\n",
         config("tokens.yaml", &[]),
     )
-}
-
-fn sigil_keys(args: &[&str], config: &Path, kubeconfig: &Path) -> String {
-    let output = std::process::Command::new(sigil_binary().unwrap())
-        .arg("keys")
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env("KUBECONFIG", kubeconfig)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "sigil keys {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-async fn issue(pod: &SigilDev) -> String {
-    let answer = post_form(
-        &pod.url("/connect/token"),
-        Some(&basic("jwt-client", CLIENT_SECRET)),
-        "grant_type=client_credentials",
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body["access_token"].as_str().unwrap().to_owned()
 }
 
 async fn published_kids(pod: &SigilDev) -> Vec<String> {
@@ -81,8 +50,11 @@ async fn pods_read_and_watch_the_secret_that_sigil_keys_maintains() {
     let config_path = cluster.dir("pod.yaml");
     std::fs::write(&config_path, pod_config()).unwrap();
 
+    let kubeconfig_text = kubeconfig_path.display().to_string();
+    let env = [("KUBECONFIG", kubeconfig_text.as_str())];
+
     // `sigil keys generate` creates the Secret with the first key and session secret.
-    let generated = sigil_keys(&["generate"], &config_path, &kubeconfig_path);
+    let generated = sigil_keys(&["generate"], &config_path, &env);
     assert!(generated.contains("signing key"), "{generated}");
     let data = api
         .secret_data("identity", "sigil-keys")
@@ -95,8 +67,6 @@ async fn pods_read_and_watch_the_secret_that_sigil_keys_maintains() {
     );
     assert_eq!(data.keys().filter(|name| name.ends_with(".jwk")).count(), 1);
 
-    let kubeconfig_text = kubeconfig_path.display().to_string();
-    let env = [("KUBECONFIG", kubeconfig_text.as_str())];
     let mut pods = Vec::new();
     for name in ["pod-a", "pod-b"] {
         pods.push(
@@ -113,15 +83,15 @@ async fn pods_read_and_watch_the_secret_that_sigil_keys_maintains() {
     let jwks = get_json(&pods[1].url("/.well-known/jwks.json"))
         .await
         .unwrap();
-    let token = issue(&pods[0]).await;
+    let token = issue_token(&pods[0], "jwt-client").await;
     verify_access_token(&token, &jwks, POD_ISSUER, "https://orders.test").unwrap();
-    let first_kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+    let first_kid = kid_of(&token);
 
     // `sigil keys rotate` replaces the Secret; both pods see the pending key through their
     // watch, long before the 60 s refresh timer, and keep signing with the first key.
-    let listed = sigil_keys(&["list"], &config_path, &kubeconfig_path);
+    let listed = sigil_keys(&["list"], &config_path, &env);
     assert!(listed.contains("active"), "{listed}");
-    let rotated = sigil_keys(&["rotate"], &config_path, &kubeconfig_path);
+    let rotated = sigil_keys(&["rotate"], &config_path, &env);
     assert!(rotated.contains("published now"), "{rotated}");
     let started = Instant::now();
     for pod in &pods {
@@ -141,13 +111,10 @@ async fn pods_read_and_watch_the_secret_that_sigil_keys_maintains() {
         started.elapsed()
     );
     for pod in &pods {
-        let token = issue(pod).await;
-        assert_eq!(
-            jsonwebtoken::decode_header(&token).unwrap().kid.unwrap(),
-            first_kid
-        );
+        let token = issue_token(pod, "jwt-client").await;
+        assert_eq!(kid_of(&token), first_kid);
     }
-    let listed = sigil_keys(&["list", "--json"], &config_path, &kubeconfig_path);
+    let listed = sigil_keys(&["list", "--json"], &config_path, &env);
     let rows: serde_json::Value = serde_json::from_str(&listed).unwrap();
     let pending = rows
         .as_array()
@@ -163,10 +130,7 @@ async fn pods_read_and_watch_the_secret_that_sigil_keys_maintains() {
     // The API server goes away: pods keep serving with the keys they have.
     api.set_available(false);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let token = issue(&pods[1]).await;
-    assert_eq!(
-        jsonwebtoken::decode_header(&token).unwrap().kid.unwrap(),
-        first_kid
-    );
+    let token = issue_token(&pods[1], "jwt-client").await;
+    assert_eq!(kid_of(&token), first_kid);
     api.set_available(true);
 }

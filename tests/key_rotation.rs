@@ -5,11 +5,10 @@
 //! key-source outage, and after the old key is removed while still in retention. Not one
 //! token may be rejected.
 
-use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, config};
+use sigil_e2e::{POD_ISSUER, config, issue_token, kid_of, sigil_keys};
 use sigil_testkit::SigilDev;
-use sigil_testkit::client::{basic, post_form, verify_access_token};
+use sigil_testkit::client::verify_access_token;
 use sigil_testkit::cluster::{StoreCluster, serve_pod};
-use sigil_testkit::sigil_binary;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -36,23 +35,6 @@ fn rotation_config(keys: &Path) -> String {
         "    grant_types: [client_credentials]\n",
         "    grant_types: [client_credentials]\n    access_token_lifetime: 5s\n",
     )
-}
-
-/// Runs `sigil keys ARGS --config CONFIG` and returns its standard output.
-fn sigil_keys(args: &[&str], config: &Path) -> String {
-    let output = std::process::Command::new(sigil_binary().unwrap())
-        .arg("keys")
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "sigil keys {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// An API's token validation: the JWKS of one pod, cached for `max-age`.
@@ -101,22 +83,6 @@ impl CachingValidator {
     }
 }
 
-fn kid_of(token: &str) -> String {
-    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
-}
-
-async fn issue(pod: &SigilDev) -> String {
-    let answer = post_form(
-        &pod.url("/connect/token"),
-        Some(&basic("jwt-client", CLIENT_SECRET)),
-        "grant_type=client_credentials",
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body["access_token"].as_str().unwrap().to_owned()
-}
-
 /// What a stretch of traffic saw.
 #[derive(Debug, Default)]
 struct Traffic {
@@ -135,7 +101,7 @@ async fn traffic(
     let until = Instant::now() + for_how_long;
     while Instant::now() < until {
         for (index, pod) in pods.iter().enumerate() {
-            let token = issue(pod).await;
+            let token = issue_token(pod, "jwt-client").await;
             seen.kids.insert(kid_of(&token));
             seen.tokens += 1;
             if let Err(error) = validator.validate(&token).await {
@@ -167,7 +133,7 @@ async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal(
     let config_text = rotation_config(&keys);
     let config_path = cluster.dir("keys-config.yaml");
     std::fs::write(&config_path, &config_text).unwrap();
-    let generated = sigil_keys(&["generate"], &config_path);
+    let generated = sigil_keys(&["generate"], &config_path, &[]);
     assert!(generated.contains("signing key"), "{generated}");
 
     let mut pods = Vec::new();
@@ -199,10 +165,10 @@ async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal(
     );
     assert_eq!(before.len(), 1, "{before:?}");
     let old_kid = before.first().unwrap().clone();
-    let old_token = issue(&pods[1]).await;
+    let old_token = issue_token(&pods[1], "jwt-client").await;
 
     // Rotate: the new key is published at once but does not sign for the propagation period.
-    let rotated = sigil_keys(&["rotate"], &config_path);
+    let rotated = sigil_keys(&["rotate"], &config_path, &[]);
     let rotated_at = Instant::now();
     assert!(rotated.contains("published now"), "{rotated}");
 
@@ -357,12 +323,12 @@ async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
     assert!(!starting.is_finished(), "the pod became ready without keys");
     let config_path = cluster.dir("keys-config.yaml");
     std::fs::write(&config_path, &config_text).unwrap();
-    sigil_keys(&["generate"], &config_path);
+    sigil_keys(&["generate"], &config_path, &[]);
     let pod = starting.await.unwrap().unwrap();
     assert!(started.elapsed() >= Duration::from_secs(3));
     let log = std::fs::read_to_string(pod_dir.with_extension("log")).unwrap();
     assert!(log.contains("no signing keys yet"), "{log}");
-    let token = issue(&pod).await;
+    let token = issue_token(&pod, "jwt-client").await;
     let mut validator = CachingValidator::new(&pod);
     validator.validate(&token).await.unwrap();
 }

@@ -2,9 +2,8 @@
 //! Entra ID's REST protocols over HTTPS with a test CA, reached through the official Azure SDK
 //! crates exactly as in production (Azure itself is unreachable from the test machines).
 
-use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, config};
-use sigil_testkit::SigilDev;
-use sigil_testkit::client::{basic, get_json, post_form, verify_access_token};
+use sigil_e2e::{POD_ISSUER, config, issue_token, kid_of};
+use sigil_testkit::client::{get_json, verify_access_token};
 use sigil_testkit::cluster::{StoreCluster, serve_pod};
 use sigil_testkit::keyvault::{KeyKind, KeyVaultDouble, SecretFormat, VersionSpec};
 
@@ -34,22 +33,6 @@ fn vault_config(double: &KeyVaultDouble, object: &str, secret_file: &std::path::
         secret_file.display(),
         double.authority_host(),
     )
-}
-
-async fn issue(pod: &SigilDev) -> String {
-    let answer = post_form(
-        &pod.url("/connect/token"),
-        Some(&basic("jwt-client", CLIENT_SECRET)),
-        "grant_type=client_credentials",
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body["access_token"].as_str().unwrap().to_owned()
-}
-
-fn kid_of(token: &str) -> String {
-    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 
 #[tokio::test]
@@ -100,7 +83,7 @@ async fn tokens_signed_in_the_vault_or_with_certificate_keys_verify_against_the_
         .await
         .unwrap();
     for _ in 0..5 {
-        let token = issue(&key_pod).await;
+        let token = issue_token(&key_pod, "jwt-client").await;
         let claims = verify_access_token(&token, &jwks, POD_ISSUER, "https://orders.test").unwrap();
         assert_eq!(claims["client_id"], "jwt-client");
     }
@@ -128,7 +111,7 @@ async fn tokens_signed_in_the_vault_or_with_certificate_keys_verify_against_the_
     let jwks = get_json(&cert_pod.url("/.well-known/jwks.json"))
         .await
         .unwrap();
-    let token = issue(&cert_pod).await;
+    let token = issue_token(&cert_pod, "jwt-client").await;
     verify_access_token(&token, &jwks, POD_ISSUER, "https://orders.test").unwrap();
     assert_eq!(
         double.counters().sign_calls,
@@ -138,7 +121,7 @@ async fn tokens_signed_in_the_vault_or_with_certificate_keys_verify_against_the_
 
     // A new version created in the vault is published on the next refresh but does not sign
     // before its propagation period (2 days by default) has passed.
-    let old_kid = kid_of(&issue(&key_pod).await);
+    let old_kid = kid_of(&issue_token(&key_pod, "jwt-client").await);
     double
         .add_key_version(
             "sigil-signing",
@@ -160,5 +143,5 @@ async fn tokens_signed_in_the_vault_or_with_certificate_keys_verify_against_the_
         );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    assert_eq!(kid_of(&issue(&key_pod).await), old_kid);
+    assert_eq!(kid_of(&issue_token(&key_pod, "jwt-client").await), old_kid);
 }

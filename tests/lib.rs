@@ -53,3 +53,28 @@ pub async fn issue_token(sigil: &sigil_testkit::SigilDev, client: &str) -> Strin
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Runs `sigil keys ARGS --config CONFIG` with extra environment variables; panics unless it
+/// succeeds, and returns its standard output.
+pub fn sigil_keys(args: &[&str], config: &std::path::Path, env: &[(&str, &str)]) -> String {
+    let output = std::process::Command::new(sigil_testkit::sigil_binary().unwrap_or_default())
+        .arg("keys")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("running sigil keys: {e}"));
+    assert!(
+        output.status.success(),
+        "sigil keys {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The `kid` in a JWT's header.
+pub fn kid_of(token: &str) -> String {
+    let header = jsonwebtoken::decode_header(token).unwrap_or_else(|e| panic!("{e}"));
+    header.kid.unwrap_or_default()
+}

@@ -30,11 +30,7 @@ type Admin = ClusterAdminClient<Channel>;
 
 /// Runs one `sigil cluster` subcommand.
 pub fn run(command: ClusterCommand) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    super::command_runtime()?.block_on(async move {
         match command {
             ClusterCommand::Status { target, json } => {
                 let (url, status) = status(&target).await?;

@@ -10,11 +10,7 @@ use std::process::ExitCode;
 
 /// Runs one `sigil keys` command on a fresh runtime.
 pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    super::command_runtime()?.block_on(async move {
         match command {
             KeysCommand::List { target, json } => list(&target, json).await,
             KeysCommand::Generate { target } => generate(&target).await,

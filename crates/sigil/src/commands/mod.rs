@@ -11,6 +11,15 @@ mod store;
 use crate::cli::{Cli, Command, ConfigCommand};
 use std::process::ExitCode;
 
+/// A single-threaded runtime for a command that makes a few network calls and exits.
+fn command_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
