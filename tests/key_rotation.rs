@@ -134,7 +134,12 @@ async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal(
     let config_path = cluster.dir("keys-config.yaml");
     std::fs::write(&config_path, &config_text).unwrap();
     let generated = sigil_keys(&["generate"], &config_path, &[]);
-    assert!(generated.contains("signing key"), "{generated}");
+    // "signing key KID (ES256), active at once"
+    let generated_kid = generated
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_else(|| panic!("{generated}"))
+        .to_owned();
 
     let mut pods = Vec::new();
     for name in ["pod-a", "pod-b", "pod-c"] {
@@ -165,6 +170,7 @@ async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal(
     );
     assert_eq!(before.len(), 1, "{before:?}");
     let old_kid = before.first().unwrap().clone();
+    assert_eq!(old_kid, generated_kid);
     let old_token = issue_token(&pods[1], "jwt-client").await;
 
     // Rotate: the new key is published at once but does not sign for the propagation period.
@@ -234,12 +240,12 @@ async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal(
 
     // The old key's files are deleted while it is still within retention: pods keep
     // publishing it, so its tokens still verify, even for a validator fetching afresh.
-    // (`sigil keys generate` names the first key `es256-0-<kid prefix>`: created at 0.)
+    // (`sigil keys` names key files `<alg>-<created>-<kid prefix>`.)
     let mut deleted = 0;
     for entry in std::fs::read_dir(&keys).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("es256-0-") {
+        if name.starts_with("es256-") && name.contains(&old_kid[..8]) {
             std::fs::remove_file(&path).unwrap();
             deleted += 1;
         }

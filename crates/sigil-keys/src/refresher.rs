@@ -22,32 +22,40 @@ impl KeyRefresher {
         let task = tokio::spawn(async move {
             let mut retry = FIRST_RETRY;
             loop {
-                let wait = if ring.status().consecutive_failures > 0 {
-                    retry.min(interval)
-                } else {
-                    interval
-                };
-                if ring.status().ever_loaded() || ring.status().consecutive_failures > 0 {
+                let status = ring.status();
+                let failing = status.consecutive_failures > 0;
+                // A ring never tried is loaded at once; otherwise wait for the timer (or the
+                // retry, while failing) or a change.
+                if status.ever_loaded() || failing {
+                    let wait = if failing {
+                        retry.min(interval)
+                    } else {
+                        interval
+                    };
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
                         () = source.changed() => {}
                     }
                 }
-                match ring.reload(source.as_ref()).await {
-                    Ok(()) => retry = FIRST_RETRY,
-                    Err(error) => {
-                        let status = ring.status();
-                        tracing::warn!(
-                            error = %status.last_error.map(|(_, text)| text).unwrap_or_default(),
-                            consecutive_failures = status.consecutive_failures,
-                            last_success = ?status.last_success,
-                            "refreshing keys from {} failed; still signing with the last good key set",
-                            source.describe()
-                        );
-                        drop(error);
-                        retry = (retry * 2).min(interval);
-                    }
+                // A failure is recorded in the status, as text with its causes.
+                if ring.reload(source.as_ref()).await.is_ok() {
+                    retry = FIRST_RETRY;
+                    continue;
                 }
+                let status = ring.status();
+                let keeping = if status.ever_loaded() {
+                    "still signing with the last good key set"
+                } else {
+                    "no keys loaded yet, not ready"
+                };
+                tracing::warn!(
+                    error = %status.last_error.map(|(_, text)| text).unwrap_or_default(),
+                    consecutive_failures = status.consecutive_failures,
+                    last_success = ?status.last_success,
+                    "refreshing keys from {} failed; {keeping}",
+                    source.describe()
+                );
+                retry = (retry * 2).min(interval);
             }
         });
         Self { task }

@@ -8,6 +8,12 @@
 //! links between them and balance load over them; [`proxied`] is a store cluster with every
 //! Raft link behind such a proxy, for partition tests.
 //!
+//! Doubles of services unreachable from the test machines, speaking their real REST
+//! protocols so that the real client crates can be tested against them: [`kube_api`] (the
+//! Kubernetes API for Secrets: get, list, watch, create, replace) and [`keyvault`] (Azure Key
+//! Vault and Entra ID over HTTPS with a test CA: the bearer challenge, certificate, key and
+//! secret versions, `sign`, token endpoints).
+//!
 //! Not here: anything that reaches into Sigil's crates. Tests drive the process over HTTP,
 //! as users do.
 

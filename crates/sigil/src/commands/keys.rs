@@ -110,14 +110,20 @@ async fn generate(target: &KeysTarget) -> anyhow::Result<ExitCode> {
     let files = store.files().await.context("reading the key source")?;
     let set = parse_key_files(&files, &store.describe())?;
     let mut change = KeyFileChange::default();
+    // Dated one propagation period back: the first key of a new deployment signs at once (no
+    // validator can have cached an older one), and its age counts from now.
+    let created = Timestamp(
+        Timestamp::now()
+            .as_secs()
+            .saturating_sub(signing.rotation.propagation.as_secs()),
+    );
     if !set.signing.iter().any(|key| key.alg() == signing.algorithm) {
-        // Created "long ago": the first key of a new deployment signs at once.
-        let (kid, key) = new_signing_key(signing.algorithm, Timestamp(0))?;
+        let (kid, key) = new_signing_key(signing.algorithm, created)?;
         println!("signing key {kid} ({}), active at once", signing.algorithm);
         change.write.extend(key.write);
     }
     if set.secrets.is_empty() {
-        let (id, secret) = new_session_secret(Timestamp(0))?;
+        let (id, secret) = new_session_secret(created)?;
         println!("session secret {id}, active at once");
         change.write.extend(secret.write);
     }
