@@ -1,10 +1,7 @@
 //! Certificate mode: every enabled version of a Key Vault certificate, its private key read
 //! from the certificate's backing secret (same name and version) and signing locally.
 
-use crate::vault::{Vault, timestamp, version_of};
-use azure_security_keyvault_certificates::models::CertificateProperties;
-use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
-use futures::StreamExt as _;
+use crate::vault::{Vault, VersionAttributes, with_version_times};
 use sigil_keys::{Algorithm, KeySourceError, SigningKey};
 
 /// Content type of a certificate secret in PEM form.
@@ -24,16 +21,19 @@ pub(crate) async fn load(
 ) -> Result<Vec<SigningKey>, KeySourceError> {
     let mut keys = Vec::new();
     let mut first_error = None;
-    for properties in enabled_versions(vault, name).await? {
-        let Some(version) = version_of(properties.id.as_deref()) else {
-            continue;
-        };
-        match load_version(vault, name, &version, &properties, alg).await {
+    let versions = vault
+        .certificates
+        .list_certificate_properties_versions(name, None);
+    for enabled in vault
+        .enabled_versions("certificates", name, versions)
+        .await?
+    {
+        match load_version(vault, name, &enabled.version, &enabled.attributes, alg).await {
             Ok(key) => keys.push(key),
             Err(error @ KeySourceError::Unavailable { .. }) => return Err(error),
             Err(error) => {
                 tracing::warn!(
-                    certificate = %vault.object_url("certificates", name, Some(&version)),
+                    certificate = %vault.object_url("certificates", name, Some(&enabled.version)),
                     error = %error,
                     "skipping a certificate version whose key cannot be used"
                 );
@@ -47,50 +47,17 @@ pub(crate) async fn load(
     }
 }
 
-async fn enabled_versions(
-    vault: &Vault,
-    name: &str,
-) -> Result<Vec<CertificateProperties>, KeySourceError> {
-    let object = vault.object_url("certificates", name, None);
-    let fail = |e: azure_core::Error| vault.unavailable("listing the versions of", &object, &e);
-    let mut pager = vault
-        .certificates
-        .list_certificate_properties_versions(name, None)
-        .map_err(fail)?;
-    let mut enabled = Vec::new();
-    while let Some(properties) = pager.next().await {
-        let properties = properties.map_err(fail)?;
-        if properties.attributes.as_ref().and_then(|a| a.enabled) == Some(true) {
-            enabled.push(properties);
-        }
-    }
-    Ok(enabled)
-}
-
 async fn load_version(
     vault: &Vault,
     name: &str,
     version: &str,
-    properties: &CertificateProperties,
+    attributes: &VersionAttributes,
     alg: Option<Algorithm>,
 ) -> Result<SigningKey, KeySourceError> {
     let secret_url = vault.object_url("secrets", name, Some(version));
-    let fail = |e: azure_core::Error| {
-        vault.unavailable("reading the private key (secret) of", &secret_url, &e)
-    };
     let secret = vault
-        .secrets
-        .get_secret(
-            name,
-            Some(SecretClientGetSecretOptions {
-                secret_version: Some(version.to_owned()),
-                ..SecretClientGetSecretOptions::default()
-            }),
-        )
-        .await
-        .map_err(fail)?
-        .into_model()
-        .map_err(fail)?;
+        .secret_version(name, version, "reading the private key (secret) of")
+        .await?;
     let content_type = secret.content_type.as_deref().unwrap_or_default();
     let value = secret.value.unwrap_or_default();
     let key_pem = match content_type {
@@ -116,23 +83,11 @@ async fn load_version(
             });
         }
     };
-    let mut key =
-        SigningKey::from_pem(&key_pem, alg).map_err(|source| KeySourceError::InvalidKey {
-            path: secret_url.clone(),
-            source,
-        })?;
-    if let Some(attributes) = &properties.attributes {
-        if let Some(created) = attributes.created {
-            key = key.with_created(timestamp(created));
-        }
-        if let Some(not_before) = attributes.not_before {
-            key = key.with_not_before(timestamp(not_before));
-        }
-        if let Some(expires) = attributes.expires {
-            key = key.with_expires(timestamp(expires));
-        }
-    }
-    Ok(key)
+    let key = SigningKey::from_pem(&key_pem, alg).map_err(|source| KeySourceError::InvalidKey {
+        path: secret_url.clone(),
+        source,
+    })?;
+    Ok(with_version_times(key, attributes))
 }
 
 /// The private key block(s) of a PEM certificate secret, which also holds the certificate

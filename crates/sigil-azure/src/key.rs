@@ -2,13 +2,10 @@
 //! signing through the vault's `sign` operation for that exact version.
 
 use crate::signer::VaultSigner;
-use crate::vault::{Vault, timestamp, version_of};
-use azure_security_keyvault_keys::models::{
-    CurveName, JsonWebKey, KeyClientGetKeyOptions, KeyProperties, KeyType,
-};
+use crate::vault::{Vault, VersionAttributes, with_version_times};
+use azure_security_keyvault_keys::models::{CurveName, JsonWebKey, KeyType};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use futures::StreamExt as _;
 use serde_json::{Value, json};
 use sigil_keys::{Algorithm, KeySourceError, SigningKey};
 use std::sync::Arc;
@@ -19,55 +16,23 @@ pub(crate) async fn load(
     name: &str,
     alg: Option<Algorithm>,
 ) -> Result<Vec<SigningKey>, KeySourceError> {
+    let versions = vault.keys.list_key_properties_versions(name, None);
     let mut keys = Vec::new();
-    for properties in enabled_versions(vault, name).await? {
-        let Some(version) = version_of(properties.kid.as_deref()) else {
-            continue;
-        };
-        keys.push(load_version(vault, name, &version, &properties, alg).await?);
+    for enabled in vault.enabled_versions("keys", name, versions).await? {
+        keys.push(load_version(vault, name, &enabled.version, &enabled.attributes, alg).await?);
     }
     Ok(keys)
-}
-
-async fn enabled_versions(vault: &Vault, name: &str) -> Result<Vec<KeyProperties>, KeySourceError> {
-    let object = vault.object_url("keys", name, None);
-    let fail = |e: azure_core::Error| vault.unavailable("listing the versions of", &object, &e);
-    let mut pager = vault
-        .keys
-        .list_key_properties_versions(name, None)
-        .map_err(fail)?;
-    let mut enabled = Vec::new();
-    while let Some(properties) = pager.next().await {
-        let properties = properties.map_err(fail)?;
-        if properties.attributes.as_ref().and_then(|a| a.enabled) == Some(true) {
-            enabled.push(properties);
-        }
-    }
-    Ok(enabled)
 }
 
 async fn load_version(
     vault: &Vault,
     name: &str,
     version: &str,
-    properties: &KeyProperties,
+    attributes: &VersionAttributes,
     alg: Option<Algorithm>,
 ) -> Result<SigningKey, KeySourceError> {
     let url = vault.object_url("keys", name, Some(version));
-    let fail = |e: azure_core::Error| vault.unavailable("reading", &url, &e);
-    let key = vault
-        .keys
-        .get_key(
-            name,
-            Some(KeyClientGetKeyOptions {
-                key_version: Some(version.to_owned()),
-                ..KeyClientGetKeyOptions::default()
-            }),
-        )
-        .await
-        .map_err(fail)?
-        .into_model()
-        .map_err(fail)?;
+    let key = vault.key_version(name, version).await?;
     let invalid = |reason: String| KeySourceError::InvalidMetadata {
         path: url.clone(),
         reason,
@@ -83,25 +48,14 @@ async fn load_version(
         version.to_owned(),
         url.clone(),
     ));
-    let mut key =
+    let key =
         SigningKey::remote(alg.unwrap_or(default_alg), &public_jwk, signer).map_err(|source| {
             KeySourceError::InvalidKey {
                 path: url.clone(),
                 source,
             }
         })?;
-    if let Some(attributes) = &properties.attributes {
-        if let Some(created) = attributes.created {
-            key = key.with_created(timestamp(created));
-        }
-        if let Some(not_before) = attributes.not_before {
-            key = key.with_not_before(timestamp(not_before));
-        }
-        if let Some(expires) = attributes.expires {
-            key = key.with_expires(timestamp(expires));
-        }
-    }
-    Ok(key)
+    Ok(with_version_times(key, attributes))
 }
 
 /// The public JWK (`RSA` `n`/`e` or `EC` P-256 `x`/`y`, base64url) of a Key Vault key and the

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{CLIENT_ID, CLIENT_SECRET, Fixture, now};
+use common::{CLIENT_ID, CLIENT_SECRET, Fixture, error_chain, now};
 use serde_json::json;
 use sigil_azure::AzureKeySource;
 use sigil_keys::{KeySource, KeySourceError};
@@ -18,9 +18,7 @@ const FEDERATED_TOKEN: &str =
 
 async fn fixture_with_key() -> Fixture {
     let fx = Fixture::start().await;
-    fx.double
-        .add_key_version("k", KeyKind::EcP256, VersionSpec::created_at(now()))
-        .unwrap();
+    fx.add_key("k", KeyKind::EcP256, VersionSpec::created_at(now()));
     fx
 }
 
@@ -42,13 +40,7 @@ async fn workload_identity_exchanges_the_federated_token() {
     let token_file = fx.file("azure-identity-token", FEDERATED_TOKEN);
     let source = fx.source(json!({
         "key": "k",
-        "credential": {
-            "type": "workload_identity",
-            "tenant_id": fx.double.tenant_id(),
-            "client_id": FEDERATED_CLIENT_ID,
-            "token_file": token_file,
-            "authority_host": fx.double.authority_host(),
-        },
+        "credential": fx.workload_identity(FEDERATED_CLIENT_ID, &token_file),
     }));
     assert_eq!(source.load().await.unwrap().signing.len(), 1);
     assert_eq!(fx.double.counters().token_requests, 1);
@@ -60,7 +52,7 @@ async fn a_wrong_client_secret_is_refused_without_echoing_it() {
     let wrong = "wrong-secret-9f8e7d6c5b4a";
     let source = fx.source(json!({ "key": "k", "credential": fx.client_secret(wrong) }));
     let error = source.load().await.expect_err("refused");
-    let text = format!("{error:?} {}", chain(&error));
+    let text = format!("{error:?} {}", error_chain(&error));
     assert!(
         matches!(error, KeySourceError::Unavailable { .. }),
         "{text}"
@@ -80,15 +72,10 @@ async fn a_wrong_client_secret_is_refused_without_echoing_it() {
 #[tokio::test]
 async fn an_unknown_federated_token_is_refused() {
     let fx = fixture_with_key().await;
+    let token_file = fx.file("token", "not.registered.token");
     let source = fx.source(json!({
         "key": "k",
-        "credential": {
-            "type": "workload_identity",
-            "tenant_id": fx.double.tenant_id(),
-            "client_id": FEDERATED_CLIENT_ID,
-            "token_file": fx.file("token", "not.registered.token"),
-            "authority_host": fx.double.authority_host(),
-        },
+        "credential": fx.workload_identity(FEDERATED_CLIENT_ID, &token_file),
     }));
     let error = source.load().await.expect_err("refused");
     assert!(
@@ -107,7 +94,11 @@ async fn a_wrong_tenant_is_refused() {
         .load()
         .await
         .expect_err("refused");
-    assert!(chain(&error).contains("AADSTS90002"), "{}", chain(&error));
+    assert!(
+        error_chain(&error).contains("AADSTS90002"),
+        "{}",
+        error_chain(&error)
+    );
 }
 
 #[tokio::test]
@@ -191,15 +182,4 @@ async fn managed_identity_child() {
     .unwrap();
     let source = AzureKeySource::new(&config).unwrap();
     assert_eq!(source.load().await.unwrap().signing.len(), 1);
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
 }

@@ -8,7 +8,7 @@ mod common;
 use aws_lc_rs::rand::SystemRandom;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::{Fixture, now};
+use common::{Fixture, error_chain, now};
 use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::{Value, json};
 use sigil_keys::{Algorithm, KeySource, KeySourceError, SigningKey, Timestamp};
@@ -40,6 +40,16 @@ fn verifies_with(token: &str, jwk: &Value, alg: jsonwebtoken::Algorithm) -> bool
     jsonwebtoken::decode::<Value>(token, &key, &validation).is_ok()
 }
 
+/// A compact JWS signed by `key`, once checked to verify with `jwk` (the double's public key).
+async fn jws_verifying_with(key: &SigningKey, jwk: &Value, alg: jsonwebtoken::Algorithm) -> String {
+    let token = jws(key).await;
+    assert!(
+        verifies_with(&token, jwk, alg),
+        "{alg:?} token does not verify"
+    );
+    token
+}
+
 fn same_public_key(key: &SigningKey, jwk: &Value) -> bool {
     let ours = key.public_jwk();
     ["kty", "n", "e", "crv", "x", "y"]
@@ -51,33 +61,21 @@ fn same_public_key(key: &SigningKey, jwk: &Value) -> bool {
 async fn certificate_mode_publishes_enabled_versions_with_vault_times() {
     let fx = Fixture::start().await;
     let t = now();
-    let old = fx
-        .double
-        .add_certificate_version(
-            "signing",
-            KeyKind::Rsa2048,
-            VersionSpec::created_at(t - 3000).expires(t + 86_400),
-            SecretFormat::Pem,
-        )
-        .unwrap();
-    let off = fx
-        .double
-        .add_certificate_version(
-            "signing",
-            KeyKind::Rsa2048,
-            VersionSpec::created_at(t - 2000).disabled(),
-            SecretFormat::Pem,
-        )
-        .unwrap();
-    let new = fx
-        .double
-        .add_certificate_version(
-            "signing",
-            KeyKind::Rsa2048,
-            VersionSpec::created_at(t - 1000).not_before(t + 60),
-            SecretFormat::Pem,
-        )
-        .unwrap();
+    let old = fx.add_pem_certificate(
+        "signing",
+        KeyKind::Rsa2048,
+        VersionSpec::created_at(t - 3000).expires(t + 86_400),
+    );
+    let off = fx.add_pem_certificate(
+        "signing",
+        KeyKind::Rsa2048,
+        VersionSpec::created_at(t - 2000).disabled(),
+    );
+    let new = fx.add_pem_certificate(
+        "signing",
+        KeyKind::Rsa2048,
+        VersionSpec::created_at(t - 1000).not_before(t + 60),
+    );
 
     let source = fx.source(json!({ "certificate": "signing" }));
     let set = source.load().await.expect("loads");
@@ -99,26 +97,14 @@ async fn certificate_mode_publishes_enabled_versions_with_vault_times() {
     assert!(fx.double.counters().vault_requests >= 2 + 2);
     assert_eq!(fx.double.last_api_version().as_deref(), Some("2025-07-01"));
 
-    let token = jws(new_key).await;
-    assert!(verifies_with(
-        &token,
-        &new.public_jwk,
-        jsonwebtoken::Algorithm::RS256
-    ));
+    jws_verifying_with(new_key, &new.public_jwk, jsonwebtoken::Algorithm::RS256).await;
     assert_eq!(fx.double.counters().sign_calls, 0);
 }
 
 #[tokio::test]
 async fn the_bearer_challenge_is_answered_once_per_client() {
     let fx = Fixture::start().await;
-    fx.double
-        .add_certificate_version(
-            "signing",
-            KeyKind::EcP256,
-            VersionSpec::created_at(now()),
-            SecretFormat::Pem,
-        )
-        .unwrap();
+    fx.add_pem_certificate("signing", KeyKind::EcP256, VersionSpec::created_at(now()));
     let source = fx.source(json!({ "certificate": "signing" }));
 
     source.load().await.expect("first load");
@@ -138,22 +124,13 @@ async fn the_bearer_challenge_is_answered_once_per_client() {
 async fn key_mode_signs_through_the_vault_rs256_and_es256() {
     let fx = Fixture::start().await;
     let t = now();
-    let rsa = fx
-        .double
-        .add_key_version(
-            "rsa-key",
-            KeyKind::Rsa2048,
-            VersionSpec::created_at(t - 100),
-        )
-        .unwrap();
-    let ec_old = fx
-        .double
-        .add_key_version("ec-key", KeyKind::EcP256, VersionSpec::created_at(t - 200))
-        .unwrap();
-    let ec_new = fx
-        .double
-        .add_key_version("ec-key", KeyKind::EcP256, VersionSpec::created_at(t - 100))
-        .unwrap();
+    let rsa = fx.add_key(
+        "rsa-key",
+        KeyKind::Rsa2048,
+        VersionSpec::created_at(t - 100),
+    );
+    let ec_old = fx.add_key("ec-key", KeyKind::EcP256, VersionSpec::created_at(t - 200));
+    let ec_new = fx.add_key("ec-key", KeyKind::EcP256, VersionSpec::created_at(t - 100));
     fx.double
         .disable(ObjectKind::Key, "ec-key", &ec_old.version);
 
@@ -164,12 +141,7 @@ async fn key_mode_signs_through_the_vault_rs256_and_es256() {
     assert!(key.is_remote());
     assert_eq!(key.alg(), Algorithm::RS256);
     assert_eq!(key.created(), Timestamp(t - 100));
-    let token = jws(key).await;
-    assert!(verifies_with(
-        &token,
-        &rsa.public_jwk,
-        jsonwebtoken::Algorithm::RS256
-    ));
+    jws_verifying_with(key, &rsa.public_jwk, jsonwebtoken::Algorithm::RS256).await;
     assert_eq!(fx.double.counters().sign_calls, 1);
 
     let set = fx.source(json!({ "key": "ec-key" })).load().await.unwrap();
@@ -178,12 +150,7 @@ async fn key_mode_signs_through_the_vault_rs256_and_es256() {
     };
     assert!(same_public_key(key, &ec_new.public_jwk));
     assert_eq!(key.alg(), Algorithm::ES256);
-    let token = jws(key).await;
-    assert!(verifies_with(
-        &token,
-        &ec_new.public_jwk,
-        jsonwebtoken::Algorithm::ES256
-    ));
+    let token = jws_verifying_with(key, &ec_new.public_jwk, jsonwebtoken::Algorithm::ES256).await;
     assert!(!verifies_with(
         &token,
         &ec_old.public_jwk,
@@ -195,29 +162,18 @@ async fn key_mode_signs_through_the_vault_rs256_and_es256() {
 #[tokio::test]
 async fn key_mode_ps256_when_configured() {
     let fx = Fixture::start().await;
-    let rsa = fx
-        .double
-        .add_key_version("rsa-key", KeyKind::Rsa2048, VersionSpec::created_at(now()))
-        .unwrap();
+    let rsa = fx.add_key("rsa-key", KeyKind::Rsa2048, VersionSpec::created_at(now()));
     let source = fx.source(json!({ "key": "rsa-key", "alg": "PS256" }));
     let set = source.load().await.unwrap();
     let key = set.signing.first().expect("a key");
     assert_eq!(key.alg(), Algorithm::PS256);
-    let token = jws(key).await;
-    assert!(verifies_with(
-        &token,
-        &rsa.public_jwk,
-        jsonwebtoken::Algorithm::PS256
-    ));
+    jws_verifying_with(key, &rsa.public_jwk, jsonwebtoken::Algorithm::PS256).await;
 }
 
 #[tokio::test]
 async fn a_disabled_key_version_stops_signing() {
     let fx = Fixture::start().await;
-    let added = fx
-        .double
-        .add_key_version("ec-key", KeyKind::EcP256, VersionSpec::created_at(now()))
-        .unwrap();
+    let added = fx.add_key("ec-key", KeyKind::EcP256, VersionSpec::created_at(now()));
     let set = fx.source(json!({ "key": "ec-key" })).load().await.unwrap();
     let key = set.signing.first().expect("a key");
     fx.double.disable(ObjectKind::Key, "ec-key", &added.version);
@@ -234,9 +190,7 @@ async fn a_disabled_key_version_stops_signing() {
 async fn session_secret_versions_come_with_their_times() {
     let fx = Fixture::start().await;
     let t = now();
-    fx.double
-        .add_key_version("k", KeyKind::EcP256, VersionSpec::created_at(t))
-        .unwrap();
+    fx.add_key("k", KeyKind::EcP256, VersionSpec::created_at(t));
     let value = |byte: u8| STANDARD.encode([byte; 32]);
     let first =
         fx.double
@@ -269,9 +223,7 @@ async fn session_secret_versions_come_with_their_times() {
 #[tokio::test]
 async fn a_session_secret_that_is_not_base64_of_32_bytes_is_refused_without_echoing_it() {
     let fx = Fixture::start().await;
-    fx.double
-        .add_key_version("k", KeyKind::EcP256, VersionSpec::created_at(now()))
-        .unwrap();
+    fx.add_key("k", KeyKind::EcP256, VersionSpec::created_at(now()));
     let raw = "not base64 at all, but a passphrase!";
     fx.double
         .add_secret_version("session", raw, None, VersionSpec::created_at(now()));
@@ -322,14 +274,7 @@ async fn a_pkcs12_certificate_gets_an_error_that_says_what_to_change() {
 #[tokio::test]
 async fn an_outage_is_unavailable_naming_the_vault_and_object() {
     let fx = Fixture::start().await;
-    fx.double
-        .add_certificate_version(
-            "signing",
-            KeyKind::EcP256,
-            VersionSpec::created_at(now()),
-            SecretFormat::Pem,
-        )
-        .unwrap();
+    fx.add_pem_certificate("signing", KeyKind::EcP256, VersionSpec::created_at(now()));
     let source = fx.source(json!({ "certificate": "signing" }));
     assert_eq!(source.load().await.unwrap().signing.len(), 1);
 
@@ -367,23 +312,10 @@ async fn a_missing_object_is_unavailable_with_the_vaults_404() {
     );
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
-}
-
 #[tokio::test]
 async fn by_default_a_challenge_resource_foreign_to_the_vault_host_is_refused() {
     let fx = Fixture::start().await;
-    fx.double
-        .add_key_version("k", KeyKind::EcP256, VersionSpec::created_at(now()))
-        .unwrap();
+    fx.add_key("k", KeyKind::EcP256, VersionSpec::created_at(now()));
     // The double's challenge names https://vault.azure.net while the vault is 127.0.0.1:
     // the SDK's check refuses to send a token there unless it is turned off.
     let mut config = fx.config(json!({ "key": "k" }));

@@ -29,6 +29,23 @@ fn write(files: &[(&str, Vec<u8>)]) -> KeyFileChange {
     }
 }
 
+/// A change that removes `name` and writes nothing.
+fn remove(name: &str) -> KeyFileChange {
+    KeyFileChange {
+        remove: vec![name.to_owned()],
+        ..KeyFileChange::default()
+    }
+}
+
+/// Applies `change`, which the store must refuse as invalid; `case` names it in the failure.
+async fn assert_refused_as_invalid(store: &FileKeySource, change: KeyFileChange, case: &str) {
+    let error = store.apply(change).await.unwrap_err();
+    assert!(
+        matches!(error, KeySourceError::InvalidMetadata { .. }),
+        "{case}: {error:?}"
+    );
+}
+
 fn key_pem() -> (String, Vec<u8>) {
     let (key, pem_text) = SigningKey::generate(Algorithm::ES256).unwrap();
     (key.kid().to_owned(), pem_text.into_bytes())
@@ -145,33 +162,11 @@ async fn names_that_would_leave_the_directory_or_hide_are_refused() {
         ".",
         "",
     ] {
-        let error = store
-            .apply(write(&[(name, b"x".to_vec())]))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(error, KeySourceError::InvalidMetadata { .. }),
-            "{name:?}: {error:?}"
-        );
-        let error = store
-            .apply(KeyFileChange {
-                remove: vec![name.to_owned()],
-                ..KeyFileChange::default()
-            })
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(error, KeySourceError::InvalidMetadata { .. }),
-            "{name:?}: {error:?}"
-        );
+        let case = format!("{name:?}");
+        assert_refused_as_invalid(&store, write(&[(name, b"x".to_vec())]), &case).await;
+        assert_refused_as_invalid(&store, remove(name), &case).await;
     }
-    let error = store
-        .apply(KeyFileChange {
-            remove: vec!["../victim.pem".to_owned()],
-            ..KeyFileChange::default()
-        })
-        .await
-        .unwrap_err();
+    let error = store.apply(remove("../victim.pem")).await.unwrap_err();
     assert!(error.to_string().contains("../victim.pem"), "{error}");
     assert_eq!(
         std::fs::read_to_string(parent.path().join("victim.pem")).unwrap(),

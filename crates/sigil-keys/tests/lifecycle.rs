@@ -5,7 +5,10 @@
 //! `now`), so nothing sleeps.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 
+mod common;
+
 use async_trait::async_trait;
+use common::{jwks_kids, policy};
 use sigil_core::signing::{TokenSigner, VerifyError};
 use sigil_core::time::Timestamp;
 use sigil_keys::{
@@ -17,15 +20,6 @@ use std::time::Duration;
 
 const ALG: Algorithm = Algorithm::ES256;
 const T0: u64 = 1_000_000;
-
-/// Propagation 100 s, retention 50 s.
-fn policy() -> RotationPolicy {
-    RotationPolicy {
-        propagation: Duration::from_secs(100),
-        rotation: Duration::from_secs(1_000),
-        retention: Duration::from_secs(50),
-    }
-}
 
 /// An in-memory source of PEM keys with their `created` times, changed by the test.
 #[derive(Default)]
@@ -48,11 +42,7 @@ impl KeySource for TestSource {
             .lock()
             .unwrap()
             .iter()
-            .map(|(pem, created)| {
-                SigningKey::from_pem(pem, None)
-                    .unwrap()
-                    .with_created(Timestamp(*created))
-            })
+            .map(|(pem, created)| created_key(pem, *created))
             .collect();
         Ok(KeySet::new(signing, Vec::new()))
     }
@@ -67,28 +57,24 @@ fn generate() -> (String, String) {
     (key.kid().to_owned(), pem)
 }
 
+/// The key in `pem`, created at `created`.
+fn created_key(pem: &str, created: u64) -> SigningKey {
+    SigningKey::from_pem(pem, None)
+        .unwrap()
+        .with_created(Timestamp(created))
+}
+
 /// Keys from PEMs, each with its `created` time.
 fn set(keys: &[(&str, u64)]) -> KeySet {
     let signing = keys
         .iter()
-        .map(|(pem, created)| {
-            SigningKey::from_pem(pem, None)
-                .unwrap()
-                .with_created(Timestamp(*created))
-        })
+        .map(|(pem, created)| created_key(pem, *created))
         .collect();
     KeySet::new(signing, Vec::new())
 }
 
 fn published(ring: &KeyRing) -> Vec<String> {
-    let jwks: serde_json::Value = serde_json::from_slice(&ring.jwks_json()).unwrap();
-    let mut kids: Vec<String> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|jwk| jwk["kid"].as_str().unwrap().to_owned())
-        .collect();
-    kids.sort();
+    let kids = jwks_kids(&ring.jwks_json());
     assert_eq!(
         kids,
         {

@@ -53,59 +53,76 @@ fn published(shared: &SharedKeyRing, kid: &str) -> bool {
     shared.current().key(kid).is_some()
 }
 
-#[tokio::test]
-async fn a_new_key_file_is_picked_up_without_calling_reload() {
+/// A ring loaded from a directory holding one key, kept current by a refresher (which stops
+/// when dropped, so keep the whole value for the test's length).
+struct Refreshed {
+    dir: tempfile::TempDir,
+    /// The key in the directory at the start, created at the epoch.
+    first: String,
+    shared: SharedKeyRing,
+    _refresher: KeyRefresher,
+}
+
+async fn refreshed_with_one_key() -> Refreshed {
     let dir = tempfile::tempdir().unwrap();
     let first = put_key(dir.path(), "a", 0);
     let source = Arc::new(FileKeySource::new(dir.path()));
     let shared = SharedKeyRing::load(source.as_ref(), Algorithm::ES256, RotationPolicy::default())
         .await
         .unwrap();
-    let _refresher = KeyRefresher::spawn(shared.clone(), source.clone(), INTERVAL);
+    let refresher = KeyRefresher::spawn(shared.clone(), source, INTERVAL);
+    Refreshed {
+        dir,
+        first,
+        shared,
+        _refresher: refresher,
+    }
+}
+
+#[tokio::test]
+async fn a_new_key_file_is_picked_up_without_calling_reload() {
+    let fx = refreshed_with_one_key().await;
 
     // `sigil keys rotate`: a key created now, published at once, signing after propagation.
-    let second = put_key(dir.path(), "b", Timestamp::now().as_secs());
-    eventually("the new key is published", || published(&shared, &second)).await;
+    let second = put_key(fx.dir.path(), "b", Timestamp::now().as_secs());
+    eventually("the new key is published", || {
+        published(&fx.shared, &second)
+    })
+    .await;
     assert_eq!(
-        shared.active_kid(),
-        Some(first.clone()),
+        fx.shared.active_kid(),
+        Some(fx.first.clone()),
         "still propagating"
     );
-    assert!(published(&shared, &first));
-    let status = shared.status();
+    assert!(published(&fx.shared, &fx.first));
+    let status = fx.shared.status();
     assert_eq!(status.consecutive_failures, 0);
 }
 
 #[tokio::test]
 async fn a_broken_file_keeps_the_last_good_ring_until_it_is_fixed() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = put_key(dir.path(), "a", 0);
-    let source = Arc::new(FileKeySource::new(dir.path()));
-    let shared = SharedKeyRing::load(source.as_ref(), Algorithm::ES256, RotationPolicy::default())
-        .await
-        .unwrap();
-    let _refresher = KeyRefresher::spawn(shared.clone(), source.clone(), INTERVAL);
+    let fx = refreshed_with_one_key().await;
 
-    put(dir.path(), "broken.pem", b"not a key");
+    put(fx.dir.path(), "broken.pem", b"not a key");
     eventually("the failed reload is recorded", || {
-        shared.status().consecutive_failures > 0
+        fx.shared.status().consecutive_failures > 0
     })
     .await;
-    let status = shared.status();
+    let status = fx.shared.status();
     assert!(status.ever_loaded());
     let (_, error) = status.last_error.unwrap();
     assert!(error.contains("broken.pem"), "{error}");
-    assert_eq!(shared.active_kid(), Some(first.clone()));
-    assert!(shared.sign("at+jwt", b"{}").await.is_ok());
+    assert_eq!(fx.shared.active_kid(), Some(fx.first.clone()));
+    assert!(fx.shared.sign("at+jwt", b"{}").await.is_ok());
 
-    std::fs::remove_file(dir.path().join("broken.pem")).unwrap();
-    let second = put_key(dir.path(), "b", Timestamp::now().as_secs());
+    std::fs::remove_file(fx.dir.path().join("broken.pem")).unwrap();
+    let second = put_key(fx.dir.path(), "b", Timestamp::now().as_secs());
     eventually("the fixed directory is loaded", || {
-        published(&shared, &second)
+        published(&fx.shared, &second)
     })
     .await;
-    assert_eq!(shared.status().consecutive_failures, 0);
-    assert_eq!(shared.active_kid(), Some(first));
+    assert_eq!(fx.shared.status().consecutive_failures, 0);
+    assert_eq!(fx.shared.active_kid(), Some(fx.first));
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 //! digest), never the message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 
+mod common;
+
 use async_trait::async_trait;
 use aws_lc_rs::digest::{self, Digest};
 use aws_lc_rs::rand::SystemRandom;
@@ -11,6 +13,7 @@ use aws_lc_rs::rsa;
 use aws_lc_rs::signature::{self, EcdsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::verify_with_jwks;
 use serde_json::{Value, json};
 use sigil_core::signing::{SigningError, TokenSigner, VerifyError};
 use sigil_core::time::Timestamp;
@@ -122,17 +125,9 @@ fn claims() -> Value {
 
 /// Decodes `token` with jsonwebtoken, using only `ring`'s JWKS.
 fn verify_independently(ring: &KeyRing, token: &str) -> Result<Value, String> {
-    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&ring.jwks_json()).unwrap();
-    let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
-    let jwk = jwks
-        .find(header.kid.as_deref().ok_or("no kid")?)
-        .ok_or("kid not in the JWKS")?;
-    let mut validation = jsonwebtoken::Validation::new(header.alg);
-    validation.required_spec_claims.clear();
-    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .map(|data| data.claims)
-        .map_err(|e| e.to_string())
+    verify_with_jwks(ring, token, |validation| {
+        validation.required_spec_claims.clear();
+    })
 }
 
 #[tokio::test]

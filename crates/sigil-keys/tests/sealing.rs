@@ -3,26 +3,18 @@
 //! secret keeps opening old values for the retention period, then stops.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 
+mod common;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::policy;
 use sigil_core::time::Timestamp;
 use sigil_keys::key_files::session_secret_jwk;
 use sigil_keys::{
-    Algorithm, KeyFiles, KeyRing, KeySet, RotationPolicy, SealError, SessionSecret, SigningKey,
-    parse_key_files,
+    Algorithm, KeyFiles, KeyRing, KeySet, SealError, SessionSecret, SigningKey, parse_key_files,
 };
-use std::time::Duration;
 
 const T0: u64 = 1_000_000;
-
-/// Propagation 100 s, retention 50 s.
-fn policy() -> RotationPolicy {
-    RotationPolicy {
-        propagation: Duration::from_secs(100),
-        rotation: Duration::from_secs(1_000),
-        retention: Duration::from_secs(50),
-    }
-}
 
 fn ring_at(secrets: Vec<SessionSecret>, now: u64) -> KeyRing {
     KeyRing::build(

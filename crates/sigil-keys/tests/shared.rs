@@ -2,7 +2,10 @@
 //! and keeping the last good ring (and saying so) when the source fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 
+mod common;
+
 use async_trait::async_trait;
+use common::jwks_kids;
 use sigil_core::signing::{SigningError, TokenSigner};
 use sigil_core::time::Timestamp;
 use sigil_keys::{
@@ -98,19 +101,6 @@ fn now() -> u64 {
     Timestamp::now().as_secs()
 }
 
-/// The published kids, sorted (the JWKS order means nothing).
-fn jwks_kids(shared: &SharedKeyRing) -> Vec<String> {
-    let jwks: serde_json::Value = serde_json::from_slice(&shared.jwks_json()).unwrap();
-    let mut kids: Vec<String> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|jwk| jwk["kid"].as_str().unwrap().to_owned())
-        .collect();
-    kids.sort();
-    kids
-}
-
 fn sorted<const N: usize>(kids: [&String; N]) -> Vec<String> {
     let mut kids: Vec<String> = kids.into_iter().cloned().collect();
     kids.sort();
@@ -143,7 +133,10 @@ async fn a_reload_swaps_the_ring_and_a_withdrawn_key_still_verifies_but_never_si
         "clones see the swap"
     );
     assert!(reader.verify(&old_token).is_ok());
-    assert_eq!(jwks_kids(&reader), sorted([&first_kid, &second_kid]));
+    assert_eq!(
+        jwks_kids(&reader.jwks_json()),
+        sorted([&first_kid, &second_kid])
+    );
     assert_eq!(held.keys().len(), 1, "a ring already taken is unchanged");
 
     // The first key is withdrawn from the source: still published for the retention period,
@@ -151,7 +144,10 @@ async fn a_reload_swaps_the_ring_and_a_withdrawn_key_still_verifies_but_never_si
     source.set(vec![second]);
     shared.reload(&source).await.unwrap();
     assert!(reader.verify(&old_token).is_ok());
-    assert_eq!(jwks_kids(&reader), sorted([&first_kid, &second_kid]));
+    assert_eq!(
+        jwks_kids(&reader.jwks_json()),
+        sorted([&first_kid, &second_kid])
+    );
     assert_eq!(reader.active_kid(), Some(second_kid));
 }
 
@@ -189,7 +185,7 @@ async fn a_reload_that_cannot_sign_keeps_the_current_ring() {
         Err(KeyRingError::NoActiveKey { .. })
     ));
     assert_eq!(shared.active_kid(), Some(kid.clone()));
-    assert_eq!(jwks_kids(&shared), [kid]);
+    assert_eq!(jwks_kids(&shared.jwks_json()), [kid]);
     assert!(shared.sign("at+jwt", b"{}").await.is_ok());
     let status = shared.status();
     assert_eq!(status.consecutive_failures, 3);
@@ -343,7 +339,7 @@ async fn an_empty_shared_ring_signs_nothing_until_a_reload_succeeds() {
     assert_eq!(shared.active_kid(), Some(kid.clone()));
     let token = shared.sign("at+jwt", b"{}").await.unwrap();
     assert!(shared.verify(&token).is_ok());
-    assert_eq!(jwks_kids(&shared), [kid]);
+    assert_eq!(jwks_kids(&shared.jwks_json()), [kid]);
     let sealed = shared.seal("session", b"x").unwrap();
     assert_eq!(shared.open("session", &sealed).unwrap(), b"x");
 }

@@ -2,8 +2,11 @@
 //! JWKS; verification refusing forged, tampered, malformed and algorithm-confused tokens.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 
+mod common;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::verify_with_jwks;
 use serde_json::{Value, json};
 use sigil_core::signing::{SigningError, TokenSigner, VerifyError};
 use sigil_core::time::Timestamp;
@@ -51,18 +54,10 @@ fn parts(token: &str) -> Vec<String> {
 
 /// Decodes `token` with jsonwebtoken, using only the ring's published JWKS.
 fn verify_independently(ring: &KeyRing, token: &str) -> Result<Value, String> {
-    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&ring.jwks_json()).unwrap();
-    let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
-    let jwk = jwks
-        .find(header.kid.as_deref().ok_or("no kid")?)
-        .ok_or("kid not in the JWKS")?;
-    let mut validation = jsonwebtoken::Validation::new(header.alg);
-    validation.set_audience(&["https://api.test"]);
-    validation.set_issuer(&["https://sigil.test"]);
-    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .map(|data| data.claims)
-        .map_err(|e| e.to_string())
+    verify_with_jwks(ring, token, |validation| {
+        validation.set_audience(&["https://api.test"]);
+        validation.set_issuer(&["https://sigil.test"]);
+    })
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
+use kube::core::Status;
 use sigil_keys::KeySourceError;
 use std::future::Future;
 use std::time::Duration;
@@ -53,17 +54,11 @@ impl SecretsApi {
         name: &str,
         secret: &Secret,
     ) -> Result<Secret, KeySourceError> {
-        let created = self.bounded(name, async {
-            match self.api.create(&PostParams::default(), secret).await {
-                Err(kube::Error::Api(status))
-                    if status.is_already_exists() || status.code == 409 =>
-                {
-                    Ok(Err(KeySourceError::Conflict(self.location(name))))
-                }
-                other => other.map(Ok),
-            }
-        });
-        created.await?
+        let params = PostParams::default();
+        self.write(name, self.api.create(&params, secret), |status| {
+            status.is_already_exists() || status.code == 409
+        })
+        .await
     }
 
     /// Replaces the Secret, guarded by the resourceVersion in `secret`: someone else writing
@@ -73,15 +68,30 @@ impl SecretsApi {
         name: &str,
         secret: &Secret,
     ) -> Result<Secret, KeySourceError> {
-        let replaced = self.bounded(name, async {
-            match self.api.replace(name, &PostParams::default(), secret).await {
-                Err(kube::Error::Api(status)) if status.is_conflict() || status.is_not_found() => {
+        let params = PostParams::default();
+        self.write(name, self.api.replace(name, &params, secret), |status| {
+            status.is_conflict() || status.is_not_found()
+        })
+        .await
+    }
+
+    /// Runs one write under the timeout; an API error that `is_conflict` accepts is a
+    /// [`KeySourceError::Conflict`].
+    async fn write(
+        &self,
+        name: &str,
+        call: impl Future<Output = Result<Secret, kube::Error>>,
+        is_conflict: impl Fn(&Status) -> bool,
+    ) -> Result<Secret, KeySourceError> {
+        let written = self.bounded(name, async {
+            match call.await {
+                Err(kube::Error::Api(status)) if is_conflict(&status) => {
                     Ok(Err(KeySourceError::Conflict(self.location(name))))
                 }
                 other => other.map(Ok),
             }
         });
-        replaced.await?
+        written.await?
     }
 
     /// Runs one call under the timeout; any failure left is the API being unavailable.

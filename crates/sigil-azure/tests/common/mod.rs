@@ -10,8 +10,8 @@
 
 use serde_json::{Value, json};
 use sigil_azure::{AzureConfig, AzureKeySource};
-use sigil_testkit::keyvault::KeyVaultDouble;
-use std::path::PathBuf;
+use sigil_testkit::keyvault::{AddedVersion, KeyKind, KeyVaultDouble, SecretFormat, VersionSpec};
+use std::path::{Path, PathBuf};
 
 /// The app registration the double knows.
 pub const CLIENT_ID: &str = "11111111-2222-4333-8444-555555555555";
@@ -40,6 +40,25 @@ impl Fixture {
         path
     }
 
+    /// Adds a version of key `name`.
+    pub fn add_key(&self, name: &str, kind: KeyKind, spec: VersionSpec) -> AddedVersion {
+        self.double
+            .add_key_version(name, kind, spec)
+            .expect("key version added")
+    }
+
+    /// Adds a version of certificate `name` whose backing secret is PEM.
+    pub fn add_pem_certificate(
+        &self,
+        name: &str,
+        kind: KeyKind,
+        spec: VersionSpec,
+    ) -> AddedVersion {
+        self.double
+            .add_certificate_version(name, kind, spec, SecretFormat::Pem)
+            .expect("certificate version added")
+    }
+
     /// Client-secret credential settings with `secret`.
     pub fn client_secret(&self, secret: &str) -> Value {
         json!({
@@ -47,6 +66,17 @@ impl Fixture {
             "tenant_id": self.double.tenant_id(),
             "client_id": CLIENT_ID,
             "secret_file": self.file(&format!("client-secret-{}", unique()), &format!("{secret}\n")),
+            "authority_host": self.double.authority_host(),
+        })
+    }
+
+    /// Workload identity credential settings: `client_id` presents the token in `token_file`.
+    pub fn workload_identity(&self, client_id: &str, token_file: &Path) -> Value {
+        json!({
+            "type": "workload_identity",
+            "tenant_id": self.double.tenant_id(),
+            "client_id": client_id,
+            "token_file": token_file,
             "authority_host": self.double.authority_host(),
         })
     }
@@ -78,6 +108,18 @@ pub fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs()
+}
+
+/// `error` and its sources, joined by `: `.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 /// A number no other call in this process got.

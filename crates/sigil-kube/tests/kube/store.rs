@@ -3,19 +3,32 @@
 
 use super::support::{NAMESPACE, eventually, pem_file, source};
 use sigil_keys::{KeyFileChange, KeyFileStore as _, KeySource as _, KeySourceError};
+use sigil_kube::KubeSecretKeySource;
 use sigil_testkit::kube_api::FakeKubeApi;
+use std::collections::BTreeMap;
+
+/// A source for Secret `sigil-keys`, which does not exist yet.
+async fn source_before_the_secret(api: &FakeKubeApi) -> KubeSecretKeySource {
+    let source = source(api, &["sigil-keys"]);
+    assert!(source.files().await.unwrap().is_empty());
+    source
+}
+
+/// A change that writes `files` and removes none.
+fn write_only(files: BTreeMap<String, Vec<u8>>) -> KeyFileChange {
+    KeyFileChange {
+        write: files,
+        remove: vec![],
+    }
+}
 
 #[tokio::test]
 async fn the_first_apply_creates_the_secret() {
     let api = FakeKubeApi::start().await.unwrap();
-    let source = source(&api, &["sigil-keys"]);
-    assert!(source.files().await.unwrap().is_empty());
+    let source = source_before_the_secret(&api).await;
 
     let (files, kid) = pem_file("signing");
-    let change = KeyFileChange {
-        write: files.clone(),
-        remove: vec![],
-    };
+    let change = write_only(files.clone());
     source.apply(change).await.unwrap();
 
     assert_eq!(api.secret_data(NAMESPACE, "sigil-keys").unwrap(), files);
@@ -60,10 +73,7 @@ async fn apply_after_someone_else_wrote_is_a_conflict_and_changes_nothing() {
     let (theirs, _) = pem_file("theirs");
     api.set_secret(NAMESPACE, "sigil-keys", theirs.clone());
     let (ours, _) = pem_file("ours");
-    let change = KeyFileChange {
-        write: ours.clone(),
-        remove: vec![],
-    };
+    let change = write_only(ours.clone());
     let error = source.apply(change.clone()).await.unwrap_err();
     assert!(matches!(error, KeySourceError::Conflict(_)), "{error:?}");
     assert_eq!(api.secret_data(NAMESPACE, "sigil-keys").unwrap(), theirs);
@@ -79,15 +89,11 @@ async fn apply_after_someone_else_wrote_is_a_conflict_and_changes_nothing() {
 #[tokio::test]
 async fn creating_a_secret_someone_else_created_meanwhile_is_a_conflict() {
     let api = FakeKubeApi::start().await.unwrap();
-    let source = source(&api, &["sigil-keys"]);
-    assert!(source.files().await.unwrap().is_empty());
+    let source = source_before_the_secret(&api).await;
     let (theirs, _) = pem_file("theirs");
     api.set_secret(NAMESPACE, "sigil-keys", theirs.clone());
 
-    let change = KeyFileChange {
-        write: pem_file("ours").0,
-        remove: vec![],
-    };
+    let change = write_only(pem_file("ours").0);
     let error = source.apply(change).await.unwrap_err();
     assert!(matches!(error, KeySourceError::Conflict(_)), "{error:?}");
     assert_eq!(api.secret_data(NAMESPACE, "sigil-keys").unwrap(), theirs);
@@ -97,10 +103,7 @@ async fn creating_a_secret_someone_else_created_meanwhile_is_a_conflict() {
 async fn a_file_name_the_api_would_refuse_is_refused_without_a_request() {
     let api = FakeKubeApi::start().await.unwrap();
     let source = source(&api, &["sigil-keys"]);
-    let change = KeyFileChange {
-        write: [("../escape.pem".to_owned(), b"x".to_vec())].into(),
-        remove: vec![],
-    };
+    let change = write_only([("../escape.pem".to_owned(), b"x".to_vec())].into());
     let error = source.apply(change).await.unwrap_err();
     assert!(
         matches!(error, KeySourceError::InvalidMetadata { .. }),

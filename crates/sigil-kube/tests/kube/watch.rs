@@ -3,21 +3,29 @@
 
 use super::support::{NAMESPACE, PATIENCE, eventually, loaded_kids, pem_file, source};
 use sigil_keys::{KeySource as _, KeySourceError};
+use sigil_kube::KubeSecretKeySource;
 use sigil_testkit::kube_api::FakeKubeApi;
+use std::collections::BTreeMap;
 use tokio::time::timeout;
 
 const SECRET_PATH: &str = "/api/v1/namespaces/sigil/secrets/sigil-keys";
+
+/// A source for Secret `sigil-keys`, set to hold `files`, once its watch has listed the
+/// Secret (the first listing is a change too).
+async fn watching(api: &FakeKubeApi, files: &BTreeMap<String, Vec<u8>>) -> KubeSecretKeySource {
+    api.set_secret(NAMESPACE, "sigil-keys", files.clone());
+    let source = source(api, &["sigil-keys"]);
+    timeout(PATIENCE, source.changed())
+        .await
+        .expect("first listing");
+    source
+}
 
 #[tokio::test]
 async fn an_updated_secret_wakes_changed_and_the_next_load_sees_the_new_key() {
     let api = FakeKubeApi::start().await.unwrap();
     let (mut files, old_kid) = pem_file("2026-01");
-    api.set_secret(NAMESPACE, "sigil-keys", files.clone());
-    let source = source(&api, &["sigil-keys"]);
-    // The watch's first listing of the Secret is a change too.
-    timeout(PATIENCE, source.changed())
-        .await
-        .expect("first listing");
+    let source = watching(&api, &files).await;
     assert_eq!(loaded_kids(&source).await, std::slice::from_ref(&old_kid));
 
     let (new_file, new_kid) = pem_file("2026-02");
@@ -51,11 +59,7 @@ async fn an_updated_secret_wakes_changed_and_the_next_load_sees_the_new_key() {
 async fn a_deleted_secret_wakes_changed_and_loads_fail_until_it_is_back() {
     let api = FakeKubeApi::start().await.unwrap();
     let (files, kid) = pem_file("signing");
-    api.set_secret(NAMESPACE, "sigil-keys", files.clone());
-    let source = source(&api, &["sigil-keys"]);
-    timeout(PATIENCE, source.changed())
-        .await
-        .expect("first listing");
+    let source = watching(&api, &files).await;
 
     assert!(api.delete_secret(NAMESPACE, "sigil-keys"));
     timeout(PATIENCE, source.changed())
@@ -75,11 +79,7 @@ async fn a_deleted_secret_wakes_changed_and_loads_fail_until_it_is_back() {
 async fn an_outage_is_unavailable_and_the_source_recovers_with_changes_made_meanwhile() {
     let api = FakeKubeApi::start().await.unwrap();
     let (mut files, old_kid) = pem_file("2026-01");
-    api.set_secret(NAMESPACE, "sigil-keys", files.clone());
-    let source = source(&api, &["sigil-keys"]);
-    timeout(PATIENCE, source.changed())
-        .await
-        .expect("first listing");
+    let source = watching(&api, &files).await;
 
     api.set_available(false);
     let error = eventually(|| async { source.load().await.err() }).await;

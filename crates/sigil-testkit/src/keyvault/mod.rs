@@ -275,38 +275,32 @@ impl KeyVaultDouble {
             ),
         };
         let id = Shared::new_version_id();
-        let version = || Version {
-            id: id.clone(),
-            spec,
-        };
+        let version = || Version::new(&id, spec);
         let mut vault = self.shared.vault();
-        vault
-            .certificates
-            .entry(name.to_owned())
-            .or_default()
-            .push(CertificateVersion {
+        vault.add(
+            name,
+            CertificateVersion {
                 version: version(),
                 der,
-            });
-        vault
-            .keys
-            .entry(name.to_owned())
-            .or_default()
-            .push(KeyVersion {
+            },
+        );
+        vault.add(
+            name,
+            KeyVersion {
                 version: version(),
                 material: material.clone(),
                 managed: true,
-            });
-        vault
-            .secrets
-            .entry(name.to_owned())
-            .or_default()
-            .push(SecretVersion {
+            },
+        );
+        vault.add(
+            name,
+            SecretVersion {
                 version: version(),
                 value,
                 content_type: Some(content_type.to_owned()),
                 managed: true,
-            });
+            },
+        );
         Ok(AddedVersion {
             version: id,
             public_jwk: material.public_jwk().clone(),
@@ -323,19 +317,14 @@ impl KeyVaultDouble {
     ) -> crate::Result<AddedVersion> {
         let material = Arc::new(Material::generate(kind)?);
         let id = Shared::new_version_id();
-        self.shared
-            .vault()
-            .keys
-            .entry(name.to_owned())
-            .or_default()
-            .push(KeyVersion {
-                version: Version {
-                    id: id.clone(),
-                    spec,
-                },
+        self.shared.vault().add(
+            name,
+            KeyVersion {
+                version: Version::new(&id, spec),
                 material: material.clone(),
                 managed: false,
-            });
+            },
+        );
         Ok(AddedVersion {
             version: id,
             public_jwk: material.public_jwk().clone(),
@@ -351,20 +340,15 @@ impl KeyVaultDouble {
         spec: VersionSpec,
     ) -> AddedVersion {
         let id = Shared::new_version_id();
-        self.shared
-            .vault()
-            .secrets
-            .entry(name.to_owned())
-            .or_default()
-            .push(SecretVersion {
-                version: Version {
-                    id: id.clone(),
-                    spec,
-                },
+        self.shared.vault().add(
+            name,
+            SecretVersion {
+                version: Version::new(&id, spec),
                 value: value.to_owned(),
                 content_type: content_type.map(str::to_owned),
                 managed: false,
-            });
+            },
+        );
         AddedVersion {
             version: id,
             public_jwk: Value::Null,

@@ -13,6 +13,16 @@ pub(super) struct Version {
     pub(super) spec: VersionSpec,
 }
 
+impl Version {
+    /// Version `id` with the attributes in `spec`.
+    pub(super) fn new(id: &str, spec: VersionSpec) -> Self {
+        Self {
+            id: id.to_owned(),
+            spec,
+        }
+    }
+}
+
 /// A certificate version: the certificate and the key behind it.
 pub(super) struct CertificateVersion {
     pub(super) version: Version,
@@ -43,6 +53,55 @@ pub(super) struct Vault {
     pub(super) keys: BTreeMap<String, Vec<KeyVersion>>,
     pub(super) secrets: BTreeMap<String, Vec<SecretVersion>>,
 }
+
+impl Vault {
+    /// Appends `object` as the newest version of `name`.
+    pub(super) fn add<T: Versioned>(&mut self, name: &str, object: T) {
+        T::all_mut(self)
+            .entry(name.to_owned())
+            .or_default()
+            .push(object);
+    }
+}
+
+/// A kind of versioned vault object (certificate, key, secret): what Key Vault calls it and
+/// where the vault keeps it, so that listing and looking up versions is written once.
+pub(super) trait Versioned: Sized {
+    /// The name in Key Vault's error codes: `Certificate`, `Key`, `Secret`.
+    const KIND: &'static str;
+    /// The URL path segment: `certificates`, `keys`, `secrets`.
+    const COLLECTION: &'static str;
+    /// Every object of this kind, by name.
+    fn all(vault: &Vault) -> &BTreeMap<String, Vec<Self>>;
+    /// Every object of this kind, by name, for adding versions.
+    fn all_mut(vault: &mut Vault) -> &mut BTreeMap<String, Vec<Self>>;
+    /// The version's id and attributes.
+    fn version(&self) -> &Version;
+}
+
+/// Implements [`Versioned`] for a version type the vault keeps in its field `$field` (which is
+/// also the URL path segment).
+macro_rules! versioned {
+    ($type:ty, $field:ident, $kind:literal) => {
+        impl Versioned for $type {
+            const KIND: &'static str = $kind;
+            const COLLECTION: &'static str = stringify!($field);
+            fn all(vault: &Vault) -> &BTreeMap<String, Vec<Self>> {
+                &vault.$field
+            }
+            fn all_mut(vault: &mut Vault) -> &mut BTreeMap<String, Vec<Self>> {
+                &mut vault.$field
+            }
+            fn version(&self) -> &Version {
+                &self.version
+            }
+        }
+    };
+}
+
+versioned!(CertificateVersion, certificates, "Certificate");
+versioned!(KeyVersion, keys, "Key");
+versioned!(SecretVersion, secrets, "Secret");
 
 /// Entra ID's side: who may get a token, and the tokens handed out.
 #[derive(Default)]

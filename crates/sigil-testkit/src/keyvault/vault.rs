@@ -5,7 +5,9 @@
 use super::VAULT_RESOURCE;
 use super::crypto::BadSignRequest;
 use super::server::{Call, Reply, error, json_reply};
-use super::state::{Shared, Version};
+use super::state::{
+    CertificateVersion, KeyVersion, SecretVersion, Shared, Vault, Version, Versioned,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hyper::{Method, StatusCode};
@@ -15,6 +17,13 @@ use std::sync::atomic::Ordering;
 /// Versions per list page unless the client asks for fewer (`maxresults`). Small, so that a
 /// test with three versions sees a `nextLink`.
 const PAGE_SIZE: usize = 2;
+
+/// What an operation answers: `Err` is a refusal, already shaped as Key Vault's error reply
+/// (boxed, as replies are large).
+type Outcome = Result<Reply, Refusal>;
+
+/// An error reply that ends an operation early.
+type Refusal = Box<Reply>;
 
 /// Routes an authenticated vault call; answers the bearer challenge otherwise.
 pub(super) fn handle(shared: &Shared, call: &Call) -> Reply {
@@ -33,6 +42,11 @@ pub(super) fn handle(shared: &Shared, call: &Call) -> Reply {
     if !authorized(shared, call) {
         return challenge(shared);
     }
+    route(shared, call).unwrap_or_else(|refusal| *refusal)
+}
+
+/// Answers an authorized call by its method and path.
+fn route(shared: &Shared, call: &Call) -> Outcome {
     let segments: Vec<&str> = call.segments.iter().map(String::as_str).collect();
     match (&call.method, segments.as_slice()) {
         (&Method::GET, ["certificates", name, "versions"]) => list_certificates(shared, call, name),
@@ -42,11 +56,12 @@ pub(super) fn handle(shared: &Shared, call: &Call) -> Reply {
         (&Method::POST, ["keys", name, version, "sign"]) => sign(shared, call, name, version),
         (&Method::GET, ["secrets", name, "versions"]) => list_secrets(shared, call, name),
         (&Method::GET, ["secrets", name, version]) => get_secret(shared, name, version),
-        _ => error(
+        _ => Err(error(
             StatusCode::NOT_FOUND,
             "NotFound",
             "The Key Vault double does not implement this operation.",
-        ),
+        )
+        .into()),
     }
 }
 
@@ -154,13 +169,47 @@ fn disabled(operation: &str, kind: &str) -> Reply {
     )
 }
 
-/// The version asked for, or the newest when the path has none.
-fn pick<'a, T>(versions: &'a [T], version: &str, id: impl Fn(&T) -> &str) -> Option<&'a T> {
-    if version.is_empty() {
-        versions.last()
+/// One page of `name`'s versions, each described by `item`; 404 when there is no such object.
+fn list<T: Versioned>(
+    shared: &Shared,
+    call: &Call,
+    name: &str,
+    item: impl Fn(&T) -> Value,
+) -> Outcome {
+    let items = {
+        let vault = shared.vault();
+        let Some(versions) = T::all(&vault).get(name) else {
+            return Err(not_found(T::KIND, name, "").into());
+        };
+        versions.iter().map(item).collect()
+    };
+    Ok(page(shared, call, T::COLLECTION, name, items))
+}
+
+/// The version of `name` asked for, or the newest when the path has none; 404 when there is
+/// no such object or version.
+fn find<'a, T: Versioned>(vault: &'a Vault, name: &str, version: &str) -> Result<&'a T, Refusal> {
+    let versions = T::all(vault).get(name);
+    let found = if version.is_empty() {
+        versions.and_then(|vs| vs.last())
     } else {
-        versions.iter().find(|v| id(v) == version)
+        versions.and_then(|vs| vs.iter().find(|v| v.version().id == version))
+    };
+    found.ok_or_else(|| not_found(T::KIND, name, version).into())
+}
+
+/// As [`find`], but a disabled version refuses `operation` with a 403.
+fn find_enabled<'a, T: Versioned>(
+    vault: &'a Vault,
+    name: &str,
+    version: &str,
+    operation: &str,
+) -> Result<&'a T, Refusal> {
+    let found: &T = find(vault, name, version)?;
+    if !found.version().spec.enabled {
+        return Err(disabled(operation, &T::KIND.to_lowercase()).into());
     }
+    Ok(found)
 }
 
 fn x5t(der: &[u8]) -> String {
@@ -168,37 +217,21 @@ fn x5t(der: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(sha1.as_ref())
 }
 
-fn list_certificates(shared: &Shared, call: &Call, name: &str) -> Reply {
-    let items = {
-        let vault = shared.vault();
-        let Some(versions) = vault.certificates.get(name) else {
-            return not_found("Certificate", name, "");
-        };
-        versions
-            .iter()
-            .map(|c| {
-                json!({
-                    "id": format!("{}/certificates/{name}/{}", shared.base, c.version.id),
-                    "x5t": x5t(&c.der),
-                    "attributes": attributes(&c.version, None),
-                })
-            })
-            .collect()
-    };
-    page(shared, call, "certificates", name, items)
+fn list_certificates(shared: &Shared, call: &Call, name: &str) -> Outcome {
+    list(shared, call, name, |c: &CertificateVersion| {
+        json!({
+            "id": format!("{}/certificates/{name}/{}", shared.base, c.version.id),
+            "x5t": x5t(&c.der),
+            "attributes": attributes(&c.version, None),
+        })
+    })
 }
 
-fn get_certificate(shared: &Shared, name: &str, version: &str) -> Reply {
+fn get_certificate(shared: &Shared, name: &str, version: &str) -> Outcome {
     let vault = shared.vault();
-    let Some(c) = vault
-        .certificates
-        .get(name)
-        .and_then(|vs| pick(vs, version, |c| &c.version.id))
-    else {
-        return not_found("Certificate", name, version);
-    };
+    let c: &CertificateVersion = find(&vault, name, version)?;
     let id = &c.version.id;
-    json_reply(
+    Ok(json_reply(
         StatusCode::OK,
         &json!({
             "id": format!("{}/certificates/{name}/{id}", shared.base),
@@ -208,41 +241,22 @@ fn get_certificate(shared: &Shared, name: &str, version: &str) -> Reply {
             "cer": STANDARD.encode(&c.der),
             "attributes": attributes(&c.version, None),
         }),
-    )
+    ))
 }
 
-fn list_keys(shared: &Shared, call: &Call, name: &str) -> Reply {
-    let items = {
-        let vault = shared.vault();
-        let Some(versions) = vault.keys.get(name) else {
-            return not_found("Key", name, "");
-        };
-        versions
-            .iter()
-            .map(|k| {
-                json!({
-                    "kid": format!("{}/keys/{name}/{}", shared.base, k.version.id),
-                    "attributes": attributes(&k.version, Some(false)),
-                    "managed": k.managed.then_some(true),
-                })
-            })
-            .collect()
-    };
-    page(shared, call, "keys", name, items)
+fn list_keys(shared: &Shared, call: &Call, name: &str) -> Outcome {
+    list(shared, call, name, |k: &KeyVersion| {
+        json!({
+            "kid": format!("{}/keys/{name}/{}", shared.base, k.version.id),
+            "attributes": attributes(&k.version, Some(false)),
+            "managed": k.managed.then_some(true),
+        })
+    })
 }
 
-fn get_key(shared: &Shared, name: &str, version: &str) -> Reply {
+fn get_key(shared: &Shared, name: &str, version: &str) -> Outcome {
     let vault = shared.vault();
-    let Some(k) = vault
-        .keys
-        .get(name)
-        .and_then(|vs| pick(vs, version, |k| &k.version.id))
-    else {
-        return not_found("Key", name, version);
-    };
-    if !k.version.spec.enabled {
-        return disabled("get", "key");
-    }
+    let k: &KeyVersion = find_enabled(&vault, name, version, "get")?;
     let mut jwk = k.material.public_jwk().clone();
     if let Some(members) = jwk.as_object_mut() {
         members.insert(
@@ -251,24 +265,25 @@ fn get_key(shared: &Shared, name: &str, version: &str) -> Reply {
         );
         members.insert("key_ops".into(), json!(["sign", "verify"]));
     }
-    json_reply(
+    Ok(json_reply(
         StatusCode::OK,
         &json!({
             "key": jwk,
             "attributes": attributes(&k.version, Some(false)),
             "managed": k.managed.then_some(true),
         }),
-    )
+    ))
 }
 
-fn sign(shared: &Shared, call: &Call, name: &str, version: &str) -> Reply {
+fn sign(shared: &Shared, call: &Call, name: &str, version: &str) -> Outcome {
     shared.sign_calls.fetch_add(1, Ordering::SeqCst);
     let Ok(request) = serde_json::from_slice::<Value>(&call.body) else {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "BadParameter",
             "The request body is not JSON.",
-        );
+        )
+        .into());
     };
     let alg = request
         .get("alg")
@@ -279,73 +294,48 @@ fn sign(shared: &Shared, call: &Call, name: &str, version: &str) -> Reply {
         .and_then(Value::as_str)
         .and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok())
     else {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "BadParameter",
             "The value parameter is missing or not base64url.",
-        );
+        )
+        .into());
     };
     let material = {
         let vault = shared.vault();
-        let Some(k) = vault
-            .keys
-            .get(name)
-            .and_then(|vs| pick(vs, version, |k| &k.version.id))
-        else {
-            return not_found("Key", name, version);
-        };
-        if !k.version.spec.enabled {
-            return disabled("sign", "key");
-        }
+        let k: &KeyVersion = find_enabled(&vault, name, version, "sign")?;
         k.material.clone()
     };
     match material.sign_digest(alg, &digest) {
-        Ok(signature) => json_reply(
+        Ok(signature) => Ok(json_reply(
             StatusCode::OK,
             &json!({
                 "kid": format!("{}/keys/{name}/{version}", shared.base),
                 "value": URL_SAFE_NO_PAD.encode(signature),
             }),
-        ),
-        Err(BadSignRequest(message)) => error(StatusCode::BAD_REQUEST, "BadParameter", &message),
+        )),
+        Err(BadSignRequest(message)) => {
+            Err(error(StatusCode::BAD_REQUEST, "BadParameter", &message).into())
+        }
     }
 }
 
-fn list_secrets(shared: &Shared, call: &Call, name: &str) -> Reply {
-    let items = {
-        let vault = shared.vault();
-        let Some(versions) = vault.secrets.get(name) else {
-            return not_found("Secret", name, "");
-        };
-        versions
-            .iter()
-            .map(|s| {
-                json!({
-                    "id": format!("{}/secrets/{name}/{}", shared.base, s.version.id),
-                    "contentType": s.content_type,
-                    "attributes": attributes(&s.version, None),
-                    "managed": s.managed.then_some(true),
-                })
-            })
-            .collect()
-    };
-    page(shared, call, "secrets", name, items)
+fn list_secrets(shared: &Shared, call: &Call, name: &str) -> Outcome {
+    list(shared, call, name, |s: &SecretVersion| {
+        json!({
+            "id": format!("{}/secrets/{name}/{}", shared.base, s.version.id),
+            "contentType": s.content_type,
+            "attributes": attributes(&s.version, None),
+            "managed": s.managed.then_some(true),
+        })
+    })
 }
 
-fn get_secret(shared: &Shared, name: &str, version: &str) -> Reply {
+fn get_secret(shared: &Shared, name: &str, version: &str) -> Outcome {
     let vault = shared.vault();
-    let Some(s) = vault
-        .secrets
-        .get(name)
-        .and_then(|vs| pick(vs, version, |s| &s.version.id))
-    else {
-        return not_found("Secret", name, version);
-    };
-    if !s.version.spec.enabled {
-        return disabled("get", "secret");
-    }
+    let s: &SecretVersion = find_enabled(&vault, name, version, "get")?;
     let id = &s.version.id;
-    json_reply(
+    Ok(json_reply(
         StatusCode::OK,
         &json!({
             "id": format!("{}/secrets/{name}/{id}", shared.base),
@@ -355,5 +345,5 @@ fn get_secret(shared: &Shared, name: &str, version: &str) -> Reply {
             "managed": s.managed.then_some(true),
             "kid": s.managed.then(|| format!("{}/keys/{name}/{id}", shared.base)),
         }),
-    )
+    ))
 }
