@@ -422,11 +422,22 @@ impl SigningKey {
     }
 
     /// Signs `message`; ECDSA signatures come in the fixed `r || s` form JWS uses. A remote
-    /// key sends the SHA-256 digest of `message` to its signer; a local one never awaits.
+    /// key sends the SHA-256 digest of `message` to its signer and checks the answer against
+    /// its public key; a local one never awaits.
     pub async fn sign(&self, rng: &SystemRandom, message: &[u8]) -> Result<Vec<u8>, SigningError> {
         if let PrivateKey::Remote { signer, .. } = &self.private {
             let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
-            return signer.sign_digest(self.alg, digest.as_ref()).await;
+            let signature = signer.sign_digest(self.alg, digest.as_ref()).await?;
+            // A network round trip dwarfs one local verification, and a remote key that is
+            // not the published one must not issue tokens no validator can check.
+            if !self.verify(message, &signature) {
+                return Err(SigningError::Crypto(format!(
+                    "the signature from {} does not verify against the published key {}",
+                    signer.describe(),
+                    self.kid
+                )));
+            }
+            return Ok(signature);
         }
         self.sign_local(rng, message)
     }
