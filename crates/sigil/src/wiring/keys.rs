@@ -31,7 +31,9 @@ pub async fn source(
         (KeySourceConfig::Dev {}, StoreChoice::Cluster(_)) => bail!(
             "signing.source kind `dev` is for `sigil dev` only: it generates a key per \
              process, so replicas would sign with different keys and reject each other's \
-             tokens. Give every replica the same keys with `source: {{ kind: file, path: DIR }}`"
+             tokens. Give every replica the same keys with a shared source: \
+             `{{ kind: file, path: DIR }}` (then `sigil keys generate`), `kind: kubernetes` or \
+             `kind: azure` (see deploy/KEYS.md)"
         ),
         _ => key_source(signing).await,
     }
