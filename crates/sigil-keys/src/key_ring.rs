@@ -154,20 +154,28 @@ impl KeyRing {
     /// The key that signs `alg` at `now`: the newest key past its propagation period (see
     /// [`RotationPolicy`]). The same keys and time give the same answer on every pod.
     pub fn active(&self, alg: Algorithm, now: Timestamp) -> Option<&Arc<SigningKey>> {
-        let candidates = self.timelines_for(alg);
-        let (index, _) = policy::active_index(&candidates, &self.policy, now)?;
-        let (_, kid) = candidates.get(index)?;
-        self.keys
-            .iter()
-            .find(|held| held.removed.is_none() && held.item.kid() == *kid)
-            .map(|held| &held.item)
+        let (index, _) = self.choose(alg, now)?;
+        self.keys.get(index).map(|held| &held.item)
     }
 
     /// True if the key that signs at `now` has not finished its propagation period: no key
     /// for the signing algorithm is ready, and the one closest to ready signs instead.
     pub fn signs_with_unpropagated_key(&self, now: Timestamp) -> bool {
-        let candidates = self.timelines_for(self.signing_alg);
-        policy::active_index(&candidates, &self.policy, now).is_some_and(|(_, fallback)| fallback)
+        self.choose(self.signing_alg, now)
+            .is_some_and(|(_, fallback)| fallback)
+    }
+
+    /// The index in `keys` of the key that signs `alg` at `now`, and whether it is a
+    /// fallback. Allocates nothing: it runs for every token signed.
+    fn choose(&self, alg: Algorithm, now: Timestamp) -> Option<(usize, bool)> {
+        let candidates = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter(move |(_, held)| held.item.alg() == alg)
+            .map(|(index, held)| (key_timeline(held), (held.item.kid(), index)));
+        policy::choose(candidates, &self.policy, now)
+            .map(|((_, index), fallback)| (index, fallback))
     }
 
     /// Every key (including removed ones still published) with its state at `now`.
@@ -183,14 +191,6 @@ impl KeyRing {
         self.secret_states(now)
             .into_iter()
             .map(|(secret, state)| (secret.item.as_ref(), state))
-            .collect()
-    }
-
-    fn timelines_for(&self, alg: Algorithm) -> Vec<(Timeline, &str)> {
-        self.keys
-            .iter()
-            .filter(|held| held.item.alg() == alg)
-            .map(|held| (key_timeline(held), held.item.kid()))
             .collect()
     }
 

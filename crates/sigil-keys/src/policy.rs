@@ -137,34 +137,34 @@ pub(crate) fn active_index<K: Ord>(
     policy: &RotationPolicy,
     now: Timestamp,
 ) -> Option<(usize, bool)> {
-    let usable = || {
-        timelines
-            .iter()
-            .enumerate()
-            .filter(|(_, (timeline, _))| timeline.usable_at(now))
-    };
-    let ready = usable()
-        .filter(|(_, (timeline, _))| timeline.signs_from(policy) <= now)
-        .max_by(|(_, (a, a_order)), (_, (b, b_order))| {
-            (a.signs_from(policy), a.created, a_order).cmp(&(
-                b.signs_from(policy),
-                b.created,
-                b_order,
-            ))
-        });
-    if let Some((index, _)) = ready {
-        return Some((index, false));
+    let candidates = timelines
+        .iter()
+        .enumerate()
+        .map(|(index, (timeline, order))| (*timeline, (order, index)));
+    choose(candidates, policy, now).map(|((_, index), fallback)| (index, fallback))
+}
+
+/// [`active_index`] over any cloneable iterator of candidates, without collecting them: the
+/// key ring calls this once per signature. Returns the chosen candidate's `K` and whether it
+/// is only a fallback.
+pub(crate) fn choose<K: Ord>(
+    candidates: impl Iterator<Item = (Timeline, K)> + Clone,
+    policy: &RotationPolicy,
+    now: Timestamp,
+) -> Option<(K, bool)> {
+    let rank = |(timeline, _): &(Timeline, K)| (timeline.signs_from(policy), timeline.created);
+    let usable = candidates.filter(|(timeline, _)| timeline.usable_at(now));
+    let ready = usable
+        .clone()
+        .filter(|(timeline, _)| timeline.signs_from(policy) <= now)
+        .max_by(|a, b| (rank(a), &a.1).cmp(&(rank(b), &b.1)));
+    if let Some((_, order)) = ready {
+        return Some((order, false));
     }
-    usable()
-        .filter(|(_, (timeline, _))| timeline.not_before <= now)
-        .min_by(|(_, (a, a_order)), (_, (b, b_order))| {
-            (a.signs_from(policy), a.created, a_order).cmp(&(
-                b.signs_from(policy),
-                b.created,
-                b_order,
-            ))
-        })
-        .map(|(index, _)| (index, true))
+    usable
+        .filter(|(timeline, _)| timeline.not_before <= now)
+        .min_by(|a, b| (rank(a), &a.1).cmp(&(rank(b), &b.1)))
+        .map(|(_, order)| (order, true))
 }
 
 /// Every key's state at `now`, for keys of one algorithm (or the session secrets).
