@@ -25,10 +25,12 @@ check:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## Client-credentials throughput against the signing ceiling and a peer server, then the
-## replicated grant store: writes, consumes, reference tokens and introspection (see tests/bench/README.md).
+## replicated grant store: writes, consumes, reference tokens and introspection, then whole
+## sign-ins and refresh-token rotation against client credentials (see tests/bench/README.md).
 bench:
 	bash tests/bench/run.sh
 	bash tests/bench/store.sh
+	bash tests/bench/signin.sh
 
 ## Tools the tests need: promtool (checks the /metrics exposition) and openssl (makes PKCS#1/SEC1 keys).
 tools:

@@ -15,6 +15,11 @@ async fn dev_creates_a_demo_client_whose_printed_secret_works_across_restarts() 
         .trim()
         .to_owned();
     assert!(data_dir.join("sigil.yaml").exists());
+    let password = std::fs::read_to_string(data_dir.join("demo-user-password")).unwrap();
+    assert!(
+        password.trim().len() >= 16,
+        "a generated password: {password:?}"
+    );
     let answer = post_form(
         &first.url("/connect/token"),
         Some(&basic("demo", &secret)),
@@ -31,6 +36,11 @@ async fn dev_creates_a_demo_client_whose_printed_secret_works_across_restarts() 
         std::fs::read_to_string(data_dir.join("sigil.yaml")).unwrap(),
         config_before,
         "not regenerated"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data_dir.join("demo-user-password")).unwrap(),
+        password,
+        "the demo user keeps their password"
     );
     let answer = post_form(
         &second.url("/connect/token"),
@@ -54,8 +64,11 @@ fn config_check_accepts_the_example_and_explains_errors() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
+    let stdout = String::from_utf8_lossy(&ok.stdout);
     assert!(
-        String::from_utf8_lossy(&ok.stdout).contains("ok (2 clients, 1 API resources, 2 scopes)")
+        stdout
+            .contains("ok (4 clients, 1 API resources, 2 API scopes, 7 identity scopes, 1 users)"),
+        "{stdout}"
     );
 
     let temp = tempfile::tempdir().unwrap();

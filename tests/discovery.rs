@@ -32,11 +32,21 @@ async fn discovery_advertises_every_endpoint_under_the_issuer() {
     }
     assert_eq!(
         oidc["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
     );
     assert_eq!(
         oidc["scopes_supported"],
-        serde_json::json!(["billing.read", "orders.read", "orders.write"])
+        serde_json::json!([
+            "address",
+            "billing.read",
+            "email",
+            "offline_access",
+            "openid",
+            "orders.read",
+            "orders.write",
+            "phone",
+            "profile"
+        ])
     );
     let methods = oidc["token_endpoint_auth_methods_supported"]
         .as_array()

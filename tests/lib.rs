@@ -27,13 +27,26 @@ pub const POD_ISSUER: &str = "http://sigil.test";
 /// `tokens.yaml` for a `sigil serve` pod: the shared issuer and ES256 keys from the `file`
 /// source in `keys`, as every pod of one deployment has.
 pub fn pod_config(keys: &std::path::Path) -> String {
+    pod_config_of("tokens.yaml", keys)
+}
+
+/// [`pod_config`] for another file from `configs/` (one without `server` or `signing`).
+pub fn pod_config_of(name: &str, keys: &std::path::Path) -> String {
     format!(
         "{}\nserver: {{ issuer: \"{POD_ISSUER}\" }}\n\
          signing: {{ algorithm: ES256, source: {{ kind: file, path: \"{}\" }} }}\n",
-        config("tokens.yaml", &[]),
+        config(name, &[]),
         keys.display()
     )
 }
+
+/// The password of user `alice` in `configs/signin.yaml` (stored there as argon2id).
+pub const ALICE_PASSWORD: &str = "alice-password-for-tests";
+
+/// The password of user `bob` in `configs/signin.yaml` (stored there as argon2id).
+pub const BOB_PASSWORD: &str = "bob-password-for-tests";
+
+pub mod signin;
 
 /// Issues a client-credentials token for `client` (secret [`CLIENT_SECRET`]); panics unless 200.
 pub async fn issue_token(sigil: &sigil_testkit::SigilDev, client: &str) -> String {

@@ -38,42 +38,65 @@ pub fn resolve(
 ) -> Result<GrantedAccess, ProtocolError> {
     let requested = requested_scopes(client, params.get("scope"))?;
     let resources = requested_resources(catalog, client, params)?;
+    resolve_scopes(catalog, requested.scopes, requested.explicit, &resources)
+}
+
+/// Like [`resolve`] for scopes already parsed (an authorization request's, or a refresh
+/// request narrowing what was granted), all of which the client is allowed.
+pub fn resolve_requested(
+    catalog: &Catalog,
+    client: &Client,
+    scopes: Vec<String>,
+    params: &Parameters,
+) -> Result<GrantedAccess, ProtocolError> {
+    let resources = requested_resources(catalog, client, params)?;
+    resolve_scopes(catalog, scopes, true, &resources)
+}
+
+/// Identity scopes (`openid`, `profile`, ...) are granted as asked and give no audience; API
+/// scopes decide the audiences. A token with identity scopes only has none: the minter then
+/// names the issuer itself (its userinfo endpoint) as the audience.
+pub(crate) fn resolve_scopes(
+    catalog: &Catalog,
+    requested: Vec<String>,
+    explicit: bool,
+    resources: &[&ApiResource],
+) -> Result<GrantedAccess, ProtocolError> {
+    let (identity, api): (Vec<String>, Vec<String>) = requested
+        .into_iter()
+        .partition(|scope| catalog.is_identity_scope(scope));
 
     if resources.is_empty() {
-        let scopes = requested.scopes;
         let audiences: Vec<String> = catalog
             .resources()
             .iter()
-            .filter(|resource| scopes.iter().any(|scope| resource.has_scope(scope)))
+            .filter(|resource| api.iter().any(|scope| resource.has_scope(scope)))
             .map(|resource| resource.identifier.clone())
             .collect();
-        if audiences.is_empty() {
+        if audiences.is_empty() && (identity.is_empty() || !api.is_empty()) {
             return Err(ProtocolError::invalid_scope(
                 "the requested scopes belong to no API resource",
             ));
         }
+        let mut scopes = identity;
+        scopes.extend(api);
         return Ok(GrantedAccess { scopes, audiences });
     }
 
     let offered_by_resources =
         |scope: &str| resources.iter().any(|resource| resource.has_scope(scope));
-    if requested.explicit {
-        if let Some(stray) = requested
-            .scopes
-            .iter()
-            .find(|scope| !offered_by_resources(scope))
-        {
+    if explicit {
+        if let Some(stray) = api.iter().find(|scope| !offered_by_resources(scope)) {
             return Err(ProtocolError::invalid_scope(format!(
                 "scope `{stray}` is not offered by the requested resource"
             )));
         }
     }
-    let scopes: Vec<String> = requested
-        .scopes
+    let api: Vec<String> = api
         .into_iter()
         .filter(|scope| offered_by_resources(scope))
         .collect();
-    if scopes.is_empty() {
+    if api.is_empty() {
         return Err(ProtocolError::invalid_scope(
             "no requested scope is offered by the requested resource",
         ));
@@ -82,15 +105,17 @@ pub fn resolve(
         .iter()
         .map(|resource| resource.identifier.clone())
         .collect();
+    let mut scopes = identity;
+    scopes.extend(api);
     Ok(GrantedAccess { scopes, audiences })
 }
 
-struct RequestedScopes {
-    scopes: Vec<String>,
-    explicit: bool,
+pub(crate) struct RequestedScopes {
+    pub scopes: Vec<String>,
+    pub explicit: bool,
 }
 
-fn requested_scopes(
+pub(crate) fn requested_scopes(
     client: &Client,
     scope: Option<&str>,
 ) -> Result<RequestedScopes, ProtocolError> {
@@ -132,7 +157,7 @@ pub fn is_scope_token(token: &str) -> bool {
         .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
-fn requested_resources<'c>(
+pub(crate) fn requested_resources<'c>(
     catalog: &'c Catalog,
     client: &Client,
     params: &Parameters,
@@ -190,6 +215,7 @@ mod tests {
             ],
             access_token_format: AccessTokenFormat::Jwt,
             access_token_lifetime: Duration::from_secs(60),
+            sign_in: Default::default(),
         };
         let scope = |name: &str| ApiScope {
             name: name.into(),

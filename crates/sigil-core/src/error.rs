@@ -25,6 +25,24 @@ pub enum ErrorCode {
     InvalidTarget,
     /// RFC 7009: the server does not support revoking this token type.
     UnsupportedTokenType,
+    /// The authorization server does not support this `response_type` (or the client may not use it).
+    UnsupportedResponseType,
+    /// The user or the authorization server denied the request.
+    AccessDenied,
+    /// OIDC: `prompt=none` but the user must sign in.
+    LoginRequired,
+    /// OIDC: `prompt=none` but the user must consent.
+    ConsentRequired,
+    /// OIDC: the `request` parameter (a request object) is not supported.
+    RequestNotSupported,
+    /// OIDC: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
+    /// OIDC: the `registration` parameter is not supported.
+    RegistrationNotSupported,
+    /// RFC 6750: the access token is missing its way: expired, revoked, malformed (401).
+    InvalidToken,
+    /// RFC 6750: the access token lacks the scope the resource needs (403).
+    InsufficientScope,
     /// An unexpected internal failure; details are logged, not returned.
     ServerError,
     /// A dependency (the grant store) is unavailable; the client may retry.
@@ -43,6 +61,15 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::RegistrationNotSupported => "registration_not_supported",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -51,7 +78,8 @@ impl ErrorCode {
     /// The HTTP status the code is returned with.
     pub fn http_status(self) -> u16 {
         match self {
-            Self::InvalidClient => 401,
+            Self::InvalidClient | Self::InvalidToken => 401,
+            Self::InsufficientScope => 403,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,
             _ => 400,

@@ -93,6 +93,13 @@ pub fn new_token_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A token id derived from a handle, so that whoever later presents the handle again (a code
+/// replayed) can name the token issued from it without the store keeping the id.
+pub fn derived_token_id(purpose: &str, handle: &str) -> String {
+    let key = GrantKey::derived(purpose, &[handle]);
+    URL_SAFE_NO_PAD.encode(key.as_bytes().get(..16).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,8 @@
 //! Time is passed in ([`time::Timestamp`]); nothing here reads the clock on a protocol path.
 
 pub mod access;
+pub mod audit;
+pub mod authorize;
 pub mod client_auth;
 pub mod endpoint;
 pub mod error;

@@ -49,6 +49,10 @@ pub trait TokenSigner: Send + Sync + 'static {
     /// `alg`, `kid` and the given `typ` (such as `at+jwt`).
     async fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError>;
 
+    /// The JOSE name of the algorithm tokens are signed with (`RS256`, `ES256`, ...); it
+    /// decides the hash behind an id_token's `at_hash` and `c_hash`.
+    fn algorithm(&self) -> &'static str;
+
     /// Checks a compact JWS against this server's published keys (for introspection).
     /// Claims such as `exp` and `iss` are left to the caller.
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError>;

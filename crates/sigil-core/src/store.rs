@@ -23,6 +23,10 @@ pub enum GrantKind {
     AuthorizationCode,
     /// A refresh token.
     RefreshToken,
+    /// A user's sign-in session (its cookie names it; logout removes it).
+    Session,
+    /// A user's remembered consent to a client's scopes.
+    Consent,
 }
 
 /// One record in the grant store.

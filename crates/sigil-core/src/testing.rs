@@ -4,7 +4,8 @@
 use crate::endpoint::{Provider, ProviderSettings};
 use crate::handle::GrantKey;
 use crate::model::{
-    AccessTokenFormat, ApiResource, ApiScope, Catalog, Client, TokenEndpointAuthMethod,
+    AccessTokenFormat, ApiResource, ApiScope, Catalog, Client, ResponseType,
+    TokenEndpointAuthMethod, User, UserStore, UserStoreError,
 };
 use crate::secret::SecretHash;
 use crate::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
@@ -84,6 +85,9 @@ impl TokenSigner for DigestSigner {
         let mac = Self::mac(&input);
         Ok(format!("{input}.{mac}"))
     }
+    fn algorithm(&self) -> &'static str {
+        "RS256"
+    }
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError> {
         let (input, mac) = token.rsplit_once('.').ok_or(VerifyError::Malformed)?;
         if Self::mac(input) != mac {
@@ -107,6 +111,32 @@ impl TokenSigner for DigestSigner {
     }
 }
 
+/// One user, `alice` (subject `alice-id`), whose password is [`SECRET`].
+pub(crate) struct OneUser;
+
+#[async_trait]
+impl UserStore for OneUser {
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Arc<User>>, UserStoreError> {
+        if username == "alice" && password == SECRET {
+            return self.find("alice-id").await;
+        }
+        Ok(None)
+    }
+    async fn find(&self, subject: &str) -> Result<Option<Arc<User>>, UserStoreError> {
+        Ok((subject == "alice-id").then(|| {
+            Arc::new(User {
+                subject: "alice-id".into(),
+                username: "alice".into(),
+                claims: serde_json::Map::new(),
+            })
+        }))
+    }
+}
+
 pub(crate) const SECRET: &str = "s3cret";
 pub(crate) const NOW: Timestamp = Timestamp(1_800_000_000);
 
@@ -120,6 +150,7 @@ pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
         scopes: vec!["orders.read".into()],
         access_token_format: format,
         access_token_lifetime: Duration::from_secs(300),
+        sign_in: Default::default(),
     }
 }
 
@@ -127,6 +158,14 @@ pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
 /// (introspection secret [`SECRET`]).
 pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
     let store = Arc::new(MemoryStore::default());
+    let mut web = client("web", AccessTokenFormat::Jwt);
+    web.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
+    web.scopes = vec!["openid".into(), "profile".into(), "orders.read".into()];
+    web.sign_in.redirect_uris = vec![
+        "https://app.test/cb".into(),
+        "http://127.0.0.1:4000/cb".into(),
+    ];
+    web.sign_in.response_types = vec![ResponseType::Code, ResponseType::CodeIdToken];
     let mut no_grants = client("no-grants", AccessTokenFormat::Jwt);
     no_grants.grant_types.clear();
     let catalog = Catalog::new(
@@ -135,6 +174,7 @@ pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
             client("ref-app", AccessTokenFormat::Reference),
             client("other-app", AccessTokenFormat::Reference),
             no_grants,
+            web,
         ],
         vec![ApiScope {
             name: "orders.read".into(),
@@ -152,6 +192,8 @@ pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
         catalog: Arc::new(catalog),
         store: store.clone(),
         signer: Arc::new(DigestSigner),
+        users: Arc::new(OneUser),
+        sessions: Default::default(),
     });
     (store, provider)
 }

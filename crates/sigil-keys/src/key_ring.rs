@@ -338,6 +338,10 @@ impl TokenSigner for KeyRing {
         self.sign_at(typ, claims_json, Timestamp::now()).await
     }
 
+    fn algorithm(&self) -> &'static str {
+        self.signing_alg.as_str()
+    }
+
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError> {
         jws::verify(token, |kid| self.key(kid).map(Arc::as_ref))
     }

@@ -188,6 +188,10 @@ impl TokenSigner for SharedKeyRing {
         ring.sign(typ, claims_json).await
     }
 
+    fn algorithm(&self) -> &'static str {
+        self.current.load().signing_alg().as_str()
+    }
+
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError> {
         self.current.load().verify(token)
     }

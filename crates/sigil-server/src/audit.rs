@@ -4,8 +4,7 @@
 
 use sigil_core::endpoint::Failure;
 
-/// The tracing target of audit records.
-pub const TARGET: &str = "sigil::audit";
+pub use sigil_core::audit::TARGET;
 
 /// A token was issued.
 pub fn token_issued(client_id: &str, grant_type: &str, scope: Option<&str>) {
@@ -37,4 +36,19 @@ pub fn request_failed(endpoint: &'static str, failure: &Failure) {
 /// A token was revoked.
 pub fn token_revoked(client_id: &str) {
     tracing::info!(target: TARGET, event = "token_revoked", client_id);
+}
+
+/// A user signed in.
+pub fn login_succeeded(subject: &str, client_id: &str) {
+    tracing::info!(target: TARGET, event = "login_succeeded", subject, client_id);
+}
+
+/// A sign-in failed (unknown user or wrong password; the log does not say which).
+pub fn login_failed(username: &str, client_id: &str) {
+    tracing::warn!(target: TARGET, event = "login_failed", username, client_id);
+}
+
+/// A user signed out.
+pub fn logout(subject: &str, client_id: Option<&str>) {
+    tracing::info!(target: TARGET, event = "logout", subject, client_id);
 }

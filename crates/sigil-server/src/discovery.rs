@@ -2,6 +2,8 @@
 
 use actix_web::web::Bytes;
 use serde_json::json;
+use sigil_core::authorize::ResponseMode;
+use sigil_core::model::ResponseType;
 
 /// Where each endpoint is served, relative to the issuer.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +22,18 @@ impl EndpointPaths {
     pub const INTROSPECTION: &'static str = "/connect/introspect";
     /// RFC 7009 revocation.
     pub const REVOCATION: &'static str = "/connect/revocation";
+    /// The authorization endpoint.
+    pub const AUTHORIZE: &'static str = "/connect/authorize";
+    /// Where a request carries on after the login page.
+    pub const AUTHORIZE_CONTINUE: &'static str = "/connect/authorize/continue";
+    /// OIDC userinfo.
+    pub const USERINFO: &'static str = "/connect/userinfo";
+    /// RP-initiated logout.
+    pub const END_SESSION: &'static str = "/connect/endsession";
+    /// The login page.
+    pub const LOGIN: &'static str = "/account/login";
+    /// The consent page.
+    pub const CONSENT: &'static str = "/account/consent";
 }
 
 /// The serialized metadata documents.
@@ -39,6 +53,8 @@ pub struct DiscoveryInputs<'a> {
     pub scopes: Vec<&'a str>,
     /// Algorithms the server signs tokens with.
     pub signing_algorithms: Vec<&'a str>,
+    /// Claims identity scopes release.
+    pub claims: Vec<&'a str>,
 }
 
 impl Discovery {
@@ -52,6 +68,12 @@ impl Discovery {
             "client_secret_post",
             "private_key_jwt",
         ];
+        let token_auth_methods = [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ];
         let assertion_algorithms = [
             "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
         ];
@@ -63,9 +85,18 @@ impl Discovery {
             "revocation_endpoint": url(EndpointPaths::REVOCATION),
             "grant_types_supported": inputs.grant_types,
             "scopes_supported": inputs.scopes,
-            // No authorization endpoint is served yet, so no response type is supported.
-            "response_types_supported": [],
-            "token_endpoint_auth_methods_supported": auth_methods,
+            "authorization_endpoint": url(EndpointPaths::AUTHORIZE),
+            "userinfo_endpoint": url(EndpointPaths::USERINFO),
+            "end_session_endpoint": url(EndpointPaths::END_SESSION),
+            "response_types_supported": ResponseType::ALL.map(ResponseType::as_str),
+            "response_modes_supported": ResponseMode::ALL.map(ResponseMode::as_str),
+            "code_challenge_methods_supported": ["S256", "plain"],
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "claims_supported": inputs.claims,
+            "authorization_response_iss_parameter_supported": true,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "token_endpoint_auth_methods_supported": token_auth_methods,
             "token_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
             "introspection_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_signing_alg_values_supported": assertion_algorithms,

@@ -18,8 +18,11 @@ mod errors;
 mod form;
 pub mod metrics;
 mod routes;
+pub mod signin;
 mod state;
+pub mod users;
 
 pub use discovery::{Discovery, EndpointPaths};
 pub use routes::{record_latency, routes};
+pub use signin::{CookiePolicy, Sealer};
 pub use state::{AppState, JwksSource, Readiness};

@@ -19,6 +19,8 @@ pub struct Metrics {
     pub tokens_revoked: IntCounterVec,
     /// Introspection requests, by result.
     pub introspections: IntCounterVec,
+    /// Sign-in attempts on the login page, by outcome.
+    pub sign_ins: IntCounterVec,
     /// HTTP request latency, by endpoint (route pattern) and method.
     pub request_duration: HistogramVec,
 }
@@ -58,6 +60,11 @@ impl Metrics {
             "Introspection requests answered, by whether the token was active.",
             &["active"],
         )?;
+        let sign_ins = counter(
+            "sigil_sign_ins_total",
+            "Username and password sign-ins on the login page, by outcome.",
+            &["outcome"],
+        )?;
         let request_duration = HistogramVec::new(
             HistogramOpts::new(
                 "sigil_http_request_duration_seconds",
@@ -76,6 +83,7 @@ impl Metrics {
             client_auth_failures,
             tokens_revoked,
             introspections,
+            sign_ins,
             request_duration,
         })
     }

@@ -30,6 +30,35 @@ pub fn routes(config: &mut web::ServiceConfig) {
             EndpointPaths::REVOCATION,
             web::post().to(endpoints::revocation::revoke),
         ))
+        .service(
+            web::resource(EndpointPaths::AUTHORIZE)
+                .route(web::get().to(endpoints::authorize::authorize_get))
+                .route(web::post().to(endpoints::authorize::authorize_post)),
+        )
+        .route(
+            EndpointPaths::AUTHORIZE_CONTINUE,
+            web::get().to(endpoints::authorize::authorize_continue),
+        )
+        .service(
+            web::resource(EndpointPaths::LOGIN)
+                .route(web::get().to(endpoints::account::login_page))
+                .route(web::post().to(endpoints::account::login)),
+        )
+        .service(
+            web::resource(EndpointPaths::CONSENT)
+                .route(web::get().to(endpoints::account::consent_page))
+                .route(web::post().to(endpoints::account::consent)),
+        )
+        .service(
+            web::resource(EndpointPaths::USERINFO)
+                .route(web::get().to(endpoints::userinfo::userinfo))
+                .route(web::post().to(endpoints::userinfo::userinfo)),
+        )
+        .service(
+            web::resource(EndpointPaths::END_SESSION)
+                .route(web::get().to(endpoints::end_session::end_session_get))
+                .route(web::post().to(endpoints::end_session::end_session_post)),
+        )
         .route(
             EndpointPaths::OPENID_CONFIGURATION,
             web::get().to(endpoints::discovery::metadata),

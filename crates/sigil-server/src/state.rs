@@ -1,5 +1,6 @@
 use crate::discovery::Discovery;
 use crate::metrics::Metrics;
+use crate::signin::{CookiePolicy, Sealer};
 use async_trait::async_trait;
 use sigil_core::endpoint::Provider;
 use std::sync::Arc;
@@ -34,4 +35,8 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Seals cookies, CSRF tokens and requests in flight with the shared session secret.
+    pub sealer: Arc<dyn Sealer>,
+    /// Cookie settings.
+    pub cookies: CookiePolicy,
 }

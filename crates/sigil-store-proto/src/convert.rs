@@ -60,6 +60,8 @@ impl TryFrom<GrantKind> for wire::GrantKind {
             GrantKind::ClientAssertion => Ok(Self::ClientAssertion),
             GrantKind::AuthorizationCode => Ok(Self::AuthorizationCode),
             GrantKind::RefreshToken => Ok(Self::RefreshToken),
+            GrantKind::Session => Ok(Self::Session),
+            GrantKind::Consent => Ok(Self::Consent),
             other => Err(WireError(format!("grant kind {other:?} has no wire form"))),
         }
     }
@@ -73,6 +75,8 @@ pub fn kind_from_wire(kind: i32) -> Result<GrantKind, WireError> {
         Ok(wire::GrantKind::ClientAssertion) => Ok(GrantKind::ClientAssertion),
         Ok(wire::GrantKind::AuthorizationCode) => Ok(GrantKind::AuthorizationCode),
         Ok(wire::GrantKind::RefreshToken) => Ok(GrantKind::RefreshToken),
+        Ok(wire::GrantKind::Session) => Ok(GrantKind::Session),
+        Ok(wire::GrantKind::Consent) => Ok(GrantKind::Consent),
         Ok(wire::GrantKind::Unspecified) | Err(_) => {
             Err(WireError(format!("unknown grant kind {kind}")))
         }

@@ -127,6 +127,38 @@ pub fn verify_access_token(
     Ok(data.claims)
 }
 
+/// Validates an ID token as a relying party would (OIDC Core §3.1.3.7): signature against the
+/// published JWKS (with the `jsonwebtoken` crate), `typ: JWT`, `iss`, `aud` containing
+/// `client_id`, `exp`, `iat`. Returns the claims; `nonce` and the hashes are the caller's.
+pub fn verify_id_token(
+    token: &str,
+    jwks: &Value,
+    issuer: &str,
+    client_id: &str,
+) -> crate::Result<Value> {
+    let header = jsonwebtoken::decode_header(token)?;
+    anyhow::ensure!(
+        header.typ.as_deref() == Some("JWT"),
+        "typ is {:?}",
+        header.typ
+    );
+    let kid = header
+        .kid
+        .clone()
+        .ok_or_else(|| anyhow!("ID token has no kid"))?;
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone())?;
+    let jwk = set
+        .find(&kid)
+        .ok_or_else(|| anyhow!("kid {kid} is not in the JWKS"))?;
+    let key = DecodingKey::from_jwk(jwk)?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[client_id]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    let data = jsonwebtoken::decode::<Value>(token, &key, &validation)?;
+    Ok(data.claims)
+}
+
 /// A client's P-256 key pair for `private_key_jwt`.
 pub struct ClientKey {
     pkcs8: Vec<u8>,

@@ -14,9 +14,14 @@
 //! Vault and Entra ID over HTTPS with a test CA: the bearer challenge, certificate, key and
 //! secret versions, `sign`, token endpoints).
 //!
+//! [`browser`] is a scripted browser for the sign-in pages: a cookie jar, redirects walked
+//! one at a time (optionally spread over several pods behind one issuer), forms scraped from
+//! the HTML, and PKCE.
+//!
 //! Not here: anything that reaches into Sigil's crates. Tests drive the process over HTTP,
 //! as users do.
 
+pub mod browser;
 pub mod client;
 pub mod cluster;
 pub mod faults;

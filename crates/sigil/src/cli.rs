@@ -1,7 +1,7 @@
 //! Command-line interface. Every flag that overrides configuration also reads a `SIGIL_*`
 //! environment variable.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -28,6 +28,10 @@ pub enum Command {
     /// Inspect and change a running grant store cluster.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Revoke grants in the store cluster: a user's or a client's refresh tokens, reference
+    /// access tokens, remembered consent and sign-in sessions.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -157,6 +161,35 @@ pub enum ClusterCommand {
 pub struct ClusterTarget {
     /// Store nodes, comma-separated (`http://store-0:7001,http://store-1:7001`).
     #[arg(long, env = "SIGIL_STORE", value_delimiter = ',', required = true)]
+    pub store: Vec<String>,
+}
+
+/// `sigil grants …`.
+#[derive(Debug, Subcommand)]
+pub enum GrantsCommand {
+    /// Revoke every grant of one user (`--subject`) or of one client (`--client`) at once,
+    /// in the cluster every `sigil serve` replica uses. JWT access tokens already issued
+    /// cannot be recalled: they stay valid until they expire.
+    Revoke(RevokeArgs),
+}
+
+/// Flags of `sigil grants revoke`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("whose").required(true).args(["subject", "client"])))]
+pub struct RevokeArgs {
+    /// A user's subject (`sub`): their refresh tokens, reference access tokens, remembered
+    /// consent and sign-in sessions, with every client.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// A client id: every grant issued to that client, for every user.
+    #[arg(long)]
+    pub client: Option<String>,
+    /// The configuration file whose `store` section names the cluster.
+    #[arg(long, env = "SIGIL_CONFIG")]
+    pub config: PathBuf,
+    /// Grant store nodes, comma-separated (`http://store-0:7001,http://store-1:7001`);
+    /// overrides `store.endpoints` in the configuration file.
+    #[arg(long, env = "SIGIL_STORE", value_delimiter = ',')]
     pub store: Vec<String>,
 }
 

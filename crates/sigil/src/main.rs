@@ -2,7 +2,8 @@
 //!
 //! One binary, several roles: `sigil dev` (token service and embedded grant store in one
 //! process, for a laptop), `sigil serve` (the stateless token service in front of a store
-//! cluster), `sigil config check`, and `sigil secret` to mint client secrets.
+//! cluster), `sigil config check`, `sigil secret` to mint client secrets, and
+//! `sigil grants revoke` to withdraw a user's or a client's grants.
 //! This crate parses flags and configuration and wires the library crates together; protocol
 //! logic lives in `sigil-core`, HTTP in `sigil-server`, keys in `sigil-keys`, storage in
 //! `sigil-store`.

@@ -33,6 +33,26 @@ pub(super) fn revoked_jwt_key(jti: &str) -> GrantKey {
     GrantKey::derived("revoked_jwt", &[jti])
 }
 
+/// The marker that revokes JWT access token `jti` until it would have expired anyway.
+pub(crate) fn revoked_jwt_marker(
+    jti: &str,
+    client_id: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> crate::store::Grant {
+    crate::store::Grant {
+        key: revoked_jwt_key(jti),
+        kind: GrantKind::RevokedJwt,
+        client_id: client_id.to_owned(),
+        subject: None,
+        family: None,
+        issued_at: now,
+        expires_at,
+        consumed_at: None,
+        payload: Vec::new(),
+    }
+}
+
 impl Provider {
     /// The token if it is live: signed or stored by this server, unexpired, unrevoked.
     /// Store failures are errors; anything else about the token is simply `None`.

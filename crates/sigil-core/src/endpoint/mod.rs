@@ -2,17 +2,21 @@
 //! method of [`Provider`], and renders the result. Failures carry what the audit log needs.
 
 mod caller;
+mod end_session;
 mod introspection;
 mod lookup;
 mod provider;
 mod revocation;
 mod token;
+mod userinfo;
 
 #[cfg(test)]
 mod tests;
 
+pub use end_session::LogoutRequest;
 pub use introspection::{IntrospectionResponse, IntrospectionSuccess};
-pub use provider::{Provider, ProviderSettings};
+pub(crate) use lookup::revoked_jwt_marker;
+pub use provider::{Provider, ProviderSettings, SessionSettings};
 pub use revocation::RevocationSuccess;
 pub use token::TokenSuccess;
 

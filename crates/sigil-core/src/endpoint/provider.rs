@@ -1,10 +1,12 @@
 use crate::client_auth::ClientAuthenticator;
+use crate::grants::{AuthorizationCode, RefreshToken};
 use crate::grants::{ClientCredentials, DuplicateGrantType, GrantHandler, Registry};
-use crate::model::Catalog;
+use crate::model::{Catalog, UserStore};
 use crate::signing::TokenSigner;
 use crate::store::GrantStore;
 use crate::tokens::Minter;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What a [`Provider`] is built from.
 pub struct ProviderSettings {
@@ -18,15 +20,39 @@ pub struct ProviderSettings {
     pub store: Arc<dyn GrantStore>,
     /// The signer (the key ring).
     pub signer: Arc<dyn TokenSigner>,
+    /// Who can sign in.
+    pub users: Arc<dyn UserStore>,
+    /// How long sign-ins and remembered consent last.
+    pub sessions: SessionSettings,
+}
+
+/// How long sign-ins and remembered consent last.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    /// A sign-in session's lifetime.
+    pub lifetime: Duration,
+    /// How long remembered consent lasts.
+    pub consent_lifetime: Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            lifetime: Duration::from_secs(8 * 3600),
+            consent_lifetime: Duration::from_secs(90 * 24 * 3600),
+        }
+    }
 }
 
 /// The OAuth authorization server's protocol logic: one instance per process, shared by all
 /// requests.
 pub struct Provider {
-    pub(super) issuer: String,
-    pub(super) catalog: Arc<Catalog>,
-    pub(super) store: Arc<dyn GrantStore>,
-    pub(super) signer: Arc<dyn TokenSigner>,
+    pub(crate) issuer: String,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) store: Arc<dyn GrantStore>,
+    pub(crate) signer: Arc<dyn TokenSigner>,
+    pub(crate) users: Arc<dyn UserStore>,
+    pub(crate) sessions: SessionSettings,
     pub(super) authenticator: ClientAuthenticator,
     pub(super) registry: Registry,
     minter: Arc<Minter>,
@@ -43,8 +69,17 @@ impl Provider {
         let mut audiences = vec![settings.issuer.clone()];
         audiences.extend(settings.assertion_audiences);
         let mut registry = Registry::new();
-        let built_in: [Arc<dyn GrantHandler>; 1] =
-            [Arc::new(ClientCredentials::new(Arc::clone(&minter)))];
+        let built_in: [Arc<dyn GrantHandler>; 3] = [
+            Arc::new(ClientCredentials::new(Arc::clone(&minter))),
+            Arc::new(AuthorizationCode::new(
+                Arc::clone(&minter),
+                Arc::clone(&settings.store),
+            )),
+            Arc::new(RefreshToken::new(
+                Arc::clone(&minter),
+                Arc::clone(&settings.store),
+            )),
+        ];
         for handler in built_in {
             // The built-in set has distinct grant types; a clash here is a programming error
             // caught by the tests, never by a request.
@@ -55,6 +90,8 @@ impl Provider {
             catalog: settings.catalog,
             store: settings.store,
             signer: settings.signer,
+            users: settings.users,
+            sessions: settings.sessions,
             authenticator: ClientAuthenticator::new(audiences),
             registry,
             minter,

@@ -29,9 +29,13 @@ impl Provider {
         let failed = |error| Failure::new(error, Some(&client.client_id));
         let token = params.require("token").map_err(failed)?;
         let Some(active) = self.lookup(token, now).await.map_err(failed)? else {
+            let revoked = self
+                .revoke_refresh_token(token, &client.client_id)
+                .await
+                .map_err(failed)?;
             return Ok(RevocationSuccess {
                 client_id: client.client_id.clone(),
-                revoked: false,
+                revoked,
             });
         };
         if active.client_id != client.client_id {
@@ -67,5 +71,27 @@ impl Provider {
             client_id: client.client_id.clone(),
             revoked: true,
         })
+    }
+
+    /// RFC 7009 §2.1: revoking a refresh token revokes its family (every token of the same
+    /// sign-in). A token of another client is left alone, and says nothing about itself.
+    async fn revoke_refresh_token(
+        &self,
+        token: &str,
+        client_id: &str,
+    ) -> Result<bool, ProtocolError> {
+        let key = crate::handle::GrantKey::of_handle(token);
+        let Some(grant) = self.store.get(&key).await? else {
+            return Ok(false);
+        };
+        if grant.kind != GrantKind::RefreshToken || grant.client_id != client_id {
+            return Ok(false);
+        }
+        let target = match grant.family {
+            Some(family) => RevokeTarget::Family(family),
+            None => RevokeTarget::Grant(key),
+        };
+        self.store.revoke(target).await?;
+        Ok(true)
     }
 }

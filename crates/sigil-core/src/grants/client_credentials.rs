@@ -36,7 +36,7 @@ impl GrantHandler for ClientCredentials {
                 "public clients cannot use client_credentials",
             ));
         }
-        let access = access::resolve(request.catalog, request.client, request.params)?;
+        let access = machine_access(request)?;
         let minted = self
             .minter
             .access_token(AccessTokenRequest {
@@ -44,6 +44,8 @@ impl GrantHandler for ClientCredentials {
                 subject: &request.client.client_id,
                 access: &access,
                 now: request.now,
+                family: None,
+                jti: None,
             })
             .await?;
         Ok(TokenResponse {
@@ -52,6 +54,37 @@ impl GrantHandler for ClientCredentials {
             expires_in: minted.expires_in,
             scope: Some(access.scope_string()),
             refresh_token: None,
+            id_token: None,
         })
     }
+}
+
+/// Client credentials act for the client itself: no user, so no identity scopes. Asking for
+/// one is `invalid_scope`; the client's default scopes simply leave them out.
+fn machine_access(request: TokenRequest<'_>) -> Result<access::GrantedAccess, ProtocolError> {
+    let requested = access::requested_scopes(request.client, request.params.get("scope"))?;
+    let catalog = request.catalog;
+    if requested.explicit {
+        if let Some(identity) = requested
+            .scopes
+            .iter()
+            .find(|scope| catalog.is_identity_scope(scope))
+        {
+            return Err(ProtocolError::invalid_scope(format!(
+                "`{identity}` is about a user; client_credentials has none"
+            )));
+        }
+    }
+    let scopes: Vec<String> = requested
+        .scopes
+        .into_iter()
+        .filter(|scope| !catalog.is_identity_scope(scope))
+        .collect();
+    if scopes.is_empty() {
+        return Err(ProtocolError::invalid_scope(
+            "the client has no API scopes to request",
+        ));
+    }
+    let resources = access::requested_resources(catalog, request.client, request.params)?;
+    access::resolve_scopes(catalog, scopes, requested.explicit, &resources)
 }

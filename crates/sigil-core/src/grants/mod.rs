@@ -2,14 +2,23 @@
 //! register the same way in the [`Registry`], which dispatches on `grant_type` — there is no
 //! match over grant types anywhere else.
 
+mod authorization_code;
 mod client_credentials;
+mod handoff;
+mod refresh_token;
 mod registry;
 
+pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
+pub use refresh_token::RefreshToken;
 pub use registry::{DuplicateGrantType, Registry};
 
 /// The grant types every provider offers without extensions.
-pub const BUILT_IN_GRANT_TYPES: &[&str] = &[ClientCredentials::GRANT_TYPE];
+pub const BUILT_IN_GRANT_TYPES: &[&str] = &[
+    AuthorizationCode::GRANT_TYPE,
+    ClientCredentials::GRANT_TYPE,
+    RefreshToken::GRANT_TYPE,
+];
 
 use crate::error::ProtocolError;
 use crate::model::{Catalog, Client};
@@ -47,6 +56,9 @@ pub struct TokenResponse {
     /// A refresh token, for grants that issue one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// An OpenID Connect id_token, when `openid` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// Handles one grant type.

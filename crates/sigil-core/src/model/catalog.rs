@@ -1,4 +1,4 @@
-use super::{ApiResource, ApiScope, Client};
+use super::{ApiResource, ApiScope, Client, IdentityScope, standard_identity_scopes};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ pub struct Catalog {
     clients: HashMap<String, Arc<Client>>,
     scopes: HashMap<String, ApiScope>,
     resources: Vec<ApiResource>,
+    identity_scopes: HashMap<String, IdentityScope>,
 }
 
 impl Catalog {
@@ -27,7 +28,42 @@ impl Catalog {
                 .map(|scope| (scope.name.clone(), scope))
                 .collect(),
             resources,
+            identity_scopes: standard_identity_scopes()
+                .into_iter()
+                .map(|scope| (scope.name.clone(), scope))
+                .collect(),
         }
+    }
+
+    /// Adds identity scopes beyond the standard ones (`openid`, `profile`, `email`, `address`,
+    /// `phone`, `offline_access`); a scope of the same name replaces the standard one.
+    pub fn with_identity_scopes(mut self, scopes: Vec<IdentityScope>) -> Self {
+        for scope in scopes {
+            self.identity_scopes.insert(scope.name.clone(), scope);
+        }
+        self
+    }
+
+    /// The identity scope with this name.
+    pub fn identity_scope(&self, name: &str) -> Option<&IdentityScope> {
+        self.identity_scopes.get(name)
+    }
+
+    /// True if `scope` is an identity scope rather than an API scope.
+    pub fn is_identity_scope(&self, scope: &str) -> bool {
+        self.identity_scopes.contains_key(scope)
+    }
+
+    /// Every claim any identity scope releases, sorted (for discovery's `claims_supported`).
+    pub fn claim_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .identity_scopes
+            .values()
+            .flat_map(|scope| scope.claims.iter().map(String::as_str))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// The client with this id.
@@ -52,9 +88,14 @@ impl Catalog {
         &self.resources
     }
 
-    /// Every scope name, sorted (for discovery's `scopes_supported`).
+    /// Every scope name, API and identity, sorted (for discovery's `scopes_supported`).
     pub fn scope_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.scopes.keys().map(String::as_str).collect();
+        let mut names: Vec<&str> = self
+            .scopes
+            .keys()
+            .chain(self.identity_scopes.keys())
+            .map(String::as_str)
+            .collect();
         names.sort_unstable();
         names
     }

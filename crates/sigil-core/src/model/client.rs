@@ -84,9 +84,181 @@ pub struct Client {
     pub access_token_format: AccessTokenFormat,
     /// How long its access tokens live.
     pub access_token_lifetime: Duration,
+    /// How it signs users in (redirect URIs, response types, PKCE, consent, refresh tokens).
+    pub sign_in: SignInPolicy,
+}
+
+/// An authorization endpoint `response_type` (OIDC Core §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResponseType {
+    /// `code`: the authorization code flow.
+    Code,
+    /// `code id_token`: the hybrid flow.
+    CodeIdToken,
+    /// `id_token`: implicit, sign-in only.
+    IdToken,
+    /// `id_token token`: implicit with an access token in the fragment.
+    IdTokenToken,
+}
+
+impl ResponseType {
+    /// Every response type, for discovery.
+    pub const ALL: [Self; 4] = [
+        Self::Code,
+        Self::CodeIdToken,
+        Self::IdToken,
+        Self::IdTokenToken,
+    ];
+
+    /// Parses a `response_type` value; the order of its space-separated words does not matter.
+    pub fn parse(value: &str) -> Option<Self> {
+        let mut words: Vec<&str> = value.split(' ').filter(|w| !w.is_empty()).collect();
+        words.sort_unstable();
+        match words.as_slice() {
+            ["code"] => Some(Self::Code),
+            ["code", "id_token"] => Some(Self::CodeIdToken),
+            ["id_token"] => Some(Self::IdToken),
+            ["id_token", "token"] => Some(Self::IdTokenToken),
+            _ => None,
+        }
+    }
+
+    /// The registered value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::CodeIdToken => "code id_token",
+            Self::IdToken => "id_token",
+            Self::IdTokenToken => "id_token token",
+        }
+    }
+
+    /// True if the response carries an authorization code.
+    pub fn has_code(self) -> bool {
+        matches!(self, Self::Code | Self::CodeIdToken)
+    }
+
+    /// True if the response carries an id_token.
+    pub fn has_id_token(self) -> bool {
+        !matches!(self, Self::Code)
+    }
+
+    /// True if the response carries an access token (implicit `id_token token`).
+    pub fn has_access_token(self) -> bool {
+        matches!(self, Self::IdTokenToken)
+    }
+
+    /// Implicit flows return everything from the authorization endpoint; current best
+    /// practice (RFC 9700) advises against them, so a client must opt in.
+    pub fn is_implicit(self) -> bool {
+        matches!(self, Self::IdToken | Self::IdTokenToken)
+    }
+}
+
+/// When a client receives refresh tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshIssue {
+    /// Only when the `offline_access` scope is granted.
+    OfflineAccess,
+    /// Whenever the user signs in through the client.
+    Always,
+}
+
+/// How a client's refresh tokens live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// When they are issued.
+    pub issue: RefreshIssue,
+    /// Each rotation gives the successor this long (sliding lifetime)...
+    pub sliding_lifetime: Duration,
+    /// ...but never past the original sign-in plus this (absolute lifetime).
+    pub absolute_lifetime: Duration,
+    /// How long a rotated-out token still yields the same successor (two tabs refreshing at
+    /// once); zero disables the grace.
+    pub grace_period: Duration,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        Self {
+            issue: RefreshIssue::OfflineAccess,
+            sliding_lifetime: Duration::from_secs(14 * 24 * 3600),
+            absolute_lifetime: Duration::from_secs(30 * 24 * 3600),
+            grace_period: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How a client signs users in through the authorization endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInPolicy {
+    /// Shown on the consent page.
+    pub display_name: String,
+    /// Where responses may be sent; matched exactly, never by prefix or pattern.
+    pub redirect_uris: Vec<String>,
+    /// Where the user may be sent after logging out; matched exactly.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The response types it may request.
+    pub response_types: Vec<ResponseType>,
+    /// True if an authorization request must carry a PKCE challenge (always for public clients).
+    pub require_pkce: bool,
+    /// True if the `plain` PKCE method is accepted (S256 otherwise).
+    pub allow_plain_pkce: bool,
+    /// True if the user must consent to the scopes (once remembered, not asked again).
+    pub require_consent: bool,
+    /// Refresh tokens.
+    pub refresh: RefreshPolicy,
+    /// How long its id_tokens are valid.
+    pub id_token_lifetime: Duration,
+    /// How long an authorization code may wait to be redeemed.
+    pub code_lifetime: Duration,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        Self {
+            display_name: String::new(),
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            response_types: vec![ResponseType::Code],
+            require_pkce: true,
+            allow_plain_pkce: false,
+            require_consent: true,
+            refresh: RefreshPolicy::default(),
+            id_token_lifetime: Duration::from_secs(300),
+            code_lifetime: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Client {
+    /// True for a public client (no authentication at the token endpoint).
+    pub fn is_public(&self) -> bool {
+        self.auth_method == TokenEndpointAuthMethod::None
+    }
+
+    /// The name to show users.
+    pub fn display_name(&self) -> &str {
+        if self.sign_in.display_name.is_empty() {
+            &self.client_id
+        } else {
+            &self.sign_in.display_name
+        }
+    }
+
+    /// True if `uri` is, character for character, one of its redirect URIs.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.sign_in.redirect_uris.iter().any(|own| own == uri)
+    }
+
+    /// True if `uri` is, character for character, one of its post-logout redirect URIs.
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.sign_in
+            .post_logout_redirect_uris
+            .iter()
+            .any(|own| own == uri)
+    }
+
     /// True if the client may use `grant_type`.
     pub fn allows_grant_type(&self, grant_type: &str) -> bool {
         self.grant_types.iter().any(|allowed| allowed == grant_type)

@@ -1,9 +1,17 @@
-//! What the server knows about: clients, API scopes and API resources, indexed in a [`Catalog`].
+//! What the server knows about: clients, API scopes and API resources, identity scopes, indexed
+//! in a [`Catalog`]; and users, behind the [`UserStore`] trait.
 
 mod catalog;
 mod client;
+mod identity;
 mod resource;
+mod user;
 
 pub use catalog::Catalog;
-pub use client::{AccessTokenFormat, Client, ClientJwk, TokenEndpointAuthMethod};
+pub use client::{
+    AccessTokenFormat, Client, ClientJwk, RefreshIssue, RefreshPolicy, ResponseType, SignInPolicy,
+    TokenEndpointAuthMethod,
+};
+pub use identity::{IdentityScope, OFFLINE_ACCESS, OPENID, standard_identity_scopes};
 pub use resource::{ApiResource, ApiScope};
+pub use user::{User, UserStore, UserStoreError};

@@ -2,7 +2,7 @@ use super::ACCESS_TOKEN_JWT_TYPE;
 use super::claims::{AccessTokenClaims, Audience, ReferenceTokenPayload};
 use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
-use crate::handle::{GrantKey, new_handle};
+use crate::handle::{FamilyId, GrantKey, new_handle};
 use crate::model::{AccessTokenFormat, Client};
 use crate::signing::TokenSigner;
 use crate::store::{Grant, GrantKind, GrantStore, PutOutcome};
@@ -20,6 +20,11 @@ pub struct AccessTokenRequest<'a> {
     pub access: &'a GrantedAccess,
     /// Issue time.
     pub now: Timestamp,
+    /// The grant family (a sign-in's code and refresh tokens): a stored reference token joins
+    /// it, so revoking the family revokes the token.
+    pub family: Option<FamilyId>,
+    /// A token id fixed in advance (see [`crate::handle::derived_token_id`]); random if `None`.
+    pub jti: Option<&'a str>,
 }
 
 /// A minted access token.
@@ -57,6 +62,21 @@ impl Minter {
         &self.issuer
     }
 
+    /// The `aud` of a token for `audiences`; a token for identity scopes only (no API) is
+    /// for the issuer itself, whose userinfo endpoint accepts it.
+    pub(crate) fn audience(&self, audiences: &[String]) -> Audience {
+        if audiences.is_empty() {
+            Audience::One(self.issuer.clone())
+        } else {
+            Audience::from_list(audiences)
+        }
+    }
+
+    /// The signer, for claims the minter does not know (id_tokens are minted here too).
+    pub(crate) fn signer(&self) -> &dyn TokenSigner {
+        self.signer.as_ref()
+    }
+
     /// Mints an access token in the client's configured format.
     pub async fn access_token(
         &self,
@@ -65,13 +85,15 @@ impl Minter {
         let client = request.client;
         let lifetime = client.access_token_lifetime;
         let expires_at = request.now.plus(lifetime);
-        let jti = crate::handle::new_token_id();
+        let jti = request
+            .jti
+            .map_or_else(crate::handle::new_token_id, str::to_owned);
         let token = match client.access_token_format {
             AccessTokenFormat::Jwt => {
                 let claims = AccessTokenClaims {
                     iss: self.issuer.clone(),
                     exp: expires_at.as_secs(),
-                    aud: Audience::from_list(&request.access.audiences),
+                    aud: self.audience(&request.access.audiences),
                     sub: request.subject.to_owned(),
                     client_id: client.client_id.clone(),
                     iat: request.now.as_secs(),
@@ -102,7 +124,7 @@ impl Minter {
                     kind: GrantKind::ReferenceToken,
                     client_id: client.client_id.clone(),
                     subject: Some(request.subject.to_owned()),
-                    family: None,
+                    family: request.family,
                     issued_at: request.now,
                     expires_at,
                     consumed_at: None,

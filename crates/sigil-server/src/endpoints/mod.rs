@@ -1,12 +1,16 @@
 //! One file per endpoint. Each parses, calls the provider, renders, records — nothing else.
 
+pub mod account;
+pub mod authorize;
 pub mod discovery;
+pub mod end_session;
 pub mod health;
 pub mod introspection;
 pub mod jwks;
 pub mod metrics;
 pub mod revocation;
 pub mod token;
+pub mod userinfo;
 
 use crate::errors::error_response;
 use crate::form::{FormError, authorization, read_form};

@@ -33,6 +33,8 @@ fn every_grant_kind_survives_the_round_trip() {
         GrantKind::ClientAssertion,
         GrantKind::AuthorizationCode,
         GrantKind::RefreshToken,
+        GrantKind::Session,
+        GrantKind::Consent,
     ] {
         let original = Grant { kind, ..grant() };
         let back = Grant::try_from(wire::Grant::try_from(original.clone()).unwrap()).unwrap();

@@ -16,12 +16,18 @@ pub fn run(file: &Path) -> ExitCode {
     };
     match config.validate(BUILT_IN_GRANT_TYPES) {
         Ok(catalog) => {
+            let (identity_scopes, api_scopes): (Vec<&str>, Vec<&str>) = catalog
+                .scope_names()
+                .into_iter()
+                .partition(|scope| catalog.is_identity_scope(scope));
             println!(
-                "{}: ok ({} clients, {} API resources, {} scopes)",
+                "{}: ok ({} clients, {} API resources, {} API scopes, {} identity scopes, {} users)",
                 file.display(),
                 catalog.client_count(),
                 catalog.resources().len(),
-                catalog.scope_names().len()
+                api_scopes.len(),
+                identity_scopes.len(),
+                config.users.len()
             );
             ExitCode::SUCCESS
         }

@@ -3,6 +3,7 @@
 mod cluster;
 mod config_check;
 mod dev;
+mod grants;
 mod keys;
 mod secret;
 mod serve;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Store(args) => store::run(args),
         Command::Cluster(command) => cluster::run(command),
+        Command::Grants(command) => grants::run(command),
         Command::Config(ConfigCommand::Check { file }) => Ok(config_check::run(&file)),
         Command::Secret(command) => secret::run(command),
         Command::Keys(command) => keys::run(command),

@@ -42,7 +42,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The endpoints from the flag if given, else from the file; at least one, each a URL.
-fn store_endpoints(flag: &[String], file: &[String]) -> anyhow::Result<Vec<String>> {
+pub(super) fn store_endpoints(flag: &[String], file: &[String]) -> anyhow::Result<Vec<String>> {
     let endpoints: Vec<String> = if flag.is_empty() { file } else { flag }
         .iter()
         .map(|endpoint| endpoint.trim().to_owned())

@@ -6,21 +6,28 @@
 //! reporting every problem at once with its path.
 
 mod clients;
+mod identity_scopes;
 mod issues;
 mod resources;
 pub mod server;
+mod sessions;
 mod signing;
 pub mod store;
+mod users;
 
 pub use clients::ClientConfig;
+pub use identity_scopes::IdentityScopeConfig;
 pub use issues::Issues;
 pub use resources::{ApiResourceConfig, ApiScopeConfig};
 pub use server::ServerConfig;
+pub use sessions::SessionsConfig;
 pub use signing::{KeySourceConfig, SigningConfig};
 pub use store::StoreConfig;
+pub use users::UserConfig;
 
 use serde::Deserialize;
-use sigil_core::model::Catalog;
+use sigil_core::model::{Catalog, standard_identity_scopes};
+use sigil_server::users::UserAccount;
 use std::path::Path;
 
 /// The whole configuration file.
@@ -39,9 +46,18 @@ pub struct Config {
     /// APIs that accept tokens.
     #[serde(default)]
     pub api_resources: Vec<ApiResourceConfig>,
+    /// Scopes that release user claims, besides the standard OpenID Connect ones.
+    #[serde(default)]
+    pub identity_scopes: Vec<IdentityScopeConfig>,
     /// Registered clients.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+    /// Users who sign in with a password.
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    /// How long sign-ins and remembered consent last; the session cookie.
+    #[serde(default)]
+    pub sessions: SessionsConfig,
     /// The grant store cluster (`sigil serve` only).
     #[serde(default)]
     pub store: StoreConfig,
@@ -86,13 +102,23 @@ impl Config {
         let mut issues = Issues::default();
         self.server.validate(&mut issues);
         self.store.validate(&mut issues);
+        self.sessions.validate(&mut issues);
         let scopes = resources::scopes(&self.api_scopes, &mut issues);
         let scope_names: Vec<&str> = scopes.iter().map(|scope| scope.name.as_str()).collect();
+        let identity_scopes =
+            identity_scopes::identity_scopes(&self.identity_scopes, &scope_names, &mut issues);
+        let standard = standard_identity_scopes();
+        let identity_scope_names: Vec<&str> = standard
+            .iter()
+            .chain(&identity_scopes)
+            .map(|scope| scope.name.as_str())
+            .collect();
         let api_resources = resources::resources(&self.api_resources, &scope_names, &mut issues);
         let clients = clients::clients(
             &self.clients,
             &clients::References {
                 scopes: &scope_names,
+                identity_scopes: &identity_scope_names,
                 grant_types,
                 resource_identifiers: &api_resources
                     .iter()
@@ -101,14 +127,31 @@ impl Config {
             },
             &mut issues,
         );
+        users::accounts(&self.users, &mut issues);
+        // Clients that sign users in verify id_tokens with the published keys too.
         let longest_token_lifetime = self
             .clients
             .iter()
-            .map(|client| client.access_token_lifetime)
+            .flat_map(|client| {
+                let signs_users_in = client
+                    .grant_types
+                    .iter()
+                    .any(|grant| grant == "authorization_code" || grant == "implicit");
+                let id_token = signs_users_in.then_some(client.id_token_lifetime);
+                std::iter::once(client.access_token_lifetime).chain(id_token)
+            })
             .max()
             .unwrap_or_default();
         self.signing.validate(longest_token_lifetime, &mut issues);
-        issues.into_result(|| Catalog::new(clients, scopes, api_resources))
+        issues.into_result(|| {
+            Catalog::new(clients, scopes, api_resources).with_identity_scopes(identity_scopes)
+        })
+    }
+
+    /// The users who sign in. Call after [`Config::validate`] succeeded: an account with
+    /// problems (which validation reports) is left out here.
+    pub fn user_accounts(&self) -> Vec<UserAccount> {
+        users::accounts(&self.users, &mut Issues::default())
     }
 }
 

@@ -1,6 +1,6 @@
 use super::Issues;
 use serde::Deserialize;
-use sigil_core::model::{ApiResource, ApiScope};
+use sigil_core::model::{ApiResource, ApiScope, standard_identity_scopes};
 use sigil_core::secret::SecretHash;
 
 /// A scope an API offers.
@@ -31,12 +31,7 @@ pub(super) fn scopes(configs: &[ApiScopeConfig], issues: &mut Issues) -> Vec<Api
     let mut scopes: Vec<ApiScope> = Vec::new();
     for (index, config) in configs.iter().enumerate() {
         let path = format!("api_scopes[{index}].name");
-        let valid_token = !config.name.is_empty()
-            && config
-                .name
-                .bytes()
-                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
-        if !valid_token {
+        if !is_scope_token(&config.name) {
             issues.push(
                 path,
                 format!(
@@ -46,6 +41,17 @@ pub(super) fn scopes(configs: &[ApiScopeConfig], issues: &mut Issues) -> Vec<Api
             );
         } else if scopes.iter().any(|scope| scope.name == config.name) {
             issues.push(path, format!("scope `{}` is defined twice", config.name));
+        } else if standard_identity_scopes()
+            .iter()
+            .any(|scope| scope.name == config.name)
+        {
+            issues.push(
+                path,
+                format!(
+                    "`{}` is a standard identity scope (OpenID Connect); choose another name",
+                    config.name
+                ),
+            );
         } else {
             scopes.push(ApiScope {
                 name: config.name.clone(),
@@ -54,6 +60,14 @@ pub(super) fn scopes(configs: &[ApiScopeConfig], issues: &mut Issues) -> Vec<Api
         }
     }
     scopes
+}
+
+/// A scope token as RFC 6749 §3.3 defines it: printable ASCII except space, `"` and `\`.
+pub(super) fn is_scope_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 pub(super) fn resources(

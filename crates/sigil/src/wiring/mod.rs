@@ -20,7 +20,10 @@ use sigil_core::grants::BUILT_IN_GRANT_TYPES;
 use sigil_keys::SharedKeyRing;
 use sigil_server::discovery::DiscoveryInputs;
 use sigil_server::metrics::Metrics;
-use sigil_server::{AppState, Discovery, EndpointPaths, JwksSource, Readiness};
+use sigil_server::users::ConfiguredUsers;
+use sigil_server::{
+    AppState, CookiePolicy, Discovery, EndpointPaths, JwksSource, Readiness, Sealer,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -124,12 +127,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         catalog: Arc::new(catalog),
         store: store.grants.clone(),
         signer: Arc::new(keys.clone()),
+        users: Arc::new(ConfiguredUsers::new(config.user_accounts())),
+        sessions: config.sessions.settings(),
     });
     let discovery = Discovery::new(&DiscoveryInputs {
         issuer: &issuer,
         grant_types: provider.grant_types(),
         scopes: provider.catalog().scope_names(),
         signing_algorithms: vec![algorithm.as_str()],
+        claims: provider.catalog().claim_names(),
     })?;
     let metrics = Metrics::new()?;
     metrics
@@ -143,10 +149,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             max_age: jwks_max_age,
         }),
         readiness: Arc::new(ServiceReadiness {
-            keys: keys::KeysReadiness(keys),
+            keys: keys::KeysReadiness(keys.clone()),
             store: store::StoreReadiness::new(store.grants.clone()),
         }),
         metrics: Arc::new(metrics),
+        sealer: Arc::new(SessionSealer(keys.clone())),
+        cookies: CookiePolicy {
+            secure: config.sessions.cookie_secure(&issuer),
+        },
     });
     let server = HttpServer::new(move || {
         App::new()
@@ -187,6 +197,21 @@ impl JwksSource for PublishedKeys {
 
     fn max_age(&self) -> std::time::Duration {
         self.max_age
+    }
+}
+
+/// Seals cookies and sign-in state with the key source's current session secret.
+struct SessionSealer(SharedKeyRing);
+
+impl Sealer for SessionSealer {
+    fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, String> {
+        self.0
+            .seal(purpose, plaintext)
+            .map_err(|error| error.to_string())
+    }
+
+    fn open(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
+        self.0.open(purpose, sealed).ok()
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Everything lives under the data directory (default `./.sigil`): the signing key (generated
 //! once, reused on every start), the grant store, and — unless `--config` is given — a demo
-//! configuration with a demo client whose secret is printed at start.
+//! configuration with demo clients and a demo user, whose secret and password are printed at
+//! start with a sign-in URL to try.
 
 mod demo;
 

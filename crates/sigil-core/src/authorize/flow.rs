@@ -1,0 +1,265 @@
+//! The authorization endpoint's decisions: sign in, consent, or respond.
+
+use super::consent;
+use super::issue::Issued;
+use super::request::{self, AuthorizationRequest, AuthorizeError};
+use super::session::Session;
+use crate::endpoint::Provider;
+use crate::error::{ErrorCode, ProtocolError};
+use crate::handle::new_token_id;
+use crate::model::{Client, User};
+use crate::parameters::Parameters;
+use crate::time::Timestamp;
+use std::sync::Arc;
+
+/// What happens next in the browser.
+#[derive(Debug, Clone)]
+pub enum AuthorizeStep {
+    /// Show the login page; the request continues after a successful sign-in.
+    Login(AuthorizationRequest),
+    /// Show the consent page for the signed-in user.
+    Consent {
+        /// The request.
+        request: AuthorizationRequest,
+        /// The client asking.
+        client: Arc<Client>,
+        /// The user.
+        user: Arc<User>,
+    },
+    /// Send the response to the client.
+    Respond(Issued),
+}
+
+/// The user's answer on the consent page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentDecision {
+    /// Allow; remember it if `remember`.
+    Allow {
+        /// Remember for next time.
+        remember: bool,
+    },
+    /// Deny.
+    Deny,
+}
+
+/// A live session and its user.
+struct SignedIn {
+    session: Session,
+    user: Arc<User>,
+}
+
+impl Provider {
+    /// `GET|POST /connect/authorize`: validates the request, then decides the next step for
+    /// the browser's `session` (from its cookie, if it has one).
+    pub async fn authorize(
+        &self,
+        params: &Parameters,
+        session: Option<&Session>,
+        now: Timestamp,
+    ) -> Result<AuthorizeStep, AuthorizeError> {
+        let request = request::validate(&self.catalog, &self.issuer, params, now)?;
+        self.continue_authorize(request, session, now).await
+    }
+
+    /// Carries on with a request validated earlier (after the login page).
+    pub async fn continue_authorize(
+        &self,
+        request: AuthorizationRequest,
+        session: Option<&Session>,
+        now: Timestamp,
+    ) -> Result<AuthorizeStep, AuthorizeError> {
+        let client = self.trusted_client(&request)?;
+        let redirect_error =
+            |error: ProtocolError| AuthorizeError::Redirect(request.error(&self.issuer, error));
+        let signed_in = self
+            .live_session(session, now)
+            .await
+            .map_err(redirect_error)?
+            .filter(|signed_in| satisfies_login(&request, &signed_in.session, now));
+        let Some(signed_in) = signed_in else {
+            if request.prompt.none {
+                return Err(redirect_error(ProtocolError::new(
+                    ErrorCode::LoginRequired,
+                    "the user must sign in",
+                )));
+            }
+            return Ok(AuthorizeStep::Login(request));
+        };
+        let consented = self
+            .has_consent(&client, &signed_in.user, &request)
+            .await
+            .map_err(redirect_error)?;
+        if !consented || request.prompt.consent {
+            if request.prompt.none {
+                return Err(redirect_error(ProtocolError::new(
+                    ErrorCode::ConsentRequired,
+                    "the user must consent",
+                )));
+            }
+            return Ok(AuthorizeStep::Consent {
+                request,
+                client,
+                user: signed_in.user,
+            });
+        }
+        let issued = self
+            .issue(&request, &client, &signed_in.session, &signed_in.user, now)
+            .await
+            .map_err(redirect_error)?;
+        Ok(AuthorizeStep::Respond(issued))
+    }
+
+    /// The consent page's answer.
+    pub async fn consent(
+        &self,
+        request: AuthorizationRequest,
+        session: Option<&Session>,
+        decision: ConsentDecision,
+        now: Timestamp,
+    ) -> Result<AuthorizeStep, AuthorizeError> {
+        let client = self.trusted_client(&request)?;
+        let redirect_error =
+            |error: ProtocolError| AuthorizeError::Redirect(request.error(&self.issuer, error));
+        let Some(signed_in) = self
+            .live_session(session, now)
+            .await
+            .map_err(redirect_error)?
+        else {
+            // The session ended while the consent page was open: sign in again.
+            return Ok(AuthorizeStep::Login(request));
+        };
+        let ConsentDecision::Allow { remember } = decision else {
+            return Err(redirect_error(ProtocolError::new(
+                ErrorCode::AccessDenied,
+                "the user denied the request",
+            )));
+        };
+        if remember {
+            consent::remember(
+                self.store.as_ref(),
+                &signed_in.user.subject,
+                &client.client_id,
+                &request.scopes,
+                self.sessions.consent_lifetime,
+                now,
+            )
+            .await
+            .map_err(|e| redirect_error(e.into()))?;
+        }
+        crate::audit::consent_granted(&client.client_id, &signed_in.user.subject, remember);
+        let issued = self
+            .issue(&request, &client, &signed_in.session, &signed_in.user, now)
+            .await
+            .map_err(redirect_error)?;
+        Ok(AuthorizeStep::Respond(issued))
+    }
+
+    /// Checks a username and password; on success starts a session (recorded in the grant
+    /// store) for the server to put in a sealed cookie. `Ok(None)` is a failed sign-in.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, ProtocolError> {
+        let user = self
+            .users
+            .authenticate(username, password)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "user store");
+                ProtocolError::server_error()
+            })?;
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        let session = Session {
+            sid: new_token_id(),
+            subject: user.subject.clone(),
+            auth_time: now,
+            amr: vec!["pwd".to_owned()],
+            expires_at: now.plus(self.sessions.lifetime),
+        };
+        self.store.put(session.record()).await?;
+        Ok(Some(session))
+    }
+
+    /// Ends a session on every pod (its record is removed; the cookie no longer opens a
+    /// session anywhere).
+    pub async fn end_session_record(&self, session: &Session) -> Result<(), ProtocolError> {
+        self.store
+            .revoke(crate::store::RevokeTarget::Grant(session.key()))
+            .await?;
+        Ok(())
+    }
+
+    /// The client of a sealed request, which must still exist with the same redirect URI.
+    fn trusted_client(
+        &self,
+        request: &AuthorizationRequest,
+    ) -> Result<Arc<Client>, AuthorizeError> {
+        self.catalog
+            .client(&request.client_id)
+            .filter(|client| client.has_redirect_uri(&request.redirect_uri))
+            .cloned()
+            .ok_or_else(|| {
+                AuthorizeError::Untrusted(ProtocolError::invalid_request(
+                    "the client or its redirect_uri is no longer registered",
+                ))
+            })
+    }
+
+    /// The session if it is unexpired, not logged out, and its user still exists.
+    async fn live_session(
+        &self,
+        session: Option<&Session>,
+        now: Timestamp,
+    ) -> Result<Option<SignedIn>, ProtocolError> {
+        let Some(session) = session else {
+            return Ok(None);
+        };
+        if now.reached(session.expires_at) {
+            return Ok(None);
+        }
+        if self.store.get(&session.key()).await?.is_none() {
+            return Ok(None);
+        }
+        let user = self.users.find(&session.subject).await.map_err(|error| {
+            tracing::error!(%error, "user store");
+            ProtocolError::server_error()
+        })?;
+        Ok(user.map(|user| SignedIn {
+            session: session.clone(),
+            user,
+        }))
+    }
+
+    /// True if the user does not need to be asked about these scopes.
+    async fn has_consent(
+        &self,
+        client: &Client,
+        user: &User,
+        request: &AuthorizationRequest,
+    ) -> Result<bool, ProtocolError> {
+        if !client.sign_in.require_consent {
+            return Ok(true);
+        }
+        let remembered =
+            consent::remembered(self.store.as_ref(), &user.subject, &client.client_id).await?;
+        Ok(request
+            .scopes
+            .iter()
+            .all(|scope| remembered.contains(scope)))
+    }
+}
+
+/// `prompt=login` wants a sign-in after the request arrived; `max_age` a recent enough one.
+fn satisfies_login(request: &AuthorizationRequest, session: &Session, now: Timestamp) -> bool {
+    if request.prompt.login && session.auth_time < request.received_at {
+        return false;
+    }
+    match request.max_age {
+        Some(max_age) => now.as_secs().saturating_sub(session.auth_time.as_secs()) <= max_age,
+        None => true,
+    }
+}

@@ -1,0 +1,26 @@
+//! The authorization endpoint and the sign-in it drives (RFC 6749 §4.1, OIDC Core §3).
+//!
+//! **Where to start:** [`Provider::authorize`](crate::endpoint::Provider::authorize) validates
+//! a request ([`request`]) and returns the next [`AuthorizeStep`]: the login page, the consent
+//! page, or the response for the client ([`Issued`], delivered per [`ResponseMode`]). The
+//! request travels sealed through the pages; the [`Session`] lives in a sealed cookie and a
+//! grant-store record, so any pod can carry on where another left off.
+
+mod code;
+mod consent;
+mod flow;
+mod issue;
+pub mod pkce;
+mod redirect;
+pub mod request;
+mod session;
+
+#[cfg(test)]
+mod tests;
+
+pub(crate) use code::{CODE_ACCESS_TOKEN_ID, CodePayload};
+pub use flow::{AuthorizeStep, ConsentDecision};
+pub use issue::Issued;
+pub use redirect::{ClientRedirect, ResponseMode};
+pub use request::{AuthorizationRequest, AuthorizeError, Prompt};
+pub use session::{Session, session_key};

@@ -1,0 +1,50 @@
+//! A user's sign-in session. The server keeps it in a sealed cookie (sealed with a secret from
+//! the shared key source, so every pod can open it); the grant store holds a record of it so
+//! that logout and revoke-by-subject end it on every pod.
+
+use crate::handle::GrantKey;
+use crate::store::{Grant, GrantKind};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A signed-in user, as the session cookie carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The session id (`sid` in id_tokens); random.
+    pub sid: String,
+    /// The user.
+    pub subject: String,
+    /// When the user authenticated (`auth_time`).
+    pub auth_time: Timestamp,
+    /// How (`amr`), such as `pwd`.
+    pub amr: Vec<String>,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+impl Session {
+    /// The store key of the session's record.
+    pub fn key(&self) -> GrantKey {
+        session_key(&self.sid)
+    }
+
+    /// The record filed in the grant store when the session starts.
+    pub(crate) fn record(&self) -> Grant {
+        Grant {
+            key: self.key(),
+            kind: GrantKind::Session,
+            client_id: String::new(),
+            subject: Some(self.subject.clone()),
+            family: None,
+            issued_at: self.auth_time,
+            expires_at: self.expires_at,
+            consumed_at: None,
+            payload: Vec::new(),
+        }
+    }
+}
+
+/// The store key of session `sid`.
+pub fn session_key(sid: &str) -> GrantKey {
+    GrantKey::derived("session", &[sid])
+}

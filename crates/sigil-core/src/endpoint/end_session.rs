@@ -1,0 +1,102 @@
+use super::Provider;
+use crate::error::ProtocolError;
+use crate::parameters::Parameters;
+use crate::tokens::{Audience, ID_TOKEN_TYPE};
+
+/// A validated RP-initiated logout request (OpenID Connect RP-Initiated Logout 1.0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutRequest {
+    /// The client the logout comes from, if it said (by `client_id` or the hint's `aud`).
+    pub client_id: Option<String>,
+    /// The user the `id_token_hint` names: logout without asking only if it is the session's.
+    pub hinted_subject: Option<String>,
+    /// Where to send the browser afterwards: a registered post-logout redirect URI, with
+    /// `state` appended.
+    pub redirect: Option<String>,
+}
+
+impl Provider {
+    /// Validates an end-session request. Every error is shown to the user, never redirected:
+    /// an unregistered `post_logout_redirect_uri` would otherwise be an open redirector.
+    pub fn logout_request(&self, params: &Parameters) -> Result<LogoutRequest, ProtocolError> {
+        let mut client_id = params.get("client_id").map(str::to_owned);
+        let mut hinted_subject = None;
+        if let Some(hint) = params.get("id_token_hint") {
+            let (audience, subject) = self.id_token_hint(hint)?;
+            match &client_id {
+                Some(id) if !audience.contains(id) => {
+                    return Err(ProtocolError::invalid_request(
+                        "client_id differs from the id_token_hint's audience",
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    client_id = match audience {
+                        Audience::One(one) => Some(one),
+                        Audience::Many(many) => many.into_iter().next(),
+                    };
+                }
+            }
+            hinted_subject = Some(subject);
+        }
+        let redirect = match params.get("post_logout_redirect_uri") {
+            None => None,
+            Some(uri) => {
+                let client = client_id
+                    .as_deref()
+                    .and_then(|id| self.catalog.client(id))
+                    .ok_or_else(|| {
+                        ProtocolError::invalid_request(
+                            "post_logout_redirect_uri needs a known client_id or id_token_hint",
+                        )
+                    })?;
+                if !client.has_post_logout_redirect_uri(uri) {
+                    return Err(ProtocolError::invalid_request(
+                        "post_logout_redirect_uri is not registered for this client",
+                    ));
+                }
+                Some(match params.get("state") {
+                    None => uri.to_owned(),
+                    Some(state) => {
+                        let separator = if uri.contains('?') { '&' } else { '?' };
+                        let encoded = form_urlencoded::Serializer::new(String::new())
+                            .append_pair("state", state)
+                            .finish();
+                        format!("{uri}{separator}{encoded}")
+                    }
+                })
+            }
+        };
+        Ok(LogoutRequest {
+            client_id,
+            hinted_subject,
+            redirect,
+        })
+    }
+
+    /// An id_token this server issued (expired ones too: the hint names who, not whether).
+    fn id_token_hint(&self, hint: &str) -> Result<(Audience, String), ProtocolError> {
+        let bad = || {
+            ProtocolError::invalid_request("the id_token_hint is not an id_token from this server")
+        };
+        let verified = self.signer.verify(hint).map_err(|_| bad())?;
+        if verified.typ.as_deref() != Some(ID_TOKEN_TYPE) {
+            return Err(bad());
+        }
+        let claims = verified.claims;
+        if claims.get("iss").and_then(|v| v.as_str()) != Some(self.issuer.as_str()) {
+            return Err(bad());
+        }
+        let audience: Audience = claims
+            .get("aud")
+            .cloned()
+            .and_then(|aud| serde_json::from_value(aud).ok())
+            .ok_or_else(bad)?;
+        let subject = claims
+            .get("sub")
+            .and_then(|v| v.as_str())
+            .ok_or_else(bad)?
+            .to_owned();
+        Ok((audience, subject))
+    }
+}

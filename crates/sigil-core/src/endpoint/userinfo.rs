@@ -1,0 +1,41 @@
+use super::Provider;
+use crate::error::{ErrorCode, ProtocolError};
+use crate::model::OPENID;
+use crate::time::Timestamp;
+use crate::tokens::user_claims;
+
+impl Provider {
+    /// The userinfo endpoint (OIDC Core §5.3): the claims the access token's identity scopes
+    /// release about its user. Errors are RFC 6750 bearer errors.
+    pub async fn userinfo(
+        &self,
+        access_token: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ProtocolError> {
+        let invalid = || {
+            ProtocolError::new(
+                ErrorCode::InvalidToken,
+                "the access token is invalid, expired or revoked",
+            )
+        };
+        let Some(active) = self.lookup(access_token, now).await? else {
+            return Err(invalid());
+        };
+        let scopes: Vec<String> = active.scope.split(' ').map(str::to_owned).collect();
+        if !scopes.iter().any(|scope| scope == OPENID) {
+            return Err(ProtocolError::new(
+                ErrorCode::InsufficientScope,
+                "the access token was not granted the openid scope",
+            ));
+        }
+        let Some(subject) = active.subject else {
+            return Err(invalid());
+        };
+        let user = self.users.find(&subject).await.map_err(|error| {
+            tracing::error!(%error, "user store");
+            ProtocolError::server_error()
+        })?;
+        let user = user.ok_or_else(invalid)?;
+        Ok(user_claims(&self.catalog, &scopes, &user))
+    }
+}

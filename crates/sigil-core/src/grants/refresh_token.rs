@@ -1,0 +1,302 @@
+//! `refresh_token` (RFC 6749 §6) with rotation: every use returns a new refresh token, in one
+//! atomic store command that also detects reuse. A rotated-out token presented again within
+//! the grace period yields the same successor (two tabs refreshing at once stay signed in);
+//! after it, the whole family is revoked (RFC 9700 §4.14.2).
+//!
+//! Lifetimes: each successor lives `sliding_lifetime`, never past sign-in plus
+//! `absolute_lifetime`.
+
+use super::handoff;
+use super::{GrantHandler, TokenRequest, TokenResponse};
+use crate::access::GrantedAccess;
+use crate::error::ProtocolError;
+use crate::handle::{FamilyId, GrantKey, new_handle};
+use crate::model::{OFFLINE_ACCESS, OPENID, RefreshIssue};
+use crate::store::{Grant, GrantKind, GrantStore, PutOutcome, RotateOutcome, Rotation};
+use crate::time::Timestamp;
+use crate::tokens::{AccessTokenRequest, IdTokenRequest, Minter};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What the grant store keeps under a refresh token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RefreshPayload {
+    scopes: Vec<String>,
+    audiences: Vec<String>,
+    auth_time: Timestamp,
+    amr: Vec<String>,
+    sid: String,
+    /// The family ends here, however often it is rotated.
+    absolute_expiry: Timestamp,
+    /// This token, sealed under the token it replaced (see `handoff`).
+    handoff: Option<String>,
+}
+
+/// The refresh token grant.
+pub struct RefreshToken {
+    minter: Arc<Minter>,
+    store: Arc<dyn GrantStore>,
+}
+
+impl RefreshToken {
+    /// The `grant_type` value.
+    pub const GRANT_TYPE: &'static str = "refresh_token";
+
+    /// A handler minting through `minter` and rotating tokens in `store`.
+    pub fn new(minter: Arc<Minter>, store: Arc<dyn GrantStore>) -> Self {
+        Self { minter, store }
+    }
+}
+
+#[async_trait]
+impl GrantHandler for RefreshToken {
+    fn grant_type(&self) -> &str {
+        Self::GRANT_TYPE
+    }
+
+    async fn handle(&self, request: TokenRequest<'_>) -> Result<TokenResponse, ProtocolError> {
+        let presented = request.params.require("refresh_token")?;
+        let invalid = || ProtocolError::invalid_grant("the refresh token is invalid or expired");
+        let key = GrantKey::of_handle(presented);
+        let Some(grant) = self.store.get(&key).await? else {
+            return Err(invalid());
+        };
+        if grant.kind != GrantKind::RefreshToken || grant.client_id != request.client.client_id {
+            return Err(invalid());
+        }
+        let Ok(payload) = serde_json::from_slice::<RefreshPayload>(&grant.payload) else {
+            tracing::error!(?key, "unreadable refresh token payload");
+            return Err(ProtocolError::server_error());
+        };
+        let Some(subject) = grant.subject.clone() else {
+            return Err(invalid());
+        };
+        let access = narrowed(&payload, request.params.get("scope"))?;
+
+        let policy = &request.client.sign_in.refresh;
+        let successor_handle = new_handle();
+        let successor_payload = RefreshPayload {
+            handoff: handoff::seal(presented, &successor_handle),
+            ..payload.clone()
+        };
+        let successor = Grant {
+            key: GrantKey::of_handle(&successor_handle),
+            kind: GrantKind::RefreshToken,
+            client_id: grant.client_id.clone(),
+            subject: Some(subject.clone()),
+            family: grant.family,
+            issued_at: request.now,
+            expires_at: request
+                .now
+                .plus(policy.sliding_lifetime)
+                .min(payload.absolute_expiry),
+            consumed_at: None,
+            payload: encode(&successor_payload)?,
+        };
+        let rotation = Rotation {
+            presented: key,
+            successor,
+            grace_seconds: policy.grace_period.as_secs(),
+        };
+        let refresh_token = match self.store.rotate(rotation).await? {
+            RotateOutcome::Rotated { .. } => successor_handle,
+            RotateOutcome::WithinGrace { successor, .. } => {
+                let earlier = serde_json::from_slice::<RefreshPayload>(&successor.payload)
+                    .ok()
+                    .and_then(|payload| payload.handoff)
+                    .and_then(|sealed| handoff::open(presented, &sealed));
+                earlier.ok_or_else(invalid)?
+            }
+            RotateOutcome::ReuseDetected { previous, revoked } => {
+                crate::audit::refresh_reuse_detected(
+                    &previous.client_id,
+                    previous.subject.as_deref(),
+                    revoked,
+                );
+                return Err(invalid());
+            }
+            RotateOutcome::NotFound => return Err(invalid()),
+            RotateOutcome::SuccessorExists => {
+                tracing::error!("refresh token rotation: successor handle collision");
+                return Err(ProtocolError::server_error());
+            }
+        };
+        if request.now.reached(payload.absolute_expiry) {
+            return Err(invalid());
+        }
+
+        let mut response = mint(
+            &self.minter,
+            &request,
+            &FamilyTokens {
+                subject: &subject,
+                access,
+                family: grant.family,
+                auth_time: payload.auth_time,
+                amr: &payload.amr,
+                sid: &payload.sid,
+                nonce: None,
+                access_token_id: None,
+                absolute_expiry: Some(payload.absolute_expiry),
+            },
+        )
+        .await?;
+        response.refresh_token = Some(refresh_token);
+        Ok(response)
+    }
+}
+
+/// A refresh request may narrow the scopes of the new access token, never widen them.
+fn narrowed(payload: &RefreshPayload, scope: Option<&str>) -> Result<GrantedAccess, ProtocolError> {
+    let granted = GrantedAccess {
+        scopes: payload.scopes.clone(),
+        audiences: payload.audiences.clone(),
+    };
+    let Some(scope) = scope else {
+        return Ok(granted);
+    };
+    let mut scopes = Vec::new();
+    for token in scope.split(' ').filter(|token| !token.is_empty()) {
+        if !payload.scopes.iter().any(|own| own == token) {
+            return Err(ProtocolError::invalid_scope(format!(
+                "scope `{token}` was not granted to this refresh token"
+            )));
+        }
+        if !scopes.iter().any(|seen: &String| seen == token) {
+            scopes.push(token.to_owned());
+        }
+    }
+    if scopes.is_empty() {
+        return Err(ProtocolError::invalid_scope("empty scope"));
+    }
+    Ok(GrantedAccess {
+        scopes,
+        audiences: granted.audiences,
+    })
+}
+
+fn encode(payload: &RefreshPayload) -> Result<Vec<u8>, ProtocolError> {
+    serde_json::to_vec(payload).map_err(|error| {
+        tracing::error!(%error, "encoding a refresh token");
+        ProtocolError::server_error()
+    })
+}
+
+/// The tokens of one sign-in, as a code redemption or a refresh issues them.
+pub(super) struct FamilyTokens<'a> {
+    pub subject: &'a str,
+    pub access: GrantedAccess,
+    pub family: Option<FamilyId>,
+    pub auth_time: Timestamp,
+    pub amr: &'a [String],
+    pub sid: &'a str,
+    pub nonce: Option<&'a str>,
+    pub access_token_id: Option<String>,
+    /// Set on refresh (the family's end is fixed at sign-in).
+    pub absolute_expiry: Option<Timestamp>,
+}
+
+/// Access token and (with `openid`) id_token for a sign-in.
+async fn mint(
+    minter: &Minter,
+    request: &TokenRequest<'_>,
+    tokens: &FamilyTokens<'_>,
+) -> Result<TokenResponse, ProtocolError> {
+    let client = request.client;
+    let minted = minter
+        .access_token(AccessTokenRequest {
+            client,
+            subject: tokens.subject,
+            access: &tokens.access,
+            now: request.now,
+            family: tokens.family,
+            jti: tokens.access_token_id.as_deref(),
+        })
+        .await?;
+    let id_token = if tokens.access.scopes.iter().any(|scope| scope == OPENID) {
+        Some(
+            minter
+                .id_token(IdTokenRequest {
+                    client,
+                    subject: tokens.subject,
+                    nonce: tokens.nonce,
+                    auth_time: tokens.auth_time,
+                    amr: tokens.amr,
+                    sid: Some(tokens.sid),
+                    access_token: Some(&minted.token),
+                    code: None,
+                    user_claims: None,
+                    now: request.now,
+                })
+                .await?,
+        )
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: minted.token,
+        token_type: "Bearer",
+        expires_in: minted.expires_in,
+        scope: Some(tokens.access.scope_string()),
+        refresh_token: None,
+        id_token,
+    })
+}
+
+/// What a code redemption returns: access token, id_token, and a refresh token when the
+/// client's policy gives one (`offline_access` granted, or always) and it may refresh.
+pub(super) async fn issue_tokens(
+    minter: &Minter,
+    store: &dyn GrantStore,
+    request: &TokenRequest<'_>,
+    tokens: FamilyTokens<'_>,
+) -> Result<TokenResponse, ProtocolError> {
+    let mut response = mint(minter, request, &tokens).await?;
+    let client = request.client;
+    let policy = &client.sign_in.refresh;
+    let wanted = match policy.issue {
+        RefreshIssue::Always => true,
+        RefreshIssue::OfflineAccess => tokens.access.scopes.iter().any(|s| s == OFFLINE_ACCESS),
+    };
+    if !wanted || !client.allows_grant_type(RefreshToken::GRANT_TYPE) {
+        return Ok(response);
+    }
+    let handle = new_handle();
+    let absolute_expiry = tokens
+        .absolute_expiry
+        .unwrap_or_else(|| tokens.auth_time.plus(policy.absolute_lifetime));
+    let payload = RefreshPayload {
+        scopes: tokens.access.scopes.clone(),
+        audiences: tokens.access.audiences.clone(),
+        auth_time: tokens.auth_time,
+        amr: tokens.amr.to_vec(),
+        sid: tokens.sid.to_owned(),
+        absolute_expiry,
+        handoff: None,
+    };
+    let grant = Grant {
+        key: GrantKey::of_handle(&handle),
+        kind: GrantKind::RefreshToken,
+        client_id: client.client_id.clone(),
+        subject: Some(tokens.subject.to_owned()),
+        family: tokens.family,
+        issued_at: request.now,
+        expires_at: request
+            .now
+            .plus(policy.sliding_lifetime)
+            .min(absolute_expiry),
+        consumed_at: None,
+        payload: encode(&payload)?,
+    };
+    match store.put(grant).await? {
+        PutOutcome::Stored => {
+            response.refresh_token = Some(handle);
+            Ok(response)
+        }
+        PutOutcome::AlreadyExists => {
+            tracing::error!("refresh token handle collision");
+            Err(ProtocolError::server_error())
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Users who sign in, behind [`UserStore`] so that other user stores (a directory, a database)
+//! can plug in. The built-in store, from configuration, lives in the server crate because
+//! checking an argon2id hash is blocking work that belongs on a thread pool.
+
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// A user account.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The stable subject identifier (`sub`).
+    pub subject: String,
+    /// What the user types to sign in.
+    pub username: String,
+    /// Claims such as `name`, `email`, `email_verified`, `roles`, released by identity scopes.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why the user store could not answer (not "wrong password", which is `Ok(None)`).
+#[derive(Debug, thiserror::Error)]
+#[error("user store failure: {0}")]
+pub struct UserStoreError(pub String);
+
+/// Where users and their credentials live.
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// The user if `password` is theirs; `None` for an unknown user or a wrong password,
+    /// which callers must not tell apart (and which should take the same time).
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Arc<User>>, UserStoreError>;
+
+    /// The user with this subject, if it (still) exists.
+    async fn find(&self, subject: &str) -> Result<Option<Arc<User>>, UserStoreError>;
+}

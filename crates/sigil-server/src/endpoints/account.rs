@@ -1,0 +1,278 @@
+//! The login and consent pages (`/account/login`, `/account/consent`).
+
+use super::authorize::{
+    bad_request, expired_request, found, open_request, render, sealed_request, server_error_page,
+};
+use super::form_error_response;
+use crate::discovery::EndpointPaths;
+use crate::form::read_form;
+use crate::signin::{cookies, csrf, pages};
+use crate::{AppState, audit};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use sigil_core::authorize::{AuthorizationRequest, AuthorizeStep, ConsentDecision};
+use sigil_core::model::Catalog;
+use sigil_core::parameters::Parameters;
+use sigil_core::time::Timestamp;
+
+const LOGIN_FORM: &str = "login";
+const CONSENT_FORM: &str = "consent";
+
+/// `GET /account/login?request=…`.
+pub async fn login_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    let now = Timestamp::now();
+    let Some(authorization) = sealed_request(&state, &request, now) else {
+        return expired_request();
+    };
+    let Some(sealed) = query_value(&request, "request") else {
+        return expired_request();
+    };
+    let hint = authorization.login_hint.clone();
+    login_form(
+        &state,
+        &request,
+        &authorization,
+        &sealed,
+        hint.as_deref(),
+        None,
+        now,
+    )
+}
+
+/// `POST /account/login`.
+pub async fn login(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let now = Timestamp::now();
+    let params = match read_form(&request, payload, &[]).await {
+        Ok(params) => params,
+        Err(error) => return form_error_response(error),
+    };
+    if !csrf_ok(&state, &request, LOGIN_FORM, &params, now) {
+        return csrf_failed();
+    }
+    let Some(sealed) = params.get("request") else {
+        return expired_request();
+    };
+    let Some(authorization) = open_request(&state, sealed, now) else {
+        return expired_request();
+    };
+    let username = params.get("username").unwrap_or("");
+    let password = params.get("password").unwrap_or("");
+    let signed_in = match state.provider.sign_in(username, password, now).await {
+        Ok(signed_in) => signed_in,
+        Err(error) => {
+            tracing::error!(%error, "sign-in");
+            return server_error_page();
+        }
+    };
+    let Some(session) = signed_in else {
+        audit::login_failed(username, &authorization.client_id);
+        state.metrics.sign_ins.with_label_values(&["failed"]).inc();
+        let message = "Invalid username or password.";
+        return login_form(
+            &state,
+            &request,
+            &authorization,
+            sealed,
+            Some(username),
+            Some(message),
+            now,
+        );
+    };
+    audit::login_succeeded(&session.subject, &authorization.client_id);
+    state
+        .metrics
+        .sign_ins
+        .with_label_values(&["succeeded"])
+        .inc();
+    let cookie = match cookies::session_cookie(&session, state.sealer.as_ref(), state.cookies, now)
+    {
+        Ok(cookie) => cookie,
+        Err(error) => {
+            tracing::error!(%error, "sealing the session cookie");
+            return server_error_page();
+        }
+    };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("request", sealed)
+        .finish();
+    let mut response = found(&format!("{}?{query}", EndpointPaths::AUTHORIZE_CONTINUE));
+    if let Err(error) = response.add_cookie(&cookie) {
+        tracing::error!(%error, "setting the session cookie");
+        return server_error_page();
+    }
+    response
+}
+
+/// `GET /account/consent?request=…`: asks again what the next step is (consent may have
+/// been given in another tab meanwhile) and shows the form if it is consent.
+pub async fn consent_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    let now = Timestamp::now();
+    let Some(authorization) = sealed_request(&state, &request, now) else {
+        return expired_request();
+    };
+    let session = cookies::session(&request, state.sealer.as_ref(), now);
+    let step = state
+        .provider
+        .continue_authorize(authorization, session.as_ref(), now)
+        .await;
+    let (authorization, client, user) = match step {
+        Ok(AuthorizeStep::Consent {
+            request,
+            client,
+            user,
+        }) => (request, client, user),
+        other => return render(&state, other),
+    };
+    let Some(sealed) = query_value(&request, "request") else {
+        return expired_request();
+    };
+    let (browser, new_cookie) = cookies::browser_id(&request, state.cookies);
+    let Ok(token) = csrf::issue(state.sealer.as_ref(), CONSENT_FORM, &browser, now) else {
+        return server_error_page();
+    };
+    let page = pages::consent(&pages::ConsentPage {
+        request: &sealed,
+        csrf: &token,
+        client_name: client.display_name(),
+        username: &user.username,
+        scopes: describe_scopes(state.provider.catalog(), &authorization),
+    });
+    with_cookie(pages::html(StatusCode::OK, page), new_cookie)
+}
+
+/// `POST /account/consent`.
+pub async fn consent(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let now = Timestamp::now();
+    let params = match read_form(&request, payload, &[]).await {
+        Ok(params) => params,
+        Err(error) => return form_error_response(error),
+    };
+    if !csrf_ok(&state, &request, CONSENT_FORM, &params, now) {
+        return csrf_failed();
+    }
+    let Some(authorization) = params
+        .get("request")
+        .and_then(|sealed| open_request(&state, sealed, now))
+    else {
+        return expired_request();
+    };
+    let decision = match params.get("decision") {
+        Some("allow") => ConsentDecision::Allow {
+            remember: params.get("remember") == Some("on"),
+        },
+        Some("deny") => ConsentDecision::Deny,
+        _ => return bad_request("Choose Allow or Deny."),
+    };
+    let session = cookies::session(&request, state.sealer.as_ref(), now);
+    let step = state
+        .provider
+        .consent(authorization, session.as_ref(), decision, now)
+        .await;
+    render(&state, step)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn login_form(
+    state: &AppState,
+    request: &HttpRequest,
+    authorization: &AuthorizationRequest,
+    sealed: &str,
+    username: Option<&str>,
+    error: Option<&str>,
+    now: Timestamp,
+) -> HttpResponse {
+    let (browser, new_cookie) = cookies::browser_id(request, state.cookies);
+    let Ok(token) = csrf::issue(state.sealer.as_ref(), LOGIN_FORM, &browser, now) else {
+        return server_error_page();
+    };
+    let client_name = state
+        .provider
+        .catalog()
+        .client(&authorization.client_id)
+        .map_or(authorization.client_id.as_str(), |client| {
+            client.display_name()
+        });
+    let page = pages::login(&pages::LoginPage {
+        request: sealed,
+        csrf: &token,
+        username,
+        client_name,
+        error,
+    });
+    with_cookie(pages::html(StatusCode::OK, page), new_cookie)
+}
+
+fn with_cookie(
+    mut response: HttpResponse,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    if let Some(cookie) = cookie {
+        if let Err(error) = response.add_cookie(&cookie) {
+            tracing::error!(%error, "setting the browser cookie");
+        }
+    }
+    response
+}
+
+/// True if the form's CSRF token was issued to this browser for this form.
+pub(crate) fn csrf_ok(
+    state: &AppState,
+    request: &HttpRequest,
+    form: &str,
+    params: &Parameters,
+    now: Timestamp,
+) -> bool {
+    let browser = cookies::existing_browser_id(request);
+    csrf::check(
+        state.sealer.as_ref(),
+        form,
+        browser.as_deref(),
+        params.get("csrf"),
+        now,
+    )
+}
+
+/// The page for a form post whose CSRF token does not check out.
+pub(crate) fn csrf_failed() -> HttpResponse {
+    bad_request(
+        "The form was not submitted from this site, or it is too old. Go back and try again.",
+    )
+}
+
+fn query_value(request: &HttpRequest, name: &str) -> Option<String> {
+    Parameters::parse(request.query_string().as_bytes(), &[])
+        .ok()?
+        .get(name)
+        .map(str::to_owned)
+}
+
+/// Each requested scope with words a user understands.
+fn describe_scopes(catalog: &Catalog, request: &AuthorizationRequest) -> Vec<(String, String)> {
+    request
+        .scopes
+        .iter()
+        .map(|scope| {
+            let description = match scope.as_str() {
+                "openid" => "Sign you in with your account".to_owned(),
+                "profile" => "Your profile: name and other details".to_owned(),
+                "email" => "Your email address".to_owned(),
+                "address" => "Your postal address".to_owned(),
+                "phone" => "Your phone number".to_owned(),
+                "offline_access" => "Keep access while you are away".to_owned(),
+                other => catalog
+                    .scope(other)
+                    .and_then(|api| api.description.clone())
+                    .unwrap_or_else(|| format!("Access: {other}")),
+            };
+            (scope.clone(), description)
+        })
+        .collect()
+}

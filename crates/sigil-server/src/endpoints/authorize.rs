@@ -1,0 +1,182 @@
+//! `GET|POST /connect/authorize` and `GET /connect/authorize/continue`.
+
+use super::form_error_response;
+use crate::AppState;
+use crate::discovery::EndpointPaths;
+use crate::form::read_form;
+use crate::signin::cookies;
+use crate::signin::pages;
+use crate::signin::sealed::{open_json, purpose, seal_json};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use sigil_core::authorize::{
+    AuthorizationRequest, AuthorizeError, AuthorizeStep, ClientRedirect, ResponseMode,
+};
+use sigil_core::parameters::Parameters;
+use sigil_core::time::Timestamp;
+use std::time::Duration;
+
+/// How long a sign-in may take between the authorization request and the last page.
+const REQUEST_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Parameters that may repeat in an authorization request.
+const REPEATABLE: &[&str] = &["resource"];
+
+/// `GET /connect/authorize`.
+pub async fn authorize_get(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    match Parameters::parse(request.query_string().as_bytes(), REPEATABLE) {
+        Ok(params) => authorize(&state, &request, &params).await,
+        Err(error) => bad_request(&error.description),
+    }
+}
+
+/// `POST /connect/authorize` (a form).
+pub async fn authorize_post(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    match read_form(&request, payload, REPEATABLE).await {
+        Ok(params) => authorize(&state, &request, &params).await,
+        Err(error) => form_error_response(error),
+    }
+}
+
+async fn authorize(state: &AppState, request: &HttpRequest, params: &Parameters) -> HttpResponse {
+    let now = Timestamp::now();
+    let session = cookies::session(request, state.sealer.as_ref(), now);
+    let step = state
+        .provider
+        .authorize(params, session.as_ref(), now)
+        .await;
+    render(state, step)
+}
+
+/// `GET /connect/authorize/continue?request=…`: carries on after the login page.
+pub async fn authorize_continue(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    let now = Timestamp::now();
+    let Some(authorization) = sealed_request(&state, &request, now) else {
+        return expired_request();
+    };
+    let session = cookies::session(&request, state.sealer.as_ref(), now);
+    let step = state
+        .provider
+        .continue_authorize(authorization, session.as_ref(), now)
+        .await;
+    render(&state, step)
+}
+
+/// The sealed authorization request in the query (`request=…`), if it opens and is fresh.
+pub(crate) fn sealed_request(
+    state: &AppState,
+    request: &HttpRequest,
+    now: Timestamp,
+) -> Option<AuthorizationRequest> {
+    let params = Parameters::parse(request.query_string().as_bytes(), &[]).ok()?;
+    open_request(state, params.get("request")?, now)
+}
+
+/// Opens a sealed authorization request.
+pub(crate) fn open_request(
+    state: &AppState,
+    sealed: &str,
+    now: Timestamp,
+) -> Option<AuthorizationRequest> {
+    open_json(
+        state.sealer.as_ref(),
+        purpose::AUTHORIZE_REQUEST,
+        sealed,
+        now,
+    )
+}
+
+/// The page shown for a missing, tampered or expired sealed request.
+pub(crate) fn expired_request() -> HttpResponse {
+    bad_request(
+        "This sign-in request has expired or is invalid. Go back to the application and start again.",
+    )
+}
+
+/// Renders the outcome of an authorization step.
+pub(crate) fn render(
+    state: &AppState,
+    step: Result<AuthorizeStep, AuthorizeError>,
+) -> HttpResponse {
+    match step {
+        Ok(AuthorizeStep::Login(request)) => to_page(state, EndpointPaths::LOGIN, &request),
+        Ok(AuthorizeStep::Consent { request, .. }) => {
+            to_page(state, EndpointPaths::CONSENT, &request)
+        }
+        Ok(AuthorizeStep::Respond(issued)) => respond(&issued.redirect),
+        Err(AuthorizeError::Untrusted(error)) => bad_request(&error.description),
+        Err(AuthorizeError::Redirect(redirect)) => respond(&redirect),
+    }
+}
+
+/// Redirects the browser to one of the pages, carrying the sealed request.
+fn to_page(state: &AppState, path: &str, request: &AuthorizationRequest) -> HttpResponse {
+    match seal_request(state, request) {
+        Ok(sealed) => {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("request", &sealed)
+                .finish();
+            found(&format!("{path}?{query}"))
+        }
+        Err(error) => {
+            tracing::error!(%error, "sealing an authorization request");
+            server_error_page()
+        }
+    }
+}
+
+/// Seals a request for the pages.
+pub(crate) fn seal_request(
+    state: &AppState,
+    request: &AuthorizationRequest,
+) -> Result<String, String> {
+    seal_json(
+        state.sealer.as_ref(),
+        purpose::AUTHORIZE_REQUEST,
+        request,
+        request.received_at.plus(REQUEST_LIFETIME),
+    )
+}
+
+/// Delivers parameters to the client: a redirect (query, fragment) or a form post.
+pub(crate) fn respond(redirect: &ClientRedirect) -> HttpResponse {
+    match redirect.mode {
+        ResponseMode::FormPost => pages::form_post(&redirect.redirect_uri, &redirect.params),
+        ResponseMode::Query | ResponseMode::Fragment => found(&redirect.location()),
+    }
+}
+
+/// `302 Found` to `location`, never cached.
+pub(crate) fn found(location: &str) -> HttpResponse {
+    match HeaderValue::from_str(location) {
+        Ok(value) => HttpResponse::Found()
+            .insert_header((header::LOCATION, value))
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .finish(),
+        Err(_) => bad_request("the redirect address is not valid"),
+    }
+}
+
+/// A 400 page for a request that cannot be answered at the client's redirect URI.
+pub(crate) fn bad_request(description: &str) -> HttpResponse {
+    pages::html(
+        StatusCode::BAD_REQUEST,
+        pages::error("The request cannot be completed", description),
+    )
+}
+
+/// A 500 page.
+pub(crate) fn server_error_page() -> HttpResponse {
+    pages::html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        pages::error(
+            "Something went wrong",
+            "The server could not complete the request. Try again shortly.",
+        ),
+    )
+}

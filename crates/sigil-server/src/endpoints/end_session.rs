@@ -1,0 +1,112 @@
+//! `GET|POST /connect/endsession`: OpenID Connect RP-Initiated Logout.
+//!
+//! With an `id_token_hint` naming the signed-in user, the session ends at once; otherwise the
+//! user confirms on a page first (so a link on another site cannot sign them out). The
+//! browser is sent back only to a registered `post_logout_redirect_uri`.
+
+use super::account::{csrf_failed, csrf_ok};
+use super::authorize::{bad_request, found, server_error_page};
+use super::form_error_response;
+use crate::form::read_form;
+use crate::signin::{cookies, csrf, pages};
+use crate::{AppState, audit};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use sigil_core::endpoint::LogoutRequest;
+use sigil_core::parameters::Parameters;
+use sigil_core::time::Timestamp;
+
+const LOGOUT_FORM: &str = "logout";
+const ECHOED: [&str; 4] = [
+    "id_token_hint",
+    "post_logout_redirect_uri",
+    "state",
+    "client_id",
+];
+
+/// `GET /connect/endsession`.
+pub async fn end_session_get(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    match Parameters::parse(request.query_string().as_bytes(), &[]) {
+        Ok(params) => end_session(&state, &request, &params, false).await,
+        Err(error) => bad_request(&error.description),
+    }
+}
+
+/// `POST /connect/endsession` (from the client, or the confirmation form).
+pub async fn end_session_post(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match read_form(&request, payload, &[]).await {
+        Ok(params) => params,
+        Err(error) => return form_error_response(error),
+    };
+    end_session(&state, &request, &params, true).await
+}
+
+async fn end_session(
+    state: &AppState,
+    request: &HttpRequest,
+    params: &Parameters,
+    posted: bool,
+) -> HttpResponse {
+    let now = Timestamp::now();
+    let logout = match state.provider.logout_request(params) {
+        Ok(logout) => logout,
+        Err(error) => return bad_request(&error.description),
+    };
+    let Some(session) = cookies::session(request, state.sealer.as_ref(), now) else {
+        // Nobody is signed in here: nothing to end.
+        return finish(state, &logout);
+    };
+    let confirmed = posted && params.get("confirm") == Some("yes");
+    if confirmed && !csrf_ok(state, request, LOGOUT_FORM, params, now) {
+        return csrf_failed();
+    }
+    let hinted = logout.hinted_subject.as_deref() == Some(session.subject.as_str());
+    if !confirmed && !hinted {
+        return confirm_page(state, request, params, now);
+    }
+    if let Err(error) = state.provider.end_session_record(&session).await {
+        tracing::error!(%error, "ending a session");
+        return server_error_page();
+    }
+    audit::logout(&session.subject, logout.client_id.as_deref());
+    finish(state, &logout)
+}
+
+/// Clears the cookie and sends the browser on.
+fn finish(state: &AppState, logout: &LogoutRequest) -> HttpResponse {
+    let mut response = match &logout.redirect {
+        Some(location) => found(location),
+        None => pages::html(StatusCode::OK, pages::signed_out()),
+    };
+    if let Err(error) = response.add_cookie(&cookies::clear_session_cookie(state.cookies)) {
+        tracing::error!(%error, "clearing the session cookie");
+    }
+    response
+}
+
+fn confirm_page(
+    state: &AppState,
+    request: &HttpRequest,
+    params: &Parameters,
+    now: Timestamp,
+) -> HttpResponse {
+    let (browser, new_cookie) = cookies::browser_id(request, state.cookies);
+    let Ok(token) = csrf::issue(state.sealer.as_ref(), LOGOUT_FORM, &browser, now) else {
+        return server_error_page();
+    };
+    let echoed: Vec<(&str, &str)> = ECHOED
+        .iter()
+        .filter_map(|name| params.get(name).map(|value| (*name, value)))
+        .collect();
+    let mut response = pages::html(StatusCode::OK, pages::logout_confirm(&token, &echoed));
+    if let Some(cookie) = new_cookie {
+        if let Err(error) = response.add_cookie(&cookie) {
+            tracing::error!(%error, "setting the browser cookie");
+        }
+    }
+    response
+}

@@ -1,0 +1,18 @@
+//! What the browser-facing endpoints share: values sealed with the shared session secret
+//! ([`sealed`]), the session and browser cookies ([`cookies`]), CSRF tokens ([`csrf`]), and
+//! the server-rendered pages ([`pages`]). Nothing here is kept in a pod's memory: a browser
+//! may be served by a different pod on every request.
+
+pub mod cookies;
+pub mod csrf;
+pub mod pages;
+pub mod sealed;
+
+pub use sealed::Sealer;
+
+/// Cookie settings.
+#[derive(Debug, Clone, Copy)]
+pub struct CookiePolicy {
+    /// Mark cookies `Secure` (off only for local development over http).
+    pub secure: bool,
+}

@@ -1,0 +1,866 @@
+//! Sign-in under attack: stolen and replayed codes, PKCE downgrades, tampered redirect URIs,
+//! open redirects, login and consent CSRF, refresh token reuse, mixed-up nonces and states.
+//! Each attack must fail in the way a client or user can see, and change nothing.
+
+use sigil_e2e::config;
+use sigil_e2e::signin::{
+    ALICE, Authorize, BOB, LEGACY, PORTAL, SPA, TestClient, WEB, WEB_SCOPES, assert_error_page,
+    callback, field, id_token_claims, is_active, is_consent_page, is_login_page, log_in, redeem,
+    redeem_ok, refresh, sign_in, token_request, userinfo,
+};
+use sigil_testkit::SigilDev;
+use sigil_testkit::browser::{Browser, Page, Pkce, ResponseMode};
+use sigil_testkit::client::{Answer, form};
+use std::time::Duration;
+
+/// `web`'s refresh grace period in `signin.yaml`, and a margin past it.
+const GRACE: Duration = Duration::from_secs(2);
+const PAST_GRACE: Duration = Duration::from_millis(3500);
+
+async fn start() -> (SigilDev, Browser) {
+    let sigil = SigilDev::start(Some(&config("signin.yaml", &[])))
+        .await
+        .unwrap();
+    let browser = Browser::new(&sigil.base_url).unwrap();
+    (sigil, browser)
+}
+
+fn assert_invalid_grant(answer: &Answer, case: &str) {
+    assert_eq!(answer.status, 400, "{case}: {:?}", answer.body);
+    assert_eq!(answer.body["error"], "invalid_grant", "{case}");
+    assert_eq!(answer.body.get("access_token"), None, "{case}");
+}
+
+/// Signs Alice in for `request` and returns the code.
+async fn code_for(browser: &mut Browser, request: &Authorize) -> String {
+    let signed = sign_in(browser, request, &ALICE).await;
+    signed.callback.require("code").unwrap().to_owned()
+}
+
+async fn replayed_code_revokes_what_it_bought(client: TestClient, scope: &str) {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let introspection = sigil.url("/connect/introspect");
+    let request = Authorize::new(client, scope);
+    let code = code_for(&mut browser, &request).await;
+    let tokens = redeem_ok(&token_url, &request, &code).await;
+    let access_token = field(&tokens, "access_token");
+    let refresh_token = field(&tokens, "refresh_token");
+    assert!(is_active(&introspection, client, access_token).await);
+
+    // The code is redeemed a second time (an attacker who intercepted it, or a replay).
+    let replay = redeem(&token_url, &request, &code).await;
+    assert_invalid_grant(&replay, "second redemption");
+
+    // Everything the first redemption issued is revoked.
+    assert_invalid_grant(
+        &refresh(&token_url, client, refresh_token, None).await,
+        "refresh token of a replayed code",
+    );
+    assert!(
+        !is_active(&introspection, client, access_token).await,
+        "the access token of a replayed code is still active"
+    );
+    let info = userinfo(&sigil.url("/connect/userinfo"), access_token).await;
+    assert_eq!(info.status, 401, "{info:?}");
+    sigil
+        .wait_for_log(|line| line["event"] == "code_replayed")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_replayed_code_revokes_the_jwt_access_and_refresh_tokens_it_bought() {
+    replayed_code_revokes_what_it_bought(WEB, WEB_SCOPES).await;
+}
+
+#[tokio::test]
+async fn a_replayed_code_revokes_the_reference_access_and_refresh_tokens_it_bought() {
+    replayed_code_revokes_what_it_bought(PORTAL, "openid profile offline_access orders.read").await;
+}
+
+#[tokio::test]
+async fn a_code_works_only_for_its_own_client() {
+    let (sigil, mut browser) = start().await;
+    let request = Authorize::new(WEB, "openid");
+    let code = code_for(&mut browser, &request).await;
+    let stolen = token_request(
+        &sigil.url("/connect/token"),
+        PORTAL,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", WEB.redirect_uri),
+            ("code_verifier", &request.pkce.verifier),
+        ],
+    )
+    .await;
+    assert_invalid_grant(&stolen, "another client's code");
+}
+
+#[tokio::test]
+async fn pkce_cannot_be_skipped_downgraded_or_guessed() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+
+    // At the authorization endpoint: no challenge where PKCE is required, or `plain` where it
+    // is not allowed, is an error sent back to the client.
+    for (case, request) in [
+        (
+            "confidential client without a challenge",
+            Authorize::new(WEB, "openid").without_pkce(),
+        ),
+        (
+            "public client without a challenge",
+            Authorize::new(SPA, "openid").without_pkce(),
+        ),
+        (
+            "plain where only S256 is allowed",
+            Authorize::new(WEB, "openid").with_pkce(Pkce::plain()),
+        ),
+        (
+            "unknown challenge method",
+            Authorize::new(WEB, "openid").set("code_challenge_method", "S512"),
+        ),
+    ] {
+        let response = sign_in(&mut browser, &request, &ALICE).await.callback;
+        assert_eq!(
+            response.get("error"),
+            Some("invalid_request"),
+            "{case}: {response:?}"
+        );
+        assert_eq!(response.get("state"), Some(request.state()), "{case}");
+        assert_eq!(response.get("code"), None, "{case}");
+    }
+
+    // At the token endpoint: a code issued with a challenge needs its verifier.
+    let request = Authorize::new(WEB, "openid");
+    let code = code_for(&mut browser, &request).await;
+    let missing = token_request(
+        &token_url,
+        WEB,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", WEB.redirect_uri),
+        ],
+    )
+    .await;
+    assert_invalid_grant(&missing, "no code_verifier");
+
+    let request = Authorize::new(WEB, "openid");
+    let code = code_for(&mut browser, &request).await;
+    let mut wrong = request.clone();
+    wrong.pkce = Pkce::s256();
+    assert_invalid_grant(&redeem(&token_url, &wrong, &code).await, "another verifier");
+    // The S256 challenge itself is not a verifier.
+    let request = Authorize::new(WEB, "openid");
+    let code = code_for(&mut browser, &request).await;
+    let mut as_plain = request.clone();
+    as_plain.pkce.verifier = request.pkce.challenge.clone();
+    assert_invalid_grant(
+        &redeem(&token_url, &as_plain, &code).await,
+        "the challenge as verifier",
+    );
+
+    // A client that need not use PKCE: without a challenge it works...
+    let request = Authorize::new(LEGACY, "openid").without_pkce();
+    let code = code_for(&mut browser, &request).await;
+    redeem_ok(&token_url, &request, &code).await;
+    // ...but a verifier for a code issued without a challenge is a downgrade (RFC 9700 §2.1.1).
+    let request = Authorize::new(LEGACY, "openid").without_pkce();
+    let code = code_for(&mut browser, &request).await;
+    let downgraded = token_request(
+        &token_url,
+        LEGACY,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", LEGACY.redirect_uri),
+            ("code_verifier", &request.pkce.verifier),
+        ],
+    )
+    .await;
+    assert_invalid_grant(
+        &downgraded,
+        "verifier for a code issued without a challenge",
+    );
+    // ...and once it sent a challenge, the verifier is required.
+    let request = Authorize::new(LEGACY, "openid");
+    let code = code_for(&mut browser, &request).await;
+    let skipped = token_request(
+        &token_url,
+        LEGACY,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", LEGACY.redirect_uri),
+        ],
+    )
+    .await;
+    assert_invalid_grant(&skipped, "a challenge was sent but no verifier");
+}
+
+#[tokio::test]
+async fn a_tampered_redirect_uri_gets_an_error_page_never_a_redirect() {
+    let (_sigil, mut browser) = start().await;
+    // Signed in with consent, so nothing but the redirect URI stands in the way.
+    sign_in(&mut browser, &Authorize::new(WEB, "openid"), &ALICE).await;
+
+    for (case, redirect_uri) in [
+        ("added path", "http://app.test/callback/evil"),
+        (
+            "added query",
+            "http://app.test/callback?next=http://evil.test",
+        ),
+        ("different host case", "http://APP.test/callback"),
+        ("different path case", "http://app.test/Callback"),
+        ("trailing slash", "http://app.test/callback/"),
+        ("userinfo", "http://evil@app.test/callback"),
+        ("different port", "http://app.test:8080/callback"),
+        ("explicit default port", "http://app.test:80/callback"),
+        ("different scheme", "https://app.test/callback"),
+        ("fragment", "http://app.test/callback#x"),
+        ("host suffix", "http://app.test.evil.test/callback"),
+        ("another client's", PORTAL.redirect_uri),
+    ] {
+        for prompt in [None, Some("none")] {
+            let mut request = Authorize::new(WEB, "openid").set("redirect_uri", redirect_uri);
+            if let Some(prompt) = prompt {
+                request = request.set("prompt", prompt);
+            }
+            let page = browser.get(&request.url(&browser)).await.unwrap();
+            assert_error_page(&page, &format!("{case} (prompt {prompt:?})"));
+        }
+    }
+    let missing = Authorize::new(WEB, "openid").unset("redirect_uri");
+    let page = browser.get(&missing.url(&browser)).await.unwrap();
+    assert_error_page(&page, "no redirect_uri");
+}
+
+#[tokio::test]
+async fn an_unknown_client_gets_an_error_page() {
+    let (_sigil, mut browser) = start().await;
+    for (case, request) in [
+        (
+            "unknown client",
+            Authorize::new(WEB, "openid").set("client_id", "no-such-client"),
+        ),
+        (
+            "no client_id",
+            Authorize::new(WEB, "openid").unset("client_id"),
+        ),
+    ] {
+        let page = browser.get(&request.url(&browser)).await.unwrap();
+        assert_error_page(&page, case);
+    }
+}
+
+#[tokio::test]
+async fn the_token_endpoint_wants_the_same_redirect_uri() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    for (case, redirect_uri) in [
+        ("trailing slash", "http://app.test/callback/"),
+        ("another registered client's", PORTAL.redirect_uri),
+        ("added query", "http://app.test/callback?x=1"),
+    ] {
+        let request = Authorize::new(WEB, "openid");
+        let code = code_for(&mut browser, &request).await;
+        let answer = token_request(
+            &token_url,
+            WEB,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", &request.pkce.verifier),
+            ],
+        )
+        .await;
+        assert_invalid_grant(&answer, case);
+    }
+    // The same request with the authorization request's redirect URI works.
+    let request = Authorize::new(WEB, "openid");
+    let code = code_for(&mut browser, &request).await;
+    redeem_ok(&token_url, &request, &code).await;
+}
+
+#[tokio::test]
+async fn scopes_beyond_the_clients_are_refused_at_authorize() {
+    let (_sigil, mut browser) = start().await;
+    let request = Authorize::new(WEB, "openid orders.write");
+    let response = sign_in(&mut browser, &request, &ALICE).await.callback;
+    assert_eq!(response.get("error"), Some("invalid_scope"), "{response:?}");
+    assert_eq!(response.get("state"), Some(request.state()));
+    assert_eq!(response.get("code"), None);
+}
+
+#[tokio::test]
+async fn post_logout_redirect_uri_must_be_registered_for_the_hinted_client() {
+    let (sigil, mut browser) = start().await;
+    let request = Authorize::new(WEB, "openid");
+    let code = code_for(&mut browser, &request).await;
+    let tokens = redeem_ok(&sigil.url("/connect/token"), &request, &code).await;
+    let id_token = field(&tokens, "id_token");
+
+    for (case, target) in [
+        ("unregistered", "http://evil.test/"),
+        ("added path", "http://app.test/signed-out/evil"),
+        (
+            "added query",
+            "http://app.test/signed-out?next=http://evil.test",
+        ),
+        ("another client's", PORTAL.post_logout_redirect_uri),
+    ] {
+        let url = browser.issuer_url(&format!(
+            "/connect/endsession?{}",
+            form(&[
+                ("id_token_hint", id_token),
+                ("post_logout_redirect_uri", target),
+                ("state", "s"),
+            ])
+        ));
+        let page = browser.get(&url).await.unwrap();
+        assert_error_page(&page, case);
+    }
+
+    // Refused logouts changed nothing: still signed in.
+    let check = Authorize::new(WEB, "openid").set("prompt", "none");
+    let page = browser.open(&check.url(&browser)).await.unwrap();
+    let response = callback(&browser, &page);
+    assert!(response.get("code").is_some(), "{response:?}");
+}
+
+/// Posts the login form of `page` with `pairs`, without following anything.
+async fn post_login(browser: &mut Browser, page: &Page, pairs: &[(String, String)]) -> Page {
+    let login = page.form("/account/login").unwrap();
+    browser
+        .post_form(&page.resolve(&login.action).unwrap(), pairs)
+        .await
+        .unwrap()
+}
+
+fn assert_refused_without_session(page: &Page, browser: &Browser, case: &str) {
+    assert_eq!(page.status, 400, "{case}: {page:#?}");
+    assert_eq!(page.location, None, "{case}");
+    assert!(page.set_cookie("sigil_session").is_none(), "{case}");
+    assert_eq!(browser.cookie("sigil_session"), None, "{case}");
+}
+
+#[tokio::test]
+async fn login_csrf_is_refused() {
+    let (sigil, mut browser) = start().await;
+    let request = Authorize::new(WEB, "openid");
+    let page = browser.open(&request.url(&browser)).await.unwrap();
+    assert!(is_login_page(&page), "{page:#?}");
+    let login = page.form("/account/login").unwrap();
+    let credentials = [("username", ALICE.username), ("password", ALICE.password)];
+
+    // Another browser's login form: its csrf is bound to that browser's cookie.
+    let mut other = Browser::new(&sigil.base_url).unwrap();
+    let other_page = other.open(&request.url(&other)).await.unwrap();
+    let other_csrf = other_page
+        .form("/account/login")
+        .unwrap()
+        .value("csrf")
+        .unwrap()
+        .to_owned();
+    assert_ne!(Some(other_csrf.as_str()), login.value("csrf"));
+
+    let mut without_csrf = login.fill(&credentials);
+    without_csrf.retain(|(name, _)| name != "csrf");
+    let cases = [
+        ("no csrf", without_csrf),
+        (
+            "garbage csrf",
+            login.fill(&[credentials[0], credentials[1], ("csrf", "garbage")]),
+        ),
+        (
+            "another browser's csrf",
+            login.fill(&[
+                credentials[0],
+                credentials[1],
+                ("csrf", other_csrf.as_str()),
+            ]),
+        ),
+        (
+            "tampered request",
+            login.fill(&[credentials[0], credentials[1], ("request", "x")]),
+        ),
+    ];
+    for (case, pairs) in &cases {
+        let refused = post_login(&mut browser, &page, pairs).await;
+        assert_refused_without_session(&refused, &browser, case);
+    }
+
+    // The right csrf without the cookie it is bound to.
+    let saved = browser.cookie("sigil_browser").unwrap().to_owned();
+    browser.remove_cookie("sigil_browser");
+    let refused = post_login(&mut browser, &page, &login.fill(&credentials)).await;
+    assert_refused_without_session(&refused, &browser, "csrf without its cookie");
+    browser.set_cookie("sigil_browser", &saved);
+
+    // The genuine form still works.
+    let page = log_in(&mut browser, &page, &ALICE).await;
+    assert!(is_consent_page(&page), "{page:#?}");
+    assert!(browser.cookie("sigil_session").is_some());
+}
+
+#[tokio::test]
+async fn consent_csrf_is_refused() {
+    let (sigil, mut browser) = start().await;
+    let request = Authorize::new(PORTAL, "openid profile");
+    let mut page = browser.open(&request.url(&browser)).await.unwrap();
+    page = log_in(&mut browser, &page, &ALICE).await;
+    assert!(is_consent_page(&page), "{page:#?}");
+    let consent = page.form("/account/consent").unwrap();
+    let action = page.resolve(&consent.action).unwrap();
+
+    // Bob, in his own browser, at the same consent step.
+    let mut bob = Browser::new(&sigil.base_url).unwrap();
+    let mut bob_page = bob.open(&request.url(&bob)).await.unwrap();
+    bob_page = log_in(&mut bob, &bob_page, &BOB).await;
+    let bob_consent = bob_page.form("/account/consent").unwrap();
+
+    let allow = [("decision", "allow"), ("remember", "on")];
+    let mut without_csrf = consent.fill(&allow);
+    without_csrf.retain(|(name, _)| name != "csrf");
+    let bob_csrf = bob_consent.value("csrf").unwrap();
+    let cases = [
+        ("no csrf", without_csrf),
+        (
+            "garbage csrf",
+            consent.fill(&[allow[0], allow[1], ("csrf", "garbage")]),
+        ),
+        (
+            "another browser's csrf",
+            consent.fill(&[allow[0], allow[1], ("csrf", bob_csrf)]),
+        ),
+        // Bob's whole form, submitted from Alice's browser (a forged cross-site post).
+        ("another browser's form", bob_consent.fill(&allow)),
+        (
+            "tampered request",
+            consent.fill(&[allow[0], allow[1], ("request", "x")]),
+        ),
+    ];
+    for (case, pairs) in &cases {
+        let refused = browser.post_form(&action, pairs).await.unwrap();
+        assert_eq!(refused.status, 400, "{case}: {refused:#?}");
+        assert_eq!(refused.location, None, "{case}");
+    }
+
+    // Nothing was consented to: prompt=none still needs consent.
+    let check = Authorize::new(PORTAL, "openid profile").set("prompt", "none");
+    let checked = browser.open(&check.url(&browser)).await.unwrap();
+    assert_eq!(
+        callback(&browser, &checked).get("error"),
+        Some("consent_required")
+    );
+
+    // The genuine form still works.
+    let done = browser
+        .submit(&page, &consent, &consent.fill(&allow))
+        .await
+        .unwrap();
+    let response = callback(&browser, &done);
+    assert_eq!(response.get("state"), Some(request.state()));
+    assert!(response.get("code").is_some(), "{response:?}");
+}
+
+#[tokio::test]
+async fn state_comes_back_exactly_in_every_response_mode() {
+    let (_sigil, mut browser) = start().await;
+    let odd = "a b+c&d=e/f?g#h%20i'j\"k<l>m;n,é☃\\";
+
+    // An error before signing in (query).
+    let request = Authorize::new(WEB, "openid")
+        .set("state", odd)
+        .set("prompt", "none");
+    let page = browser.open(&request.url(&browser)).await.unwrap();
+    let response = callback(&browser, &page);
+    assert_eq!(response.get("error"), Some("login_required"));
+    assert_eq!(response.get("state"), Some(odd), "error response");
+
+    // A code (query), after the login and consent pages carried the request along.
+    let request = Authorize::new(WEB, "openid").set("state", odd);
+    let response = sign_in(&mut browser, &request, &ALICE).await.callback;
+    assert_eq!(response.mode, ResponseMode::Query);
+    assert_eq!(response.get("state"), Some(odd), "query");
+
+    // Hybrid (fragment).
+    let request = Authorize::new(WEB, "openid")
+        .set("state", odd)
+        .set("response_type", "code id_token");
+    let response = sign_in(&mut browser, &request, &ALICE).await.callback;
+    assert_eq!(response.mode, ResponseMode::Fragment);
+    assert_eq!(response.get("state"), Some(odd), "fragment");
+
+    // form_post: HTML-escaped in the page, the same value once the browser posts it.
+    let request = Authorize::new(WEB, "openid")
+        .set("state", odd)
+        .set("response_mode", "form_post");
+    let response = sign_in(&mut browser, &request, &ALICE).await.callback;
+    assert_eq!(response.mode, ResponseMode::FormPost);
+    assert_eq!(response.get("state"), Some(odd), "form_post");
+}
+
+#[tokio::test]
+async fn each_id_token_carries_its_own_requests_nonce() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let jwks_url = sigil.url("/.well-known/jwks.json");
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let request = Authorize::new(WEB, "openid");
+        let code = code_for(&mut browser, &request).await;
+        let tokens = redeem_ok(&token_url, &request, &code).await;
+        let claims = id_token_claims(
+            &jwks_url,
+            &sigil.base_url,
+            WEB.id,
+            field(&tokens, "id_token"),
+        )
+        .await;
+        assert_eq!(claims["nonce"], request.nonce(), "the nonce sent");
+        nonces.push(claims["nonce"].clone());
+    }
+    assert_ne!(
+        nonces.first(),
+        nonces.get(1),
+        "a client checking one request's nonce must reject the other's ID token"
+    );
+
+    // No nonce sent, none in the ID token (the code flow does not require one).
+    let request = Authorize::new(WEB, "openid").unset("nonce");
+    let code = code_for(&mut browser, &request).await;
+    let tokens = redeem_ok(&token_url, &request, &code).await;
+    let claims = id_token_claims(
+        &jwks_url,
+        &sigil.base_url,
+        WEB.id,
+        field(&tokens, "id_token"),
+    )
+    .await;
+    assert_eq!(claims.get("nonce"), None, "{claims}");
+}
+
+/// Alice's `web` refresh token (with `offline_access`).
+async fn web_refresh_token(sigil: &SigilDev, browser: &mut Browser) -> String {
+    let request = Authorize::new(WEB, WEB_SCOPES);
+    let code = code_for(browser, &request).await;
+    let tokens = redeem_ok(&sigil.url("/connect/token"), &request, &code).await;
+    field(&tokens, "refresh_token").to_owned()
+}
+
+#[tokio::test]
+async fn a_rotated_out_refresh_token_used_after_grace_revokes_the_family() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let first = web_refresh_token(&sigil, &mut browser).await;
+    let answer = refresh(&token_url, WEB, &first, None).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let successor = field(&answer.body, "refresh_token").to_owned();
+
+    tokio::time::sleep(PAST_GRACE).await;
+    assert_invalid_grant(
+        &refresh(&token_url, WEB, &first, None).await,
+        "rotated-out token after the grace period",
+    );
+    assert_invalid_grant(
+        &refresh(&token_url, WEB, &successor, None).await,
+        "the successor of a reused token",
+    );
+    sigil
+        .wait_for_log(|line| line["event"] == "refresh_reuse_detected")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_within_grace_share_one_successor_and_reuse_after_is_caught() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let first = web_refresh_token(&sigil, &mut browser).await;
+
+    // Two tabs refresh at once with the same token.
+    let (one, two) = tokio::join!(
+        refresh(&token_url, WEB, &first, None),
+        refresh(&token_url, WEB, &first, None)
+    );
+    assert_eq!(one.status, 200, "{:?}", one.body);
+    assert_eq!(two.status, 200, "{:?}", two.body);
+    let successor = field(&one.body, "refresh_token").to_owned();
+    assert_eq!(
+        field(&two.body, "refresh_token"),
+        successor,
+        "one successor"
+    );
+    assert_ne!(successor, first);
+
+    // Again, later but within the grace period: still that successor.
+    tokio::time::sleep(GRACE / 4).await;
+    let again = refresh(&token_url, WEB, &first, None).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(field(&again.body, "refresh_token"), successor);
+
+    // The family lives on: the successor rotates normally.
+    let next = refresh(&token_url, WEB, &successor, None).await;
+    assert_eq!(next.status, 200, "{:?}", next.body);
+    let latest = field(&next.body, "refresh_token").to_owned();
+
+    // After the grace period the first token is reuse, and takes the family down.
+    tokio::time::sleep(PAST_GRACE).await;
+    assert_invalid_grant(
+        &refresh(&token_url, WEB, &first, None).await,
+        "reuse after grace",
+    );
+    assert_invalid_grant(
+        &refresh(&token_url, WEB, &latest, None).await,
+        "the newest token of a family with a reused token",
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_user_and_a_wrong_password_look_the_same() {
+    let (sigil, mut browser) = start().await;
+    let page = browser
+        .open(&Authorize::new(WEB, "openid").url(&browser))
+        .await
+        .unwrap();
+    for (username, password) in [
+        ("alice", "wrong"),
+        ("mallory", "wrong"),
+        ("mallory", ALICE.password),
+    ] {
+        let login = page.form("/account/login").unwrap();
+        let answer = browser
+            .submit(
+                &page,
+                &login,
+                &login.fill(&[("username", username), ("password", password)]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200, "{username}: {answer:#?}");
+        assert!(
+            answer.body.contains("Invalid username or password"),
+            "{username}: {}",
+            answer.body
+        );
+        assert!(is_login_page(&answer));
+        assert_eq!(browser.cookie("sigil_session"), None);
+    }
+    sigil
+        .wait_for_log(|line| line["event"] == "login_failed")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let text = config("signin.yaml", &[]);
+    let from = "    refresh_token: { grace_period: 2s }\n";
+    assert!(text.contains(from));
+    let text = text.replace(
+        from,
+        &format!("{from}    authorization_code_lifetime: 1s\n"),
+    );
+    let sigil = SigilDev::start(Some(&text)).await.unwrap();
+    let mut browser = Browser::new(&sigil.base_url).unwrap();
+    let request = Authorize::new(WEB, "openid");
+    let code = code_for(&mut browser, &request).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_invalid_grant(
+        &redeem(&sigil.url("/connect/token"), &request, &code).await,
+        "a code past its lifetime",
+    );
+    // A fresh one, redeemed at once, works.
+    let request = Authorize::new(WEB, "openid");
+    let code = code_for(&mut browser, &request).await;
+    redeem_ok(&sigil.url("/connect/token"), &request, &code).await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_works_only_for_its_own_client() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let token = web_refresh_token(&sigil, &mut browser).await;
+    assert_invalid_grant(
+        &refresh(&token_url, PORTAL, &token, None).await,
+        "another client's refresh token",
+    );
+    let public = token_request(
+        &token_url,
+        SPA,
+        &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+    )
+    .await;
+    assert_ne!(public.status, 200, "{:?}", public.body);
+}
+
+#[tokio::test]
+async fn tokens_are_only_good_for_what_they_are() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let userinfo_url = sigil.url("/connect/userinfo");
+    let request = Authorize::new(WEB, WEB_SCOPES);
+    let code = code_for(&mut browser, &request).await;
+    let tokens = redeem_ok(&token_url, &request, &code).await;
+    let (access, id_token, refresh_token) = (
+        field(&tokens, "access_token"),
+        field(&tokens, "id_token"),
+        field(&tokens, "refresh_token"),
+    );
+
+    // An ID token (signed by the same key) or a refresh token is not an access token.
+    for (case, bearer) in [("ID token", id_token), ("refresh token", refresh_token)] {
+        let info = userinfo(&userinfo_url, bearer).await;
+        assert_eq!(info.status, 401, "{case} as bearer: {info:?}");
+    }
+    assert!(
+        !is_active(&sigil.url("/connect/introspect"), WEB, id_token).await,
+        "an ID token is active at introspection"
+    );
+    // An access token, an ID token or a code is not a refresh token.
+    for (case, presented) in [
+        ("access token", access),
+        ("ID token", id_token),
+        ("code", &code),
+    ] {
+        assert_invalid_grant(
+            &refresh(&token_url, WEB, presented, None).await,
+            &format!("{case} as refresh token"),
+        );
+    }
+    // The real refresh token was not harmed by any of that.
+    let answer = refresh(&token_url, WEB, refresh_token, None).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+}
+
+#[tokio::test]
+async fn a_forged_or_foreign_session_cookie_signs_nobody_in() {
+    let (sigil, mut browser) = start().await;
+    sign_in(&mut browser, &Authorize::new(WEB, "openid"), &ALICE).await;
+    let genuine = browser.cookie("sigil_session").unwrap().to_owned();
+
+    // Another deployment (another session secret) does not accept this one's cookie.
+    let (_elsewhere, mut foreign) = start().await;
+    let mut forged = Browser::new(&sigil.base_url).unwrap();
+    foreign.set_cookie("sigil_session", &genuine);
+    // One character in the middle changed (the last may only carry padding bits).
+    let mut flipped = genuine.clone().into_bytes();
+    if let Some(middle) = flipped.get_mut(genuine.len() / 2) {
+        *middle = if *middle == b'A' { b'B' } else { b'A' };
+    }
+    forged.set_cookie("sigil_session", &String::from_utf8(flipped).unwrap());
+    let mut garbage = Browser::new(&sigil.base_url).unwrap();
+    garbage.set_cookie("sigil_session", "garbage");
+
+    for (case, visitor) in [
+        ("a cookie from another deployment", &mut foreign),
+        ("a cookie with one character changed", &mut forged),
+        ("garbage", &mut garbage),
+    ] {
+        let silent = Authorize::new(WEB, "openid").set("prompt", "none");
+        let page = visitor.open(&silent.url(visitor)).await.unwrap();
+        let response = callback(visitor, &page);
+        assert_eq!(
+            response.get("error"),
+            Some("login_required"),
+            "{case}: {response:?}"
+        );
+        let page = visitor
+            .open(&Authorize::new(WEB, "openid").url(visitor))
+            .await
+            .unwrap();
+        assert!(is_login_page(&page), "{case}: {page:#?}");
+    }
+}
+
+#[tokio::test]
+async fn pages_do_not_reflect_markup_from_the_request() {
+    let (_sigil, mut browser) = start().await;
+    let script = "<script>alert(1)</script>";
+
+    // Error pages name what was wrong without letting it become markup.
+    for (case, request) in [
+        (
+            "client_id",
+            Authorize::new(WEB, "openid").set("client_id", script),
+        ),
+        (
+            "redirect_uri",
+            Authorize::new(WEB, "openid")
+                .set("redirect_uri", &format!("http://app.test/\"><x>{script}")),
+        ),
+    ] {
+        let page = browser.get(&request.url(&browser)).await.unwrap();
+        assert_error_page(&page, case);
+        assert!(!page.body.contains(script), "{case}: {}", page.body);
+    }
+
+    // The login page shown again after a failure does not echo the username as markup.
+    let page = browser
+        .open(&Authorize::new(WEB, "openid").url(&browser))
+        .await
+        .unwrap();
+    let login = page.form("/account/login").unwrap();
+    let username = format!("\"><img src=x onerror=alert(1)>{script}");
+    let again = browser
+        .submit(
+            &page,
+            &login,
+            &login.fill(&[("username", username.as_str()), ("password", "x")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, 200, "{again:#?}");
+    assert!(!again.body.contains(script), "{}", again.body);
+    assert!(!again.body.contains("<img src=x"), "{}", again.body);
+}
+
+#[tokio::test]
+async fn logout_confirmation_needs_its_csrf_token() {
+    let (sigil, mut browser) = start().await;
+    sign_in(&mut browser, &Authorize::new(WEB, "openid"), &ALICE).await;
+    let page = browser
+        .open(&browser.issuer_url("/connect/endsession"))
+        .await
+        .unwrap();
+    let confirm = page.form("/connect/endsession").unwrap();
+    let action = page.resolve(&confirm.action).unwrap();
+
+    // A forged logout (posted from another site, or by another browser's form) does nothing.
+    let mut other = Browser::new(&sigil.base_url).unwrap();
+    let other_page = other
+        .open(&other.issuer_url("/connect/endsession"))
+        .await
+        .unwrap();
+    let other_csrf = other_page
+        .form("/connect/endsession")
+        .map(|form| form.value("csrf").unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let mut without_csrf = confirm.fill(&[("confirm", "yes")]);
+    without_csrf.retain(|(name, _)| name != "csrf");
+    for (case, pairs) in [
+        ("no csrf", without_csrf),
+        (
+            "garbage csrf",
+            confirm.fill(&[("confirm", "yes"), ("csrf", "garbage")]),
+        ),
+        (
+            "another browser's csrf",
+            confirm.fill(&[("confirm", "yes"), ("csrf", other_csrf.as_str())]),
+        ),
+    ] {
+        let refused = browser.post_form(&action, &pairs).await.unwrap();
+        assert_eq!(refused.status, 400, "{case}: {refused:#?}");
+        let check = Authorize::new(WEB, "openid").set("prompt", "none");
+        let still = browser.open(&check.url(&browser)).await.unwrap();
+        assert!(
+            callback(&browser, &still).get("code").is_some(),
+            "{case}: a forged logout signed the user out"
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! Sign-in behind a load balancer: two `sigil serve` pods share one issuer, one store cluster
+//! and one `file` key source (signing key and session secret, from `sigil keys generate`).
+//! The browser sends each request to the other pod than the one before (authorize on A, login
+//! page on B, login post on A, ...), and the client alternates too: sign-in, single sign-on,
+//! remembered consent, refresh rotation and reuse detection, and logout must not notice.
+
+use sigil_e2e::signin::{
+    ALICE, Authorize, BOB, FIRST_PARTY, PORTAL, WEB, WEB_SCOPES, callback, field, id_token_claims,
+    is_active, redeem, redeem_ok, refresh, sign_in, userinfo,
+};
+use sigil_e2e::{POD_ISSUER, pod_config_of, sigil_keys};
+use sigil_testkit::SigilDev;
+use sigil_testkit::browser::{Browser, Visit};
+use sigil_testkit::client::form;
+use sigil_testkit::cluster::{StoreCluster, serve_pod};
+use std::time::Duration;
+
+/// Past `web`'s 2 s refresh grace period.
+const PAST_GRACE: Duration = Duration::from_millis(3500);
+
+/// A three-node store cluster and two pods on one key directory. The pods' configuration is
+/// at `cluster.dir("keys-config.yaml")`.
+async fn deploy() -> (StoreCluster, SigilDev, SigilDev) {
+    let cluster = StoreCluster::start(3).await.unwrap();
+    let keys = cluster.dir("keys");
+    let config_text = pod_config_of("signin.yaml", &keys);
+    let config_path = cluster.dir("keys-config.yaml");
+    std::fs::write(&config_path, &config_text).unwrap();
+    let generated = sigil_keys(&["generate"], &config_path, &[]);
+    assert!(generated.contains("session secret"), "{generated}");
+    let mut pods = Vec::new();
+    for name in ["pod-a", "pod-b"] {
+        pods.push(
+            serve_pod(&cluster.dir(name), &config_text, &cluster.endpoints())
+                .await
+                .unwrap(),
+        );
+    }
+    let b = pods.pop().unwrap();
+    let a = pods.pop().unwrap();
+    (cluster, a, b)
+}
+
+async fn verified(pod: &SigilDev, client: &str, id_token: &str) -> serde_json::Value {
+    id_token_claims(
+        &pod.url("/.well-known/jwks.json"),
+        POD_ISSUER,
+        client,
+        id_token,
+    )
+    .await
+}
+
+async fn assert_invalid_grant(answer: sigil_testkit::client::Answer, case: &str) {
+    assert_eq!(answer.status, 400, "{case}: {:?}", answer.body);
+    assert_eq!(answer.body["error"], "invalid_grant", "{case}");
+}
+
+#[tokio::test]
+async fn every_step_of_sign_in_may_land_on_another_pod() {
+    let (_cluster, a, b) = deploy().await;
+    let mut browser = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
+    let (token_a, token_b) = (a.url("/connect/token"), b.url("/connect/token"));
+
+    // Code + PKCE: authorize on A, login page on B, login post on A, continue on B, consent
+    // page on A, consent post on B; the code redeemed on A.
+    let request = Authorize::new(WEB, WEB_SCOPES);
+    let signed = sign_in(&mut browser, &request, &ALICE).await;
+    assert!(signed.saw_login && signed.saw_consent);
+    assert_eq!(signed.callback.get("state"), Some(request.state()));
+    // The pages and posts of that sign-in really were spread over both pods.
+    let pod_of = |visit: &Visit| {
+        if visit.sent_to.starts_with(&a.base_url) {
+            "A"
+        } else {
+            "B"
+        }
+    };
+    let trail: Vec<String> = browser
+        .visits()
+        .iter()
+        .map(|v| format!("{} {} on {}: {}", v.method, v.path(), pod_of(v), v.status))
+        .collect();
+    for pair in browser.visits().windows(2) {
+        assert_ne!(pod_of(&pair[0]), pod_of(&pair[1]), "{trail:#?}");
+    }
+    for step in [
+        "GET /connect/authorize ",
+        "GET /account/login ",
+        "POST /account/login ",
+        "GET /account/consent ",
+        "POST /account/consent ",
+    ] {
+        assert!(
+            trail.iter().any(|t| t.starts_with(step)),
+            "no {step}: {trail:#?}"
+        );
+    }
+    assert_eq!(signed.callback.get("iss"), Some(POD_ISSUER));
+    let tokens = redeem_ok(&token_a, &request, signed.callback.require("code").unwrap()).await;
+    let web_claims = verified(&b, WEB.id, field(&tokens, "id_token")).await;
+    assert_eq!(web_claims["sub"], ALICE.subject);
+    assert_eq!(web_claims["nonce"], request.nonce());
+    let info = userinfo(&b.url("/connect/userinfo"), field(&tokens, "access_token")).await;
+    assert_eq!(info.status, 200, "{info:?}");
+    assert_eq!(info.body["sub"], ALICE.subject);
+
+    // Refresh rotation hopping pods: B, then A, then both at once within the grace period.
+    let first_refresh = field(&tokens, "refresh_token").to_owned();
+    let answer = refresh(&token_b, WEB, &first_refresh, None).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let second_refresh = field(&answer.body, "refresh_token").to_owned();
+    let answer = refresh(&token_a, WEB, &second_refresh, None).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let third_refresh = field(&answer.body, "refresh_token").to_owned();
+    let (on_a, on_b) = tokio::join!(
+        refresh(&token_a, WEB, &third_refresh, None),
+        refresh(&token_b, WEB, &third_refresh, None)
+    );
+    assert_eq!(on_a.status, 200, "{:?}", on_a.body);
+    assert_eq!(on_b.status, 200, "{:?}", on_b.body);
+    let latest_refresh = field(&on_a.body, "refresh_token").to_owned();
+    assert_eq!(
+        field(&on_b.body, "refresh_token"),
+        latest_refresh,
+        "both pods hand out the one successor"
+    );
+
+    // A code is single-use across pods.
+    let first_party = Authorize::new(FIRST_PARTY, "openid");
+    let signed = sign_in(&mut browser, &first_party, &ALICE).await;
+    assert!(!signed.saw_login && !signed.saw_consent);
+    let code = signed.callback.require("code").unwrap();
+    redeem_ok(&token_b, &first_party, code).await;
+    assert_invalid_grant(
+        redeem(&token_a, &first_party, code).await,
+        "a code redeemed on the other pod",
+    )
+    .await;
+
+    // Single sign-on into the portal: no login page, its own consent.
+    let portal_request = Authorize::new(PORTAL, "openid profile");
+    let portal = sign_in(&mut browser, &portal_request, &ALICE).await;
+    assert!(!portal.saw_login && portal.saw_consent);
+    let portal_tokens = redeem_ok(
+        &token_b,
+        &portal_request,
+        portal.callback.require("code").unwrap(),
+    )
+    .await;
+    let portal_claims = verified(&a, PORTAL.id, field(&portal_tokens, "id_token")).await;
+    assert_eq!(portal_claims["sid"], web_claims["sid"]);
+
+    // Consent remembered on one pod holds on the other, with and without prompt=none.
+    let again = Authorize::new(WEB, WEB_SCOPES);
+    let signed = sign_in(&mut browser, &again, &ALICE).await;
+    assert!(!signed.saw_login && !signed.saw_consent);
+    redeem_ok(&token_a, &again, signed.callback.require("code").unwrap()).await;
+    for _ in 0..2 {
+        let silent = Authorize::new(PORTAL, "openid profile").set("prompt", "none");
+        let page = browser.open(&silent.url(&browser)).await.unwrap();
+        let response = callback(&browser, &page);
+        assert!(response.get("code").is_some(), "{response:?}");
+    }
+
+    // Reuse of a rotated-out refresh token after the grace period is caught whichever pod
+    // sees it, and the newest token of the family dies with it.
+    tokio::time::sleep(PAST_GRACE).await;
+    assert_invalid_grant(
+        refresh(&token_a, WEB, &second_refresh, None).await,
+        "reuse after grace",
+    )
+    .await;
+    assert_invalid_grant(
+        refresh(&token_b, WEB, &latest_refresh, None).await,
+        "the newest token of the reused family",
+    )
+    .await;
+
+    // Logout on one pod ends the session on both.
+    let old_session = browser.cookie("sigil_session").unwrap().to_owned();
+    let logout = browser.issuer_url(&format!(
+        "/connect/endsession?{}",
+        form(&[
+            ("id_token_hint", field(&portal_tokens, "id_token")),
+            ("post_logout_redirect_uri", PORTAL.post_logout_redirect_uri),
+            ("state", "done"),
+        ])
+    ));
+    let page = browser.get(&logout).await.unwrap();
+    assert_eq!(page.status, 302, "{page:#?}");
+    assert_eq!(
+        page.redirect_target().unwrap().as_deref(),
+        Some(format!("{}?state=done", PORTAL.post_logout_redirect_uri).as_str())
+    );
+    let mut replay = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
+    replay.set_cookie("sigil_session", &old_session);
+    for visitor in [&mut browser, &mut replay] {
+        for _ in 0..2 {
+            let silent = Authorize::new(WEB, WEB_SCOPES).set("prompt", "none");
+            let page = visitor.open(&silent.url(visitor)).await.unwrap();
+            let response = callback(visitor, &page);
+            assert_eq!(
+                response.get("error"),
+                Some("login_required"),
+                "{response:?}"
+            );
+        }
+    }
+}
+
+/// `sigil grants ARGS --config CONFIG --store STORE`; panics unless it succeeds.
+fn sigil_grants(args: &[&str], cluster: &StoreCluster) {
+    let output = std::process::Command::new(sigil_testkit::sigil_binary().unwrap())
+        .arg("grants")
+        .args(args)
+        .arg("--config")
+        .arg(cluster.dir("keys-config.yaml"))
+        .args(["--store", &cluster.endpoints()])
+        .env_remove("SIGIL_STORE")
+        .env_remove("SIGIL_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "sigil grants {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_user_ends_their_sign_in_tokens_and_consent_on_every_pod() {
+    let (cluster, a, b) = deploy().await;
+    let pods = [a.base_url.as_str(), b.base_url.as_str()];
+    let (token_a, token_b) = (a.url("/connect/token"), b.url("/connect/token"));
+
+    let mut alice = Browser::across(POD_ISSUER, &pods).unwrap();
+    let web = Authorize::new(WEB, WEB_SCOPES);
+    let signed = sign_in(&mut alice, &web, &ALICE).await;
+    let web_tokens = redeem_ok(&token_a, &web, signed.callback.require("code").unwrap()).await;
+    let portal = Authorize::new(PORTAL, "openid offline_access orders.read");
+    let signed = sign_in(&mut alice, &portal, &ALICE).await;
+    let portal_tokens =
+        redeem_ok(&token_b, &portal, signed.callback.require("code").unwrap()).await;
+    let reference = field(&portal_tokens, "access_token");
+    assert!(is_active(&a.url("/connect/introspect"), PORTAL, reference).await);
+
+    let mut bob = Browser::across(POD_ISSUER, &pods).unwrap();
+    let bobs = Authorize::new(WEB, WEB_SCOPES);
+    let signed = sign_in(&mut bob, &bobs, &BOB).await;
+    let bob_tokens = redeem_ok(&token_b, &bobs, signed.callback.require("code").unwrap()).await;
+
+    sigil_grants(&["revoke", "--subject", ALICE.subject], &cluster);
+
+    // Alice's refresh tokens and reference access tokens are gone, on both pods.
+    assert_invalid_grant(
+        refresh(&token_b, WEB, field(&web_tokens, "refresh_token"), None).await,
+        "web refresh token after revocation",
+    )
+    .await;
+    assert_invalid_grant(
+        refresh(
+            &token_a,
+            PORTAL,
+            field(&portal_tokens, "refresh_token"),
+            None,
+        )
+        .await,
+        "portal refresh token after revocation",
+    )
+    .await;
+    for pod in [&a, &b] {
+        assert!(!is_active(&pod.url("/connect/introspect"), PORTAL, reference).await);
+    }
+    // Her browser's session cookie no longer signs her in anywhere...
+    for _ in 0..2 {
+        let silent = Authorize::new(WEB, WEB_SCOPES).set("prompt", "none");
+        let page = alice.open(&silent.url(&alice)).await.unwrap();
+        assert_eq!(callback(&alice, &page).get("error"), Some("login_required"));
+    }
+    // ...and once she signs in again, her consent is asked for again.
+    let again = sign_in(&mut alice, &Authorize::new(WEB, WEB_SCOPES), &ALICE).await;
+    assert!(again.saw_login && again.saw_consent);
+
+    // Bob is untouched.
+    let answer = refresh(&token_a, WEB, field(&bob_tokens, "refresh_token"), None).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let silent = Authorize::new(WEB, WEB_SCOPES).set("prompt", "none");
+    let page = bob.open(&silent.url(&bob)).await.unwrap();
+    assert!(callback(&bob, &page).get("code").is_some());
+}
