@@ -104,9 +104,47 @@ pub fn verify_access_token(
     issuer: &str,
     audience: &str,
 ) -> crate::Result<Value> {
+    verify_jwt(
+        token,
+        jwks,
+        "at+jwt",
+        issuer,
+        audience,
+        &["exp", "iss", "aud", "sub"],
+    )
+}
+
+/// Validates an ID token as a relying party would (OIDC Core §3.1.3.7): signature against the
+/// published JWKS (with the `jsonwebtoken` crate), `typ: JWT`, `iss`, `aud` containing
+/// `client_id`, `exp`, `iat`. Returns the claims; `nonce` and the hashes are the caller's.
+pub fn verify_id_token(
+    token: &str,
+    jwks: &Value,
+    issuer: &str,
+    client_id: &str,
+) -> crate::Result<Value> {
+    verify_jwt(
+        token,
+        jwks,
+        "JWT",
+        issuer,
+        client_id,
+        &["exp", "iat", "iss", "aud", "sub"],
+    )
+}
+
+/// Checks a JWT's `typ`, its signature with the JWKS key its `kid` names, and its claims.
+fn verify_jwt(
+    token: &str,
+    jwks: &Value,
+    typ: &str,
+    issuer: &str,
+    audience: &str,
+    required: &[&str],
+) -> crate::Result<Value> {
     let header = jsonwebtoken::decode_header(token)?;
     anyhow::ensure!(
-        header.typ.as_deref() == Some("at+jwt"),
+        header.typ.as_deref() == Some(typ),
         "typ is {:?}",
         header.typ
     );
@@ -122,39 +160,7 @@ pub fn verify_access_token(
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    let data = jsonwebtoken::decode::<Value>(token, &key, &validation)?;
-    Ok(data.claims)
-}
-
-/// Validates an ID token as a relying party would (OIDC Core §3.1.3.7): signature against the
-/// published JWKS (with the `jsonwebtoken` crate), `typ: JWT`, `iss`, `aud` containing
-/// `client_id`, `exp`, `iat`. Returns the claims; `nonce` and the hashes are the caller's.
-pub fn verify_id_token(
-    token: &str,
-    jwks: &Value,
-    issuer: &str,
-    client_id: &str,
-) -> crate::Result<Value> {
-    let header = jsonwebtoken::decode_header(token)?;
-    anyhow::ensure!(
-        header.typ.as_deref() == Some("JWT"),
-        "typ is {:?}",
-        header.typ
-    );
-    let kid = header
-        .kid
-        .clone()
-        .ok_or_else(|| anyhow!("ID token has no kid"))?;
-    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone())?;
-    let jwk = set
-        .find(&kid)
-        .ok_or_else(|| anyhow!("kid {kid} is not in the JWKS"))?;
-    let key = DecodingKey::from_jwk(jwk)?;
-    let mut validation = Validation::new(header.alg);
-    validation.set_issuer(&[issuer]);
-    validation.set_audience(&[client_id]);
-    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    validation.set_required_spec_claims(required);
     let data = jsonwebtoken::decode::<Value>(token, &key, &validation)?;
     Ok(data.claims)
 }

@@ -1,7 +1,8 @@
 //! The login and consent pages (`/account/login`, `/account/consent`).
 
 use super::authorize::{
-    bad_request, expired_request, found, open_request, render, sealed_request, server_error_page,
+    bad_request, expired_request, found, next_step, open_request, render, sealed_request,
+    server_error_page,
 };
 use super::form_error_response;
 use crate::discovery::EndpointPaths;
@@ -46,13 +47,10 @@ pub async fn login(
     payload: web::Payload,
 ) -> HttpResponse {
     let now = Timestamp::now();
-    let params = match read_form(&request, payload, &[]).await {
+    let params = match checked_form(&state, &request, payload, LOGIN_FORM, now).await {
         Ok(params) => params,
-        Err(error) => return form_error_response(error),
+        Err(response) => return response,
     };
-    if !csrf_ok(&state, &request, LOGIN_FORM, &params, now) {
-        return csrf_failed();
-    }
     let Some(sealed) = params.get("request") else {
         return expired_request();
     };
@@ -111,21 +109,14 @@ pub async fn login(
 /// been given in another tab meanwhile) and shows the form if it is consent.
 pub async fn consent_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
     let now = Timestamp::now();
-    let Some(authorization) = sealed_request(&state, &request, now) else {
-        return expired_request();
-    };
-    let session = cookies::session(&request, state.sealer.as_ref(), now);
-    let step = state
-        .provider
-        .continue_authorize(authorization, session.as_ref(), now)
-        .await;
-    let (authorization, client, user) = match step {
-        Ok(AuthorizeStep::Consent {
+    let (authorization, client, user) = match next_step(&state, &request).await {
+        Some(Ok(AuthorizeStep::Consent {
             request,
             client,
             user,
-        }) => (request, client, user),
-        other => return render(&state, other),
+        })) => (request, client, user),
+        Some(other) => return render(&state, other),
+        None => return expired_request(),
     };
     let Some(sealed) = query_value(&request, "request") else {
         return expired_request();
@@ -151,13 +142,10 @@ pub async fn consent(
     payload: web::Payload,
 ) -> HttpResponse {
     let now = Timestamp::now();
-    let params = match read_form(&request, payload, &[]).await {
+    let params = match checked_form(&state, &request, payload, CONSENT_FORM, now).await {
         Ok(params) => params,
-        Err(error) => return form_error_response(error),
+        Err(response) => return response,
     };
-    if !csrf_ok(&state, &request, CONSENT_FORM, &params, now) {
-        return csrf_failed();
-    }
     let Some(authorization) = params
         .get("request")
         .and_then(|sealed| open_request(&state, sealed, now))
@@ -220,6 +208,23 @@ fn with_cookie(
         }
     }
     response
+}
+
+/// A posted form whose CSRF token checks out; otherwise the response to send.
+async fn checked_form(
+    state: &AppState,
+    request: &HttpRequest,
+    payload: web::Payload,
+    form: &str,
+    now: Timestamp,
+) -> Result<Parameters, HttpResponse> {
+    let params = read_form(request, payload, &[])
+        .await
+        .map_err(form_error_response)?;
+    if !csrf_ok(state, request, form, &params, now) {
+        return Err(csrf_failed());
+    }
+    Ok(params)
 }
 
 /// True if the form's CSRF token was issued to this browser for this form.

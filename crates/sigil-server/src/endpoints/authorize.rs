@@ -55,16 +55,27 @@ async fn authorize(state: &AppState, request: &HttpRequest, params: &Parameters)
 
 /// `GET /connect/authorize/continue?request=…`: carries on after the login page.
 pub async fn authorize_continue(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    match next_step(&state, &request).await {
+        Some(step) => render(&state, step),
+        None => expired_request(),
+    }
+}
+
+/// The next step of the sealed request in the query, for the browser's session; `None` if
+/// the request does not open (tampered or expired).
+pub(crate) async fn next_step(
+    state: &AppState,
+    request: &HttpRequest,
+) -> Option<Result<AuthorizeStep, AuthorizeError>> {
     let now = Timestamp::now();
-    let Some(authorization) = sealed_request(&state, &request, now) else {
-        return expired_request();
-    };
-    let session = cookies::session(&request, state.sealer.as_ref(), now);
-    let step = state
-        .provider
-        .continue_authorize(authorization, session.as_ref(), now)
-        .await;
-    render(&state, step)
+    let authorization = sealed_request(state, request, now)?;
+    let session = cookies::session(request, state.sealer.as_ref(), now);
+    Some(
+        state
+            .provider
+            .continue_authorize(authorization, session.as_ref(), now)
+            .await,
+    )
 }
 
 /// The sealed authorization request in the query (`request=…`), if it opens and is fresh.
