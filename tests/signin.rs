@@ -232,6 +232,18 @@ pub async fn decide(browser: &mut Browser, page: &Page, decision: &str, remember
     browser.submit(page, &consent, &pairs).await.unwrap()
 }
 
+/// Opens `request` in `browser`, following redirects under the issuer; the page it ends on.
+pub async fn open(browser: &mut Browser, request: &Authorize) -> Page {
+    browser.open(&request.url(browser)).await.unwrap()
+}
+
+/// Opens `request` and expects the response to reach the client with no page on the way
+/// (`prompt=none`, or a session with remembered consent).
+pub async fn respond_without_pages(browser: &mut Browser, request: &Authorize) -> Callback {
+    let page = open(browser, request).await;
+    callback(browser, &page)
+}
+
 /// The authorization response `page` carries; panics with the page if it carries none.
 pub fn callback(browser: &Browser, page: &Page) -> Callback {
     page.callback(browser)
@@ -311,15 +323,35 @@ pub async fn token_request(token_url: &str, client: TestClient, pairs: &[(&str, 
 /// Redeems `code` from `request` as its client would: the same redirect URI, and the PKCE
 /// verifier if a challenge was sent.
 pub async fn redeem(token_url: &str, request: &Authorize, code: &str) -> Answer {
+    let verifier = request
+        .param("code_challenge")
+        .map(|_| request.pkce.verifier.as_str());
+    redeem_as(
+        token_url,
+        request.client,
+        code,
+        request.redirect_uri(),
+        verifier,
+    )
+    .await
+}
+
+/// Redeems `code` as `client`, with exactly the redirect URI and verifier given (what an
+/// attacker controls).
+pub async fn redeem_as(
+    token_url: &str,
+    client: TestClient,
+    code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> Answer {
     let mut pairs = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
-        ("redirect_uri", request.redirect_uri()),
+        ("redirect_uri", redirect_uri),
     ];
-    if request.param("code_challenge").is_some() {
-        pairs.push(("code_verifier", &request.pkce.verifier));
-    }
-    token_request(token_url, request.client, &pairs).await
+    pairs.extend(verifier.map(|verifier| ("code_verifier", verifier)));
+    token_request(token_url, client, &pairs).await
 }
 
 /// [`redeem`], asserting success; returns the token response.

@@ -5,8 +5,8 @@
 use sigil_e2e::config;
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, LEGACY, PORTAL, SPA, TestClient, WEB, WEB_SCOPES, assert_error_page,
-    callback, field, id_token_claims, is_active, is_consent_page, is_login_page, log_in, redeem,
-    redeem_ok, refresh, sign_in, token_request, userinfo,
+    callback, field, id_token_claims, is_active, is_consent_page, is_login_page, log_in, open,
+    redeem, redeem_as, redeem_ok, refresh, respond_without_pages, sign_in, token_request, userinfo,
 };
 use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, Page, Pkce, ResponseMode};
@@ -84,15 +84,12 @@ async fn a_code_works_only_for_its_own_client() {
     let (sigil, mut browser) = start().await;
     let request = Authorize::new(WEB, "openid");
     let code = code_for(&mut browser, &request).await;
-    let stolen = token_request(
+    let stolen = redeem_as(
         &sigil.url("/connect/token"),
         PORTAL,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", WEB.redirect_uri),
-            ("code_verifier", &request.pkce.verifier),
-        ],
+        &code,
+        WEB.redirect_uri,
+        Some(&request.pkce.verifier),
     )
     .await;
     assert_invalid_grant(&stolen, "another client's code");
@@ -136,16 +133,7 @@ async fn pkce_cannot_be_skipped_downgraded_or_guessed() {
     // At the token endpoint: a code issued with a challenge needs its verifier.
     let request = Authorize::new(WEB, "openid");
     let code = code_for(&mut browser, &request).await;
-    let missing = token_request(
-        &token_url,
-        WEB,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", WEB.redirect_uri),
-        ],
-    )
-    .await;
+    let missing = redeem_as(&token_url, WEB, &code, WEB.redirect_uri, None).await;
     assert_invalid_grant(&missing, "no code_verifier");
 
     let request = Authorize::new(WEB, "openid");
@@ -170,15 +158,12 @@ async fn pkce_cannot_be_skipped_downgraded_or_guessed() {
     // ...but a verifier for a code issued without a challenge is a downgrade (RFC 9700 §2.1.1).
     let request = Authorize::new(LEGACY, "openid").without_pkce();
     let code = code_for(&mut browser, &request).await;
-    let downgraded = token_request(
+    let downgraded = redeem_as(
         &token_url,
         LEGACY,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", LEGACY.redirect_uri),
-            ("code_verifier", &request.pkce.verifier),
-        ],
+        &code,
+        LEGACY.redirect_uri,
+        Some(&request.pkce.verifier),
     )
     .await;
     assert_invalid_grant(
@@ -188,16 +173,7 @@ async fn pkce_cannot_be_skipped_downgraded_or_guessed() {
     // ...and once it sent a challenge, the verifier is required.
     let request = Authorize::new(LEGACY, "openid");
     let code = code_for(&mut browser, &request).await;
-    let skipped = token_request(
-        &token_url,
-        LEGACY,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", LEGACY.redirect_uri),
-        ],
-    )
-    .await;
+    let skipped = redeem_as(&token_url, LEGACY, &code, LEGACY.redirect_uri, None).await;
     assert_invalid_grant(&skipped, "a challenge was sent but no verifier");
 }
 
@@ -267,15 +243,12 @@ async fn the_token_endpoint_wants_the_same_redirect_uri() {
     ] {
         let request = Authorize::new(WEB, "openid");
         let code = code_for(&mut browser, &request).await;
-        let answer = token_request(
+        let answer = redeem_as(
             &token_url,
             WEB,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", redirect_uri),
-                ("code_verifier", &request.pkce.verifier),
-            ],
+            &code,
+            redirect_uri,
+            Some(&request.pkce.verifier),
         )
         .await;
         assert_invalid_grant(&answer, case);
@@ -327,8 +300,7 @@ async fn post_logout_redirect_uri_must_be_registered_for_the_hinted_client() {
 
     // Refused logouts changed nothing: still signed in.
     let check = Authorize::new(WEB, "openid").set("prompt", "none");
-    let page = browser.open(&check.url(&browser)).await.unwrap();
-    let response = callback(&browser, &page);
+    let response = respond_without_pages(&mut browser, &check).await;
     assert!(response.get("code").is_some(), "{response:?}");
 }
 
@@ -352,7 +324,7 @@ fn assert_refused_without_session(page: &Page, browser: &Browser, case: &str) {
 async fn login_csrf_is_refused() {
     let (sigil, mut browser) = start().await;
     let request = Authorize::new(WEB, "openid");
-    let page = browser.open(&request.url(&browser)).await.unwrap();
+    let page = open(&mut browser, &request).await;
     assert!(is_login_page(&page), "{page:#?}");
     let login = page.form("/account/login").unwrap();
     let credentials = [("username", ALICE.username), ("password", ALICE.password)];
@@ -411,7 +383,7 @@ async fn login_csrf_is_refused() {
 async fn consent_csrf_is_refused() {
     let (sigil, mut browser) = start().await;
     let request = Authorize::new(PORTAL, "openid profile");
-    let mut page = browser.open(&request.url(&browser)).await.unwrap();
+    let mut page = open(&mut browser, &request).await;
     page = log_in(&mut browser, &page, &ALICE).await;
     assert!(is_consent_page(&page), "{page:#?}");
     let consent = page.form("/account/consent").unwrap();
@@ -452,7 +424,7 @@ async fn consent_csrf_is_refused() {
 
     // Nothing was consented to: prompt=none still needs consent.
     let check = Authorize::new(PORTAL, "openid profile").set("prompt", "none");
-    let checked = browser.open(&check.url(&browser)).await.unwrap();
+    let checked = open(&mut browser, &check).await;
     assert_eq!(
         callback(&browser, &checked).get("error"),
         Some("consent_required")
@@ -477,8 +449,7 @@ async fn state_comes_back_exactly_in_every_response_mode() {
     let request = Authorize::new(WEB, "openid")
         .set("state", odd)
         .set("prompt", "none");
-    let page = browser.open(&request.url(&browser)).await.unwrap();
-    let response = callback(&browser, &page);
+    let response = respond_without_pages(&mut browser, &request).await;
     assert_eq!(response.get("error"), Some("login_required"));
     assert_eq!(response.get("state"), Some(odd), "error response");
 
@@ -857,7 +828,7 @@ async fn logout_confirmation_needs_its_csrf_token() {
         let refused = browser.post_form(&action, &pairs).await.unwrap();
         assert_eq!(refused.status, 400, "{case}: {refused:#?}");
         let check = Authorize::new(WEB, "openid").set("prompt", "none");
-        let still = browser.open(&check.url(&browser)).await.unwrap();
+        let still = open(&mut browser, &check).await;
         assert!(
             callback(&browser, &still).get("code").is_some(),
             "{case}: a forged logout signed the user out"

@@ -6,8 +6,8 @@ use serde_json::json;
 use sigil_e2e::config;
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, FIRST_PARTY, IMPLICIT, PORTAL, SPA, WEB, WEB_SCOPES, callback, decide,
-    field, id_token_claims, is_consent_page, is_login_page, log_in, now, redeem, redeem_ok,
-    refresh, scopes, sign_in, sign_in_with, userinfo,
+    field, id_token_claims, is_consent_page, is_login_page, log_in, now, open, redeem, redeem_ok,
+    refresh, respond_without_pages, scopes, sign_in, sign_in_with, userinfo,
 };
 use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, ResponseMode, half_sha256};
@@ -358,7 +358,7 @@ async fn hybrid_code_id_token_arrives_in_the_fragment_with_c_hash() {
 async fn form_post_delivers_the_response_in_an_auto_submitting_form() {
     let (sigil, mut browser) = start().await;
     let request = Authorize::new(WEB, "openid").set("response_mode", "form_post");
-    let mut page = browser.open(&request.url(&browser)).await.unwrap();
+    let mut page = open(&mut browser, &request).await;
     page = log_in(&mut browser, &page, &ALICE).await;
     page = decide(&mut browser, &page, "allow", true).await;
     assert_eq!(page.status, 200, "{page:#?}");
@@ -444,8 +444,7 @@ async fn prompt_none_answers_without_showing_a_page() {
 
     // No session: login_required, straight back to the client.
     let request = Authorize::new(WEB, "openid profile").set("prompt", "none");
-    let page = browser.open(&request.url(&browser)).await.unwrap();
-    let response = callback(&browser, &page);
+    let response = respond_without_pages(&mut browser, &request).await;
     assert_eq!(
         response.get("error"),
         Some("login_required"),
@@ -460,16 +459,14 @@ async fn prompt_none_answers_without_showing_a_page() {
 
     // A session and remembered consent: a code.
     let request = Authorize::new(WEB, "openid profile").set("prompt", "none");
-    let page = browser.open(&request.url(&browser)).await.unwrap();
-    let response = callback(&browser, &page);
+    let response = respond_without_pages(&mut browser, &request).await;
     assert_eq!(response.get("error"), None, "{response:?}");
     let code = response.require("code").unwrap();
     redeem_ok(&sigil.url("/connect/token"), &request, code).await;
 
     // A session, but no consent for this client: consent_required.
     let request = Authorize::new(PORTAL, "openid profile").set("prompt", "none");
-    let page = browser.open(&request.url(&browser)).await.unwrap();
-    let response = callback(&browser, &page);
+    let response = respond_without_pages(&mut browser, &request).await;
     assert_eq!(
         response.get("error"),
         Some("consent_required"),
@@ -502,7 +499,7 @@ async fn consent_is_remembered_only_when_asked_and_only_for_those_scopes() {
 
     // A scope beyond what was consented to asks again; denying tells the client so.
     let wider = Authorize::new(WEB, "openid profile email");
-    let page = browser.open(&wider.url(&browser)).await.unwrap();
+    let page = open(&mut browser, &wider).await;
     assert!(is_consent_page(&page), "{page:#?}");
     let denied = decide(&mut browser, &page, "deny", false).await;
     let response = callback(&browser, &denied);
@@ -538,7 +535,7 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
 
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let request = Authorize::new(WEB, scope).set("prompt", "login");
-    let page = browser.open(&request.url(&browser)).await.unwrap();
+    let page = open(&mut browser, &request).await;
     assert!(is_login_page(&page), "prompt=login: {page:#?}");
     let page = log_in(&mut browser, &page, &ALICE).await;
     let response = callback(&browser, &page);
@@ -550,11 +547,11 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
 
     // A recent enough sign-in satisfies max_age; an older one does not.
     let recent = Authorize::new(WEB, scope).set("max_age", "3600");
-    let page = browser.open(&recent.url(&browser)).await.unwrap();
+    let page = open(&mut browser, &recent).await;
     assert!(callback(&browser, &page).get("code").is_some());
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let stale = Authorize::new(WEB, scope).set("max_age", "1");
-    let page = browser.open(&stale.url(&browser)).await.unwrap();
+    let page = open(&mut browser, &stale).await;
     assert!(is_login_page(&page), "max_age=1 after 2 s: {page:#?}");
 }
 
@@ -604,7 +601,7 @@ async fn logout_with_id_token_hint_ends_the_session_everywhere() {
     assert_eq!(browser.cookie("sigil_session"), None);
 
     let check = Authorize::new(WEB, "openid profile").set("prompt", "none");
-    let page = browser.open(&check.url(&browser)).await.unwrap();
+    let page = open(&mut browser, &check).await;
     assert_eq!(
         callback(&browser, &page).get("error"),
         Some("login_required")
@@ -641,7 +638,7 @@ async fn logout_without_a_hint_asks_for_confirmation() {
 
     // Only confirming signs out: the page alone did not.
     let check = Authorize::new(WEB, "openid").set("prompt", "none");
-    let still = browser.open(&check.url(&browser)).await.unwrap();
+    let still = open(&mut browser, &check).await;
     assert!(callback(&browser, &still).get("code").is_some());
 
     let done = browser
@@ -650,7 +647,7 @@ async fn logout_without_a_hint_asks_for_confirmation() {
         .unwrap();
     assert!(done.status < 400, "{done:#?}");
     let check = Authorize::new(WEB, "openid").set("prompt", "none");
-    let after = browser.open(&check.url(&browser)).await.unwrap();
+    let after = open(&mut browser, &check).await;
     assert_eq!(
         callback(&browser, &after).get("error"),
         Some("login_required")
@@ -887,7 +884,7 @@ async fn sign_ins_and_remembered_consent_expire() {
     // Past the sign-in's lifetime: prompt=none fails, and the login page is back.
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let silent = Authorize::new(WEB, scope).set("prompt", "none");
-    let page = browser.open(&silent.url(&browser)).await.unwrap();
+    let page = open(&mut browser, &silent).await;
     assert_eq!(
         callback(&browser, &page).get("error"),
         Some("login_required")

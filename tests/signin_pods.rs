@@ -6,7 +6,7 @@
 
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, FIRST_PARTY, PORTAL, WEB, WEB_SCOPES, callback, field, id_token_claims,
-    is_active, redeem, redeem_ok, refresh, sign_in, userinfo,
+    is_active, redeem, redeem_ok, refresh, respond_without_pages, sign_in, userinfo,
 };
 use sigil_e2e::{POD_ISSUER, pod_config_of, sigil_keys};
 use sigil_testkit::SigilDev;
@@ -158,8 +158,7 @@ async fn every_step_of_sign_in_may_land_on_another_pod() {
     redeem_ok(&token_a, &again, signed.callback.require("code").unwrap()).await;
     for _ in 0..2 {
         let silent = Authorize::new(PORTAL, "openid profile").set("prompt", "none");
-        let page = browser.open(&silent.url(&browser)).await.unwrap();
-        let response = callback(&browser, &page);
+        let response = respond_without_pages(&mut browser, &silent).await;
         assert!(response.get("code").is_some(), "{response:?}");
     }
 
