@@ -131,7 +131,6 @@ impl GrantHandler for AuthorizationCode {
                 sid: &payload.sid,
                 nonce: payload.nonce.as_deref(),
                 access_token_id: Some(derived_token_id(CODE_ACCESS_TOKEN_ID, code)),
-                absolute_expiry: None,
             },
         )
         .await?;

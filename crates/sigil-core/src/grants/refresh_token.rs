@@ -72,6 +72,10 @@ impl GrantHandler for RefreshToken {
         let Some(subject) = grant.subject.clone() else {
             return Err(invalid());
         };
+        // The family's end, whatever the stored expiry says.
+        if request.now.reached(payload.absolute_expiry) {
+            return Err(invalid());
+        }
         let access = narrowed(&payload, request.params.get("scope"))?;
 
         let policy = &request.client.sign_in.refresh;
@@ -122,9 +126,6 @@ impl GrantHandler for RefreshToken {
                 return Err(ProtocolError::server_error());
             }
         };
-        if request.now.reached(payload.absolute_expiry) {
-            return Err(invalid());
-        }
 
         let mut response = mint(
             &self.minter,
@@ -138,7 +139,6 @@ impl GrantHandler for RefreshToken {
                 sid: &payload.sid,
                 nonce: None,
                 access_token_id: None,
-                absolute_expiry: Some(payload.absolute_expiry),
             },
         )
         .await?;
@@ -193,8 +193,6 @@ pub(super) struct FamilyTokens<'a> {
     pub sid: &'a str,
     pub nonce: Option<&'a str>,
     pub access_token_id: Option<String>,
-    /// Set on refresh (the family's end is fixed at sign-in).
-    pub absolute_expiry: Option<Timestamp>,
 }
 
 /// Access token and (with `openid`) id_token for a sign-in.
@@ -263,9 +261,8 @@ pub(super) async fn issue_tokens(
         return Ok(response);
     }
     let handle = new_handle();
-    let absolute_expiry = tokens
-        .absolute_expiry
-        .unwrap_or_else(|| tokens.auth_time.plus(policy.absolute_lifetime));
+    // The family ends a fixed time after sign-in, however often it is rotated.
+    let absolute_expiry = tokens.auth_time.plus(policy.absolute_lifetime);
     let payload = RefreshPayload {
         scopes: tokens.access.scopes.clone(),
         audiences: tokens.access.audiences.clone(),
