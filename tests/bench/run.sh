@@ -35,6 +35,8 @@ set -euo pipefail
 # ---------------------------------------------------------------- settings --
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/../.." && pwd)"
+# shellcheck source=machine.sh
+source "$BENCH_DIR/machine.sh"
 if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
   TARGET_DIR="$(realpath -m -- "$CARGO_TARGET_DIR")"
 else
@@ -188,37 +190,10 @@ if [[ "$SKIP_BUILD" != 1 && $need_build -eq 1 ]]; then
 fi
 
 # ------------------------------------------------------------- vmstat --------
-VMSTAT_LOG="$TMP/vmstat.log"
-vmstat -n 1 >"$VMSTAT_LOG" 2>/dev/null &
-VMSTAT_PID=$!
-
-# Current line count of the vmstat log: a phase is the lines between two marks.
-vm_mark() { wc -l <"$VMSTAT_LOG" | tr -d ' '; }
-
-# Mean of the columns st and us+sy over vmstat lines (from, to]; the first data
-# line (averages since boot) is never used. Prints "steal busy" or "- -".
-vm_stats() {
-  local from="${1:-0}" to="${2:-}"
-  [[ -n "$to" ]] || to="$(vm_mark)"
-  awk -v from="$from" -v to="$to" '
-    NR == 2 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    NR <= 3 || NR <= from || NR > to { next }
-    col["st"] && $1 ~ /^[0-9]+$/ { n++; st += $col["st"]; busy += $col["us"] + $col["sy"] }
-    END { if (n) printf "%.1f %.1f\n", st / n, busy / n; else print "- -" }
-  ' "$VMSTAT_LOG"
-}
-
-# Baseline: how idle the machine is before anything is measured. Other
-# processes (builds, tests) take CPU that vmstat does not count as steal.
 BASELINE_SECONDS="${BASELINE_SECONDS:-3}"
-sleep "$BASELINE_SECONDS"
-read -r BASE_STEAL BASE_BUSY <<<"$(vm_stats 0)"
-if [[ "$BASE_BUSY" != "-" ]]; then
-  note "baseline before measuring: ${BASE_BUSY}% CPU busy, ${BASE_STEAL}% steal"
-  if awk -v b="$BASE_BUSY" 'BEGIN { exit !(b > 10) }'; then
-    note "WARNING: the machine is not idle (other processes use ${BASE_BUSY}% CPU): results will be noisy"
-  fi
-fi
+vm_start "$TMP"
+# How idle the machine is before anything is measured.
+vm_baseline "$BASELINE_SECONDS"
 
 # ------------------------------------------------------------- helpers -------
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

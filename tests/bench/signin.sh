@@ -28,6 +28,8 @@ set -euo pipefail
 # ---------------------------------------------------------------- settings --
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/../.." && pwd)"
+# shellcheck source=machine.sh
+source "$BENCH_DIR/machine.sh"
 TARGET_DIR="$(realpath -m -- "${CARGO_TARGET_DIR:-$ROOT/target}")"
 
 DURATION="${DURATION:-10}"
@@ -126,31 +128,9 @@ for bin in "$SIGIL_BIN" "$LOAD_BIN"; do
 done
 
 # ------------------------------------------------------------- vmstat --------
-VMSTAT_LOG="$TMP/vmstat.log"
-vmstat -n 1 >"$VMSTAT_LOG" 2>/dev/null &
-VMSTAT_PID=$!
-vm_mark() { wc -l <"$VMSTAT_LOG" | tr -d ' '; }
-# Mean st and us+sy over vmstat lines (from, to], never the first data line (averages
-# since boot). Prints "steal busy" or "- -".
-vm_stats() {
-  awk -v from="$1" -v to="$2" '
-    NR == 2 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    NR <= 3 || NR <= from || NR > to { next }
-    col["st"] && $1 ~ /^[0-9]+$/ { n++; st += $col["st"]; busy += $col["us"] + $col["sy"] }
-    END { if (n) printf "%.1f %.1f\n", st / n, busy / n; else print "- -" }
-  ' "$VMSTAT_LOG"
-}
-
-# Baseline: how idle the machine is before anything runs. Other processes (builds, tests)
-# take CPU that vmstat does not count as steal.
-sleep "$BASELINE_SECONDS"
-read -r BASE_STEAL BASE_BUSY <<<"$(vm_stats 0 "$(vm_mark)")"
-if [[ "$BASE_BUSY" != - ]]; then
-  note "baseline before measuring: ${BASE_BUSY}% CPU busy, ${BASE_STEAL}% steal"
-  if awk -v b="$BASE_BUSY" 'BEGIN { exit !(b > 10) }'; then
-    note "WARNING: the machine is not idle (other processes use ${BASE_BUSY}% CPU): results will be noisy"
-  fi
-fi
+vm_start "$TMP"
+# How idle the machine is before anything is measured.
+vm_baseline "$BASELINE_SECONDS"
 
 # The server's peak resident memory: reset before a mode (where the kernel allows it),
 # read after it. Concurrent password checks each hold an argon2 buffer, so this shows what
@@ -221,7 +201,7 @@ for mode in "${MODES[@]}"; do
   note "${R[${mode}_ps]}/s, p50 ${R[${mode}_p50]} ms, p99 ${R[${mode}_p99]} ms, errors ${R[${mode}_errors]}, steal ${R[${mode}_steal]}%, server peak RSS ${R[${mode}_rss]:-?} MiB"
   [[ -s "$TMP/load-$mode.err" ]] && note "$(head -c 600 "$TMP/load-$mode.err")"
 done
-read -r STEAL_ALL BUSY_ALL <<<"$(vm_stats 0 "$(vm_mark)")"
+read -r STEAL_ALL BUSY_ALL <<<"$(vm_stats 0)"
 
 # ------------------------------------------------------------- report --------
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a != "" && b > 0) printf "%.4f", a / b; else print "n/a" }'; }
