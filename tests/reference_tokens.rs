@@ -85,10 +85,7 @@ async fn reference_token_round_trip() {
         200
     );
 
-    let audit = sigil
-        .wait_for_log(|line| line["event"] == "token_revoked")
-        .await
-        .unwrap();
+    let audit = sigil.wait_for_event("token_revoked").await.unwrap();
     assert_eq!(audit["client_id"], "ref-client");
 }
 

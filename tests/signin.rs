@@ -382,6 +382,13 @@ pub async fn refresh(
     token_request(token_url, client, &pairs).await
 }
 
+/// [`refresh`] with the whole scope, asserting success; returns the new refresh token.
+pub async fn rotated(token_url: &str, client: TestClient, refresh_token: &str) -> String {
+    let answer = refresh(token_url, client, refresh_token, None).await;
+    assert_eq!(answer.status, 200, "refreshing: {:?}", answer.body);
+    field(&answer.body, "refresh_token").to_owned()
+}
+
 /// Whether `token` is active, as its own (confidential) client sees it at introspection.
 pub async fn is_active(introspection_url: &str, client: TestClient, token: &str) -> bool {
     let answer = post_form(

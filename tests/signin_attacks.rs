@@ -6,7 +6,8 @@ use sigil_e2e::config;
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, LEGACY, PORTAL, SPA, TestClient, WEB, WEB_SCOPES, assert_error_page,
     callback, field, id_token_claims, is_active, is_consent_page, is_login_page, log_in, open,
-    redeem, redeem_as, redeem_ok, refresh, respond_without_pages, sign_in, token_request, userinfo,
+    redeem, redeem_as, redeem_ok, refresh, respond_without_pages, rotated, sign_in, token_request,
+    userinfo,
 };
 use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, Page, Pkce, ResponseMode};
@@ -63,10 +64,7 @@ async fn replayed_code_revokes_what_it_bought(client: TestClient, scope: &str) {
     );
     let info = userinfo(&sigil.url("/connect/userinfo"), access_token).await;
     assert_eq!(info.status, 401, "{info:?}");
-    sigil
-        .wait_for_log(|line| line["event"] == "code_replayed")
-        .await
-        .unwrap();
+    sigil.wait_for_event("code_replayed").await.unwrap();
 }
 
 #[tokio::test]
@@ -529,9 +527,7 @@ async fn a_rotated_out_refresh_token_used_after_grace_revokes_the_family() {
     let (sigil, mut browser) = start().await;
     let token_url = sigil.url("/connect/token");
     let first = web_refresh_token(&sigil, &mut browser).await;
-    let answer = refresh(&token_url, WEB, &first, None).await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    let successor = field(&answer.body, "refresh_token").to_owned();
+    let successor = rotated(&token_url, WEB, &first).await;
 
     tokio::time::sleep(PAST_GRACE).await;
     assert_invalid_grant(
@@ -543,7 +539,7 @@ async fn a_rotated_out_refresh_token_used_after_grace_revokes_the_family() {
         "the successor of a reused token",
     );
     sigil
-        .wait_for_log(|line| line["event"] == "refresh_reuse_detected")
+        .wait_for_event("refresh_reuse_detected")
         .await
         .unwrap();
 }
@@ -571,14 +567,10 @@ async fn concurrent_refreshes_within_grace_share_one_successor_and_reuse_after_i
 
     // Again, later but within the grace period: still that successor.
     tokio::time::sleep(GRACE / 4).await;
-    let again = refresh(&token_url, WEB, &first, None).await;
-    assert_eq!(again.status, 200, "{:?}", again.body);
-    assert_eq!(field(&again.body, "refresh_token"), successor);
+    assert_eq!(rotated(&token_url, WEB, &first).await, successor);
 
     // The family lives on: the successor rotates normally.
-    let next = refresh(&token_url, WEB, &successor, None).await;
-    assert_eq!(next.status, 200, "{:?}", next.body);
-    let latest = field(&next.body, "refresh_token").to_owned();
+    let latest = rotated(&token_url, WEB, &successor).await;
 
     // After the grace period the first token is reuse, and takes the family down.
     tokio::time::sleep(PAST_GRACE).await;
@@ -622,10 +614,7 @@ async fn an_unknown_user_and_a_wrong_password_look_the_same() {
         assert!(is_login_page(&answer));
         assert_eq!(browser.cookie("sigil_session"), None);
     }
-    sigil
-        .wait_for_log(|line| line["event"] == "login_failed")
-        .await
-        .unwrap();
+    sigil.wait_for_event("login_failed").await.unwrap();
 }
 
 #[tokio::test]

@@ -278,7 +278,7 @@ async fn code_flow_with_pkce_from_login_page_to_userinfo() {
         "code_redeemed",
     ] {
         sigil
-            .wait_for_log(|line| line["event"] == event)
+            .wait_for_event(event)
             .await
             .unwrap_or_else(|error| panic!("no `{event}` audit event: {error}"));
     }
@@ -510,10 +510,7 @@ async fn consent_is_remembered_only_when_asked_and_only_for_those_scopes() {
     // Denying the wider set did not forget the narrower one.
     let again = sign_in(&mut browser, &Authorize::new(WEB, scope), &ALICE).await;
     assert!(!again.saw_login && !again.saw_consent);
-    sigil
-        .wait_for_log(|line| line["event"] == "consent_granted")
-        .await
-        .unwrap();
+    sigil.wait_for_event("consent_granted").await.unwrap();
 }
 
 #[tokio::test]
@@ -616,10 +613,7 @@ async fn logout_with_id_token_hint_ends_the_session_everywhere() {
         Some("login_required"),
         "a logged-out session cookie still works"
     );
-    sigil
-        .wait_for_log(|line| line["event"] == "logout")
-        .await
-        .unwrap();
+    sigil.wait_for_event("logout").await.unwrap();
 }
 
 #[tokio::test]

@@ -145,6 +145,11 @@ impl SigilDev {
             .collect())
     }
 
+    /// Waits (up to 5 s) for a JSON log line whose `event` is `event`, such as an audit event.
+    pub async fn wait_for_event(&self, event: &str) -> crate::Result<serde_json::Value> {
+        self.wait_for_log(|line| line["event"] == event).await
+    }
+
     /// Waits briefly for a log line matching `predicate` (logs are written asynchronously).
     pub async fn wait_for_log(
         &self,
