@@ -2,16 +2,16 @@
 //! open redirects, login and consent CSRF, refresh token reuse, mixed-up nonces and states.
 //! Each attack must fail in the way a client or user can see, and change nothing.
 
-use sigil_e2e::config;
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, LEGACY, PORTAL, SPA, TestClient, WEB, WEB_SCOPES, assert_error_page,
     callback, field, id_token_claims, is_active, is_consent_page, is_login_page, log_in, open,
     redeem, redeem_as, redeem_ok, refresh, respond_without_pages, rotated, sign_in, token_request,
     userinfo,
 };
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, config};
 use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, Page, Pkce, ResponseMode};
-use sigil_testkit::client::{Answer, form};
+use sigil_testkit::client::{Answer, basic, form, post_form};
 use std::time::Duration;
 
 /// `web`'s refresh grace period in `signin.yaml`, and a margin past it.
@@ -48,6 +48,7 @@ async fn replayed_code_revokes_what_it_bought(client: TestClient, scope: &str) {
     let access_token = field(&tokens, "access_token");
     let refresh_token = field(&tokens, "refresh_token");
     assert!(is_active(&introspection, client, access_token).await);
+    assert!(is_active(&introspection, client, refresh_token).await);
 
     // The code is redeemed a second time (an attacker who intercepted it, or a replay).
     let replay = redeem(&token_url, &request, &code).await;
@@ -61,6 +62,10 @@ async fn replayed_code_revokes_what_it_bought(client: TestClient, scope: &str) {
     assert!(
         !is_active(&introspection, client, access_token).await,
         "the access token of a replayed code is still active"
+    );
+    assert!(
+        !is_active(&introspection, client, refresh_token).await,
+        "the refresh token of a replayed code is still active"
     );
     let info = userinfo(&sigil.url("/connect/userinfo"), access_token).await;
     assert_eq!(info.status, 401, "{info:?}");
@@ -696,6 +701,70 @@ async fn tokens_are_only_good_for_what_they_are() {
     // The real refresh token was not harmed by any of that.
     let answer = refresh(&token_url, WEB, refresh_token, None).await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
+}
+
+/// `token` introspected with `who`'s credentials (`None`: a public client's bare `client_id`).
+async fn introspect_as(sigil: &SigilDev, who: Option<(&str, &str)>, token: &str) -> Answer {
+    let (authorization, body) = match who {
+        Some((id, secret)) => (Some(basic(id, secret)), form(&[("token", token)])),
+        None => (None, form(&[("token", token), ("client_id", SPA.id)])),
+    };
+    post_form(
+        &sigil.url("/connect/introspect"),
+        authorization.as_deref(),
+        &body,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_refresh_token_introspects_for_its_own_client_until_rotated() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let first = web_refresh_token(&sigil, &mut browser).await;
+
+    // RFC 7662 covers refresh tokens: the client that holds one may ask about it.
+    let seen = introspect_as(&sigil, Some((WEB.id, CLIENT_SECRET)), &first).await;
+    assert_eq!(seen.status, 200, "{:?}", seen.body);
+    assert_eq!(seen.body["active"], true, "{:?}", seen.body);
+    assert_eq!(seen.body["client_id"], WEB.id);
+    assert_eq!(seen.body["iss"], sigil.base_url.as_str());
+    assert!(seen.body["sub"].as_str().is_some_and(|sub| !sub.is_empty()));
+    assert!(
+        seen.body["scope"]
+            .as_str()
+            .unwrap()
+            .contains("offline_access")
+    );
+    assert!(seen.body["exp"].as_u64() > seen.body["iat"].as_u64());
+
+    // Nobody else learns anything about it: another client, an API, a public client.
+    for who in [
+        (PORTAL.id, CLIENT_SECRET),
+        ("https://orders.test", API_SECRET),
+    ] {
+        let other = introspect_as(&sigil, Some(who), &first).await;
+        assert_eq!(
+            other.body,
+            serde_json::json!({ "active": false }),
+            "{}",
+            who.0
+        );
+    }
+    let public = introspect_as(&sigil, None, &first).await;
+    assert_eq!(
+        public.status, 401,
+        "a bare client_id introspected: {:?}",
+        public.body
+    );
+    assert_eq!(public.body["error"], "invalid_client");
+    assert!(public.body.get("active").is_none());
+
+    // Rotated out, it is spent; its successor is the live one.
+    let successor = rotated(&token_url, WEB, &first).await;
+    assert!(!is_active(&sigil.url("/connect/introspect"), WEB, &first).await);
+    assert!(is_active(&sigil.url("/connect/introspect"), WEB, &successor).await);
 }
 
 #[tokio::test]

@@ -154,7 +154,8 @@ pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
     }
 }
 
-/// A provider with clients `jwt-app`, `ref-app`, `other-app` and the API `https://orders`
+/// A provider with clients `jwt-app`, `ref-app`, `other-app`, `web`, the public client `spa`
+/// and the API `https://orders`
 /// (introspection secret [`SECRET`]).
 pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
     let store = Arc::new(MemoryStore::default());
@@ -166,6 +167,9 @@ pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
         "http://127.0.0.1:4000/cb".into(),
     ];
     web.sign_in.response_types = vec![ResponseType::Code, ResponseType::CodeIdToken];
+    let mut spa = client("spa", AccessTokenFormat::Jwt);
+    spa.auth_method = TokenEndpointAuthMethod::None;
+    spa.secrets.clear();
     let mut no_grants = client("no-grants", AccessTokenFormat::Jwt);
     no_grants.grant_types.clear();
     let catalog = Catalog::new(
@@ -175,6 +179,7 @@ pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
             client("other-app", AccessTokenFormat::Reference),
             no_grants,
             web,
+            spa,
         ],
         vec![ApiScope {
             name: "orders.read".into(),

@@ -63,12 +63,14 @@ impl Discovery {
     pub fn new(inputs: &DiscoveryInputs<'_>) -> Result<Self, serde_json::Error> {
         let issuer = inputs.issuer;
         let url = |path: &str| format!("{issuer}{path}");
-        let auth_methods = [
+        // Introspection needs a caller that proves who it is (RFC 7662 §2.1); public clients
+        // (`none`) may use the token endpoint and revoke their own tokens (RFC 7009 §2.1).
+        let confidential_auth_methods = [
             "client_secret_basic",
             "client_secret_post",
             "private_key_jwt",
         ];
-        let token_auth_methods = [
+        let client_auth_methods = [
             "client_secret_basic",
             "client_secret_post",
             "private_key_jwt",
@@ -96,11 +98,11 @@ impl Discovery {
             "authorization_response_iss_parameter_supported": true,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
-            "token_endpoint_auth_methods_supported": token_auth_methods,
+            "token_endpoint_auth_methods_supported": client_auth_methods,
             "token_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
-            "introspection_endpoint_auth_methods_supported": auth_methods,
+            "introspection_endpoint_auth_methods_supported": confidential_auth_methods,
             "introspection_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
-            "revocation_endpoint_auth_methods_supported": auth_methods,
+            "revocation_endpoint_auth_methods_supported": client_auth_methods,
             "revocation_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": inputs.signing_algorithms,
@@ -114,5 +116,35 @@ impl Discovery {
     /// The serialized document.
     pub fn document(&self) -> Bytes {
         self.document.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document() -> serde_json::Value {
+        let discovery = Discovery::new(&DiscoveryInputs {
+            issuer: "https://sigil.test",
+            grant_types: vec!["authorization_code"],
+            scopes: vec!["openid"],
+            signing_algorithms: vec!["RS256"],
+            claims: vec!["sub"],
+        })
+        .unwrap();
+        serde_json::from_slice(&discovery.document()).unwrap()
+    }
+
+    #[test]
+    fn public_clients_may_revoke_but_not_introspect() {
+        let document = document();
+        let methods = |field: &str| -> Vec<String> {
+            serde_json::from_value(document[field].clone()).unwrap()
+        };
+        assert!(methods("token_endpoint_auth_methods_supported").contains(&"none".into()));
+        assert!(methods("revocation_endpoint_auth_methods_supported").contains(&"none".into()));
+        let introspection = methods("introspection_endpoint_auth_methods_supported");
+        assert!(!introspection.is_empty());
+        assert!(!introspection.contains(&"none".into()));
     }
 }

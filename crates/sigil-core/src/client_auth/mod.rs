@@ -41,6 +41,10 @@ pub enum AuthFailure {
     /// The client assertion's `jti` was seen before.
     #[error("client assertion replayed")]
     ReplayedAssertion,
+    /// A public client (it sent only its `client_id`) called an endpoint that only
+    /// authenticated callers may use, such as introspection (RFC 7662 §2.1).
+    #[error("public clients cannot use this endpoint")]
+    PublicClient,
     /// The grant store could not record the assertion.
     #[error("grant store unavailable")]
     StoreUnavailable,

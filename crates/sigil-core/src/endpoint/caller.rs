@@ -41,7 +41,8 @@ impl Provider {
             .map_err(|failure| auth_failed(failure, credentials.client_id()))
     }
 
-    /// Authenticates an API resource (by its introspection secret) or else a client.
+    /// Authenticates an API resource (by its introspection secret) or else a confidential
+    /// client: public clients prove nothing, so they may not call (RFC 7662 §2.1).
     pub(super) async fn authenticate_caller(
         &self,
         authorization: Option<&str>,
@@ -68,6 +69,9 @@ impl Provider {
                 }
                 return Ok(Caller::Resource(resource.identifier.clone()));
             }
+        }
+        if let Some(PresentedCredentials::None { client_id }) = &credentials {
+            return Err(auth_failed(AuthFailure::PublicClient, client_id));
         }
         self.authenticate_client(authorization, params, now)
             .await

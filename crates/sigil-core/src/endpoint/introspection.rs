@@ -1,5 +1,5 @@
 use super::caller::Caller;
-use super::lookup::ActiveToken;
+use super::lookup::{Accept, ActiveToken, TokenForm};
 use super::{Failure, Provider};
 use crate::parameters::Parameters;
 use crate::time::Timestamp;
@@ -65,7 +65,10 @@ impl Provider {
         };
         let failed = |error| Failure::new(error, Some(&caller_id));
         let token = params.require("token").map_err(failed)?;
-        let active = self.lookup(token, now).await.map_err(failed)?;
+        let active = self
+            .lookup(token, Accept::AccessAndRefreshTokens, now)
+            .await
+            .map_err(failed)?;
         let response = match active {
             Some(token) if may_see(&caller, &token) => self.describe(token),
             _ => IntrospectionResponse::default(),
@@ -77,24 +80,30 @@ impl Provider {
     }
 
     fn describe(&self, token: ActiveToken) -> IntrospectionResponse {
+        let is_refresh_token = matches!(token.form, TokenForm::Refresh);
         IntrospectionResponse {
             active: true,
+            jti: token.jti().map(str::to_owned),
             scope: Some(token.scope),
             client_id: Some(token.client_id),
             sub: token.subject,
-            aud: Some(token.audience),
+            aud: (!token.audience.is_empty()).then_some(token.audience),
             iss: Some(self.issuer.clone()),
             exp: Some(token.expires_at.as_secs()),
             iat: Some(token.issued_at.as_secs()),
-            jti: Some(token.jti),
-            token_type: Some("Bearer"),
+            // RFC 7662 takes `token_type` from RFC 6749 §7.1, which types access tokens only.
+            token_type: (!is_refresh_token).then_some("Bearer"),
         }
     }
 }
 
+/// An API sees access tokens issued for it; a client sees the tokens issued to it, including
+/// its refresh tokens, which are never sent to APIs.
 fn may_see(caller: &Caller, token: &ActiveToken) -> bool {
     match caller {
-        Caller::Resource(identifier) => token.audience.contains(identifier),
+        Caller::Resource(identifier) => {
+            !matches!(token.form, TokenForm::Refresh) && token.audience.contains(identifier)
+        }
         Caller::Client(client) => token.client_id == client.client_id,
     }
 }

@@ -1,14 +1,16 @@
-//! Finding out what a presented access token is: a JWT this server signed, or a reference
-//! handle in the grant store. Shared by introspection and revocation.
+//! Finding out what a presented token is: a JWT access token this server signed, a reference
+//! handle in the grant store, or (for introspection only) a refresh token. Shared by
+//! introspection, userinfo and revocation.
 
 use super::Provider;
 use crate::error::ProtocolError;
+use crate::grants::live_refresh_token;
 use crate::handle::GrantKey;
-use crate::store::GrantKind;
+use crate::store::{Grant, GrantKind};
 use crate::time::Timestamp;
 use crate::tokens::{ACCESS_TOKEN_JWT_TYPE, AccessTokenClaims, Audience, ReferenceTokenPayload};
 
-/// A live access token.
+/// A live token.
 #[derive(Debug, Clone)]
 pub(super) struct ActiveToken {
     pub client_id: String,
@@ -17,15 +19,37 @@ pub(super) struct ActiveToken {
     pub audience: Audience,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
-    pub jti: String,
     pub form: TokenForm,
 }
 
-/// Where a token lives, which decides how it is revoked.
-#[derive(Debug, Clone, Copy)]
+impl ActiveToken {
+    /// The access token's unique id; refresh tokens have none.
+    pub fn jti(&self) -> Option<&str> {
+        match &self.form {
+            TokenForm::Jwt { jti } | TokenForm::Reference { jti, .. } => Some(jti),
+            TokenForm::Refresh => None,
+        }
+    }
+}
+
+/// What a token is and where it lives, which decides who may see it and how it is revoked.
+#[derive(Debug, Clone)]
 pub(super) enum TokenForm {
-    Jwt,
-    Reference(GrantKey),
+    /// A JWT access token.
+    Jwt { jti: String },
+    /// A reference access token, stored under `key`.
+    Reference { key: GrantKey, jti: String },
+    /// A refresh token: only the client it was issued to may introspect it.
+    Refresh,
+}
+
+/// Which tokens a lookup may find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Accept {
+    /// Access tokens: what userinfo and access-token revocation take.
+    AccessTokens,
+    /// Access and refresh tokens: what introspection describes (RFC 7662 §2.1).
+    AccessAndRefreshTokens,
 }
 
 /// The store key of the marker that revokes a JWT access token by `jti`.
@@ -39,8 +63,8 @@ pub(crate) fn revoked_jwt_marker(
     client_id: &str,
     now: Timestamp,
     expires_at: Timestamp,
-) -> crate::store::Grant {
-    crate::store::Grant {
+) -> Grant {
+    Grant {
         key: revoked_jwt_key(jti),
         kind: GrantKind::RevokedJwt,
         client_id: client_id.to_owned(),
@@ -54,17 +78,19 @@ pub(crate) fn revoked_jwt_marker(
 }
 
 impl Provider {
-    /// The token if it is live: signed or stored by this server, unexpired, unrevoked.
-    /// Store failures are errors; anything else about the token is simply `None`.
+    /// The token if it is live: signed or stored by this server, valid at `now` (past `nbf`,
+    /// before `exp`), unrevoked, and of a kind `accept` takes. Store failures are errors;
+    /// anything else about the token is simply `None`.
     pub(super) async fn lookup(
         &self,
         token: &str,
+        accept: Accept,
         now: Timestamp,
     ) -> Result<Option<ActiveToken>, ProtocolError> {
         if token.split('.').count() == 3 {
             return self.lookup_jwt(token, now).await;
         }
-        self.lookup_reference(token, now).await
+        self.lookup_stored(token, accept, now).await
     }
 
     async fn lookup_jwt(
@@ -76,6 +102,18 @@ impl Provider {
             return Ok(None);
         };
         if verified.typ.as_deref() != Some(ACCESS_TOKEN_JWT_TYPE) {
+            return Ok(None);
+        }
+        // RFC 7519 §4.1.5: not to be accepted before `nbf`. Sigil does not set it, so a
+        // token that carries one was made for later; one that is not a number is not ours.
+        let not_before = match verified.claims.get("nbf") {
+            None => None,
+            Some(nbf) => match nbf.as_u64() {
+                Some(nbf) => Some(Timestamp(nbf)),
+                None => return Ok(None),
+            },
+        };
+        if not_before.is_some_and(|nbf| !now.reached(nbf)) {
             return Ok(None);
         }
         let Ok(claims) = serde_json::from_value::<AccessTokenClaims>(verified.claims.into()) else {
@@ -99,36 +137,62 @@ impl Provider {
             audience: claims.aud,
             issued_at: Timestamp(claims.iat),
             expires_at: Timestamp(claims.exp),
-            jti: claims.jti,
-            form: TokenForm::Jwt,
+            form: TokenForm::Jwt { jti: claims.jti },
         }))
     }
 
-    async fn lookup_reference(
+    /// A handle: a reference access token, or a refresh token if `accept` takes one.
+    async fn lookup_stored(
         &self,
         token: &str,
+        accept: Accept,
         now: Timestamp,
     ) -> Result<Option<ActiveToken>, ProtocolError> {
         let key = GrantKey::of_handle(token);
         let Some(grant) = self.store.get(&key).await? else {
             return Ok(None);
         };
-        if grant.kind != GrantKind::ReferenceToken || now.reached(grant.expires_at) {
-            return Ok(None);
+        match grant.kind {
+            GrantKind::ReferenceToken => Ok(reference_token(key, grant, now)),
+            GrantKind::RefreshToken if accept == Accept::AccessAndRefreshTokens => {
+                Ok(refresh_token(grant, now))
+            }
+            _ => Ok(None),
         }
-        let Ok(payload) = serde_json::from_slice::<ReferenceTokenPayload>(&grant.payload) else {
-            tracing::error!(?key, "unreadable reference token payload");
-            return Ok(None);
-        };
-        Ok(Some(ActiveToken {
-            client_id: grant.client_id,
-            subject: grant.subject,
-            scope: payload.scopes.join(" "),
-            audience: Audience::from_list(&payload.audiences),
-            issued_at: grant.issued_at,
-            expires_at: grant.expires_at,
-            jti: payload.jti,
-            form: TokenForm::Reference(key),
-        }))
     }
+}
+
+fn reference_token(key: GrantKey, grant: Grant, now: Timestamp) -> Option<ActiveToken> {
+    if now.reached(grant.expires_at) {
+        return None;
+    }
+    let Ok(payload) = serde_json::from_slice::<ReferenceTokenPayload>(&grant.payload) else {
+        tracing::error!(?key, "unreadable reference token payload");
+        return None;
+    };
+    Some(ActiveToken {
+        client_id: grant.client_id,
+        subject: grant.subject,
+        scope: payload.scopes.join(" "),
+        audience: Audience::from_list(&payload.audiences),
+        issued_at: grant.issued_at,
+        expires_at: grant.expires_at,
+        form: TokenForm::Reference {
+            key,
+            jti: payload.jti,
+        },
+    })
+}
+
+fn refresh_token(grant: Grant, now: Timestamp) -> Option<ActiveToken> {
+    let live = live_refresh_token(&grant, now)?;
+    Some(ActiveToken {
+        client_id: grant.client_id,
+        subject: grant.subject,
+        scope: live.scopes.join(" "),
+        audience: Audience::from_list(&live.audiences),
+        issued_at: grant.issued_at,
+        expires_at: live.expires_at,
+        form: TokenForm::Refresh,
+    })
 }

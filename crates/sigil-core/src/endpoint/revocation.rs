@@ -1,8 +1,8 @@
-use super::lookup::{TokenForm, revoked_jwt_key};
+use super::lookup::{Accept, TokenForm, revoked_jwt_marker};
 use super::{Failure, Provider};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::parameters::Parameters;
-use crate::store::{Grant, GrantKind, RevokeTarget};
+use crate::store::{GrantKind, RevokeTarget};
 use crate::time::Timestamp;
 
 /// An answered revocation request.
@@ -28,7 +28,11 @@ impl Provider {
         let client = self.authenticate_client(authorization, params, now).await?;
         let failed = |error| Failure::new(error, Some(&client.client_id));
         let token = params.require("token").map_err(failed)?;
-        let Some(active) = self.lookup(token, now).await.map_err(failed)? else {
+        let Some(active) = self
+            .lookup(token, Accept::AccessTokens, now)
+            .await
+            .map_err(failed)?
+        else {
             let revoked = self
                 .revoke_refresh_token(token, &client.client_id)
                 .await
@@ -44,27 +48,22 @@ impl Provider {
                 "the token was not issued to this client",
             )));
         }
-        match active.form {
-            TokenForm::Reference(key) => {
+        match &active.form {
+            TokenForm::Reference { key, .. } => {
                 self.store
-                    .revoke(RevokeTarget::Grant(key))
+                    .revoke(RevokeTarget::Grant(*key))
                     .await
                     .map_err(|e| failed(e.into()))?;
             }
-            TokenForm::Jwt => {
-                let marker = Grant {
-                    key: revoked_jwt_key(&active.jti),
-                    kind: GrantKind::RevokedJwt,
-                    client_id: active.client_id,
-                    subject: active.subject,
-                    family: None,
-                    issued_at: now,
-                    expires_at: active.expires_at,
-                    consumed_at: None,
-                    payload: Vec::new(),
-                };
+            TokenForm::Jwt { jti } => {
+                let marker = revoked_jwt_marker(jti, &active.client_id, now, active.expires_at);
                 // AlreadyExists means a concurrent revocation won; the token is revoked either way.
                 self.store.put(marker).await.map_err(|e| failed(e.into()))?;
+            }
+            TokenForm::Refresh => {
+                self.revoke_refresh_token(token, &client.client_id)
+                    .await
+                    .map_err(failed)?;
             }
         }
         Ok(RevocationSuccess {

@@ -2,6 +2,7 @@
 
 use crate::error::ErrorCode;
 use crate::parameters::Parameters;
+use crate::store::GrantStore as _;
 use crate::testing::{NOW, SECRET, basic, provider};
 use crate::time::Timestamp;
 
@@ -181,5 +182,154 @@ async fn unknown_and_tampered_tokens_are_inactive_and_revoke_quietly() {
             .await
             .unwrap();
         assert!(!outcome.revoked);
+    }
+}
+
+#[tokio::test]
+async fn public_clients_cannot_introspect() {
+    let (_, provider) = provider();
+    let issued = issue(&provider, "jwt-app").await;
+    let token = &issued.response.access_token;
+    // RFC 7662 §2.1: a client_id alone proves nothing, so it must not buy token scanning.
+    for body in [
+        format!("token={token}&client_id=spa"),
+        format!("token={token}&client_id=jwt-app"),
+        format!("token={token}"),
+    ] {
+        let failure = provider
+            .introspect(None, &form(&body), NOW)
+            .await
+            .unwrap_err();
+        assert_eq!(failure.error.code, ErrorCode::InvalidClient, "{body}");
+    }
+}
+
+/// Alice's refresh token `handle` for `web` as a code redemption files it; its family ends
+/// `absolute_end` seconds after [`NOW`].
+fn refresh_grant(handle: &str, absolute_end: u64) -> crate::store::Grant {
+    crate::grants::test_refresh_grant(
+        handle,
+        "web",
+        "alice-id",
+        &["openid", "orders.read"],
+        NOW,
+        Timestamp(NOW.as_secs() + 3600),
+        Timestamp(NOW.as_secs() + absolute_end),
+    )
+}
+
+#[tokio::test]
+async fn a_client_may_introspect_its_own_live_refresh_token() {
+    let (store, provider) = provider();
+    store
+        .put(refresh_grant("refresh-handle", 1800))
+        .await
+        .unwrap();
+    let body = form("token=refresh-handle&token_type_hint=refresh_token");
+    let own = provider
+        .introspect(Some(&basic("web", SECRET)), &body, NOW)
+        .await
+        .unwrap()
+        .response;
+    assert!(own.active);
+    assert_eq!(own.client_id.as_deref(), Some("web"));
+    assert_eq!(own.sub.as_deref(), Some("alice-id"));
+    assert_eq!(own.scope.as_deref(), Some("openid orders.read"));
+    assert_eq!(own.iat, Some(NOW.as_secs()));
+    assert_eq!(
+        own.exp,
+        Some(NOW.as_secs() + 1800),
+        "the family's end comes first"
+    );
+    assert_eq!(own.token_type, None, "`Bearer` types access tokens only");
+
+    // Nobody else sees it: not another client, not an API (refresh tokens never go to APIs).
+    for caller in ["other-app", "https://orders"] {
+        let seen = provider
+            .introspect(Some(&basic(caller, SECRET)), &body, NOW)
+            .await
+            .unwrap()
+            .response;
+        assert!(!seen.active, "{caller} saw web's refresh token");
+    }
+    // Past the family's end it is inactive, whatever its own expiry says.
+    let later = Timestamp(NOW.as_secs() + 1800);
+    let ended = provider
+        .introspect(Some(&basic("web", SECRET)), &body, later)
+        .await
+        .unwrap();
+    assert!(!ended.response.active);
+}
+
+#[tokio::test]
+async fn a_rotated_out_refresh_token_is_inactive_and_not_a_bearer_token() {
+    let (store, provider) = provider();
+    let mut rotated = refresh_grant("rotated-handle", 1800);
+    rotated.consumed_at = Some(NOW);
+    store.put(rotated).await.unwrap();
+    let answer = provider
+        .introspect(
+            Some(&basic("web", SECRET)),
+            &form("token=rotated-handle"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !answer.response.active,
+        "a spent refresh token is not active"
+    );
+
+    store.put(refresh_grant("live-handle", 1800)).await.unwrap();
+    let failure = provider.userinfo("live-handle", NOW).await.unwrap_err();
+    assert_eq!(
+        failure.code,
+        ErrorCode::InvalidToken,
+        "a refresh token is no access token"
+    );
+}
+
+/// A JWT access token for `jwt-app`, signed by the test signer, with `extra` claims added.
+async fn signed_access_token(extra: serde_json::Value) -> String {
+    use crate::signing::TokenSigner as _;
+    let mut claims = serde_json::json!({
+        "iss": "https://sigil.test",
+        "exp": NOW.as_secs() + 300,
+        "aud": "https://orders",
+        "sub": "alice-id",
+        "client_id": "jwt-app",
+        "iat": NOW.as_secs(),
+        "jti": "jti-1",
+        "scope": "openid orders.read",
+    });
+    if let (Some(claims), serde_json::Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        claims.extend(extra);
+    }
+    crate::testing::DigestSigner
+        .sign("at+jwt", claims.to_string().as_bytes())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_access_token_is_not_valid_before_its_nbf() {
+    let (_, provider) = provider();
+    let cases = [
+        (serde_json::json!({}), true),
+        (serde_json::json!({ "nbf": NOW.as_secs() }), true),
+        (serde_json::json!({ "nbf": NOW.as_secs() + 1 }), false),
+        (serde_json::json!({ "nbf": NOW.as_secs() + 3600 }), false),
+        (serde_json::json!({ "nbf": "soon" }), false),
+    ];
+    for (extra, valid) in cases {
+        let token = signed_access_token(extra.clone()).await;
+        let body = form(&format!("token={token}"));
+        let seen = provider
+            .introspect(Some(&basic("https://orders", SECRET)), &body, NOW)
+            .await
+            .unwrap();
+        assert_eq!(seen.response.active, valid, "introspection, {extra}");
+        let info = provider.userinfo(&token, NOW).await;
+        assert_eq!(info.is_ok(), valid, "userinfo, {extra}: {info:?}");
     }
 }

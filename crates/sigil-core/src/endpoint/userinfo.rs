@@ -1,4 +1,5 @@
 use super::Provider;
+use super::lookup::Accept;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::model::OPENID;
 use crate::time::Timestamp;
@@ -18,7 +19,7 @@ impl Provider {
                 "the access token is invalid, expired or revoked",
             )
         };
-        let Some(active) = self.lookup(access_token, now).await? else {
+        let Some(active) = self.lookup(access_token, Accept::AccessTokens, now).await? else {
             return Err(invalid());
         };
         let scopes: Vec<String> = active.scope.split(' ').map(str::to_owned).collect();

@@ -147,6 +147,34 @@ impl GrantHandler for RefreshToken {
     }
 }
 
+/// What introspection may tell about a refresh token (RFC 7662 covers refresh tokens too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveRefreshToken {
+    pub scopes: Vec<String>,
+    pub audiences: Vec<String>,
+    /// The earlier of the token's own expiry and its family's absolute end.
+    pub expires_at: Timestamp,
+}
+
+/// The refresh token stored as `grant`, if it can still be redeemed at `now`: not rotated
+/// out (a token kept only for the grace period is spent), before its family's end, and
+/// readable.
+pub(crate) fn live_refresh_token(grant: &Grant, now: Timestamp) -> Option<LiveRefreshToken> {
+    if grant.kind != GrantKind::RefreshToken || grant.consumed_at.is_some() {
+        return None;
+    }
+    let payload = serde_json::from_slice::<RefreshPayload>(&grant.payload).ok()?;
+    let expires_at = grant.expires_at.min(payload.absolute_expiry);
+    if now.reached(expires_at) {
+        return None;
+    }
+    Some(LiveRefreshToken {
+        scopes: payload.scopes,
+        audiences: payload.audiences,
+        expires_at,
+    })
+}
+
 /// A refresh request may narrow the scopes of the new access token, never widen them.
 fn narrowed(payload: &RefreshPayload, scope: Option<&str>) -> Result<GrantedAccess, ProtocolError> {
     let granted = GrantedAccess {
@@ -295,5 +323,38 @@ pub(super) async fn issue_tokens(
             tracing::error!("refresh token handle collision");
             Err(ProtocolError::server_error())
         }
+    }
+}
+
+/// A stored refresh token as a code redemption files it, for tests of what reads it.
+#[cfg(test)]
+pub(crate) fn test_refresh_grant(
+    handle: &str,
+    client_id: &str,
+    subject: &str,
+    scopes: &[&str],
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+    absolute_expiry: Timestamp,
+) -> Grant {
+    let payload = RefreshPayload {
+        scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
+        audiences: Vec::new(),
+        auth_time: issued_at,
+        amr: vec!["pwd".to_owned()],
+        sid: "sid".to_owned(),
+        absolute_expiry,
+        handoff: None,
+    };
+    Grant {
+        key: GrantKey::of_handle(handle),
+        kind: GrantKind::RefreshToken,
+        client_id: client_id.to_owned(),
+        subject: Some(subject.to_owned()),
+        family: Some(FamilyId::new_random()),
+        issued_at,
+        expires_at,
+        consumed_at: None,
+        payload: serde_json::to_vec(&payload).unwrap_or_default(),
     }
 }

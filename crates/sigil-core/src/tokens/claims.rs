@@ -19,6 +19,11 @@ impl Audience {
         }
     }
 
+    /// True if there is no audience at all.
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Many(many) if many.is_empty())
+    }
+
     /// True if `audience` is among them.
     pub fn contains(&self, audience: &str) -> bool {
         match self {
