@@ -32,14 +32,23 @@ bench:
 	bash tests/bench/store.sh
 	bash tests/bench/signin.sh
 
-## Tools the tests need: promtool (checks the /metrics exposition) and openssl (makes PKCS#1/SEC1 keys).
+## Tools the tests need: promtool (checks the /metrics exposition), openssl (makes PKCS#1/SEC1
+## keys), and for the browser tests Chromium with playwright-core (pinned in
+## tests/browser/package.json, installed into tests/browser/node_modules, which git ignores).
 tools:
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-from-lock; then \
+		echo "installing tests/browser/node_modules (npm ci)"; \
+		cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && \
+		cp package-lock.json node_modules/.installed-from-lock; \
 	fi
 
 build:

@@ -5,7 +5,7 @@ use crate::endpoint::{Provider, ProviderSettings};
 use crate::handle::GrantKey;
 use crate::model::{
     AccessTokenFormat, ApiResource, ApiScope, Catalog, Client, ResponseType,
-    TokenEndpointAuthMethod, User, UserStore, UserStoreError,
+    TokenEndpointAuthMethod, User, UserStore, UserStoreError, WebOrigin,
 };
 use crate::secret::SecretHash;
 use crate::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
@@ -172,9 +172,12 @@ pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
     spa.secrets.clear();
     let mut no_grants = client("no-grants", AccessTokenFormat::Jwt);
     no_grants.grant_types.clear();
+    let mut jwt_app = client("jwt-app", AccessTokenFormat::Jwt);
+    // Also a browser app (CORS), for endpoint/browser_origin.rs.
+    jwt_app.sign_in.allowed_cors_origins = vec![WebOrigin::parse("https://app.test").unwrap()];
     let catalog = Catalog::new(
         vec![
-            client("jwt-app", AccessTokenFormat::Jwt),
+            jwt_app,
             client("ref-app", AccessTokenFormat::Reference),
             client("other-app", AccessTokenFormat::Reference),
             no_grants,

@@ -5,13 +5,15 @@
 //! [`sigil_core::endpoint::Provider`], renders the result and records it.
 //!
 //! **Where to start:** [`routes`] wires the endpoints; [`endpoints::token`] shows the shape
-//! every endpoint follows. [`AppState`] is what the binary builds and hands over.
+//! every endpoint follows. [`AppState`] is what the binary builds and hands over. [`cors`] is
+//! the middleware that lets browser apps on other origins call the protocol endpoints.
 //!
 //! **What it does not contain:** no storage (the grant store is reached only through
 //! `sigil-core`'s `GrantStore` trait, so this crate never depends on openraft or sled), no key
 //! loading, no configuration parsing.
 
 pub mod audit;
+pub mod cors;
 pub mod discovery;
 pub mod endpoints;
 mod errors;

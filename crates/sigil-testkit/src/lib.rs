@@ -16,12 +16,15 @@
 //!
 //! [`browser`] is a scripted browser for the sign-in pages: a cookie jar, redirects walked
 //! one at a time (optionally spread over several pods behind one issuer), forms scraped from
-//! the HTML, and PKCE.
+//! the HTML, and PKCE. Where only a real browser will do (CORS, cookie policy, WebCrypto),
+//! [`chromium`] runs headless Chromium through a Node script, and [`static_site`] serves a
+//! browser app from another loopback origin than the issuer.
 //!
 //! Not here: anything that reaches into Sigil's crates. Tests drive the process over HTTP,
 //! as users do.
 
 pub mod browser;
+pub mod chromium;
 pub mod client;
 pub mod cluster;
 pub mod faults;
@@ -29,6 +32,7 @@ pub mod keyvault;
 pub mod kube_api;
 mod process;
 pub mod proxied;
+pub mod static_site;
 
 pub use process::{SigilDev, sigil_binary};
 

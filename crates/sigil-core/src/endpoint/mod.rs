@@ -1,6 +1,7 @@
 //! The protocol behind each endpoint, without HTTP: the server parses the request, calls one
 //! method of [`Provider`], and renders the result. Failures carry what the audit log needs.
 
+mod browser_origin;
 mod caller;
 mod end_session;
 mod introspection;

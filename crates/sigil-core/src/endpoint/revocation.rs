@@ -18,14 +18,17 @@ impl Provider {
     /// The revocation endpoint (RFC 7009). A reference token is removed from the store and
     /// is inactive at once; a JWT access token is recorded as revoked until it expires, which
     /// introspection honours (validators that only check signatures cannot see it).
-    /// `token_type_hint` is only a hint: every kind is looked up.
+    /// `token_type_hint` is only a hint: every kind is looked up. A browser `origin` (the
+    /// `Origin` header, if sent) must be one the client registered.
     pub async fn revoke(
         &self,
         authorization: Option<&str>,
+        origin: Option<&str>,
         params: &Parameters,
         now: Timestamp,
     ) -> Result<RevocationSuccess, Failure> {
         let client = self.authenticate_client(authorization, params, now).await?;
+        self.check_browser_origin(&client, origin)?;
         let failed = |error| Failure::new(error, Some(&client.client_id));
         let token = params.require("token").map_err(failed)?;
         let Some(active) = self

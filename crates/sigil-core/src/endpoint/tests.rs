@@ -14,6 +14,7 @@ async fn issue(
     provider
         .token(
             Some(&basic(client, SECRET)),
+            None,
             &form("grant_type=client_credentials"),
             NOW,
         )
@@ -58,14 +59,14 @@ async fn authentication_failures_are_invalid_client_with_a_reason() {
     ];
     for (header, body) in cases {
         let failure = provider
-            .token(header.as_deref(), &form(body), NOW)
+            .token(header.as_deref(), None, &form(body), NOW)
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::InvalidClient, "{body}");
         assert!(failure.auth_failure.is_some());
     }
     let failure = provider
-        .token(None, &form("grant_type=client_credentials"), NOW)
+        .token(None, None, &form("grant_type=client_credentials"), NOW)
         .await
         .unwrap_err();
     assert_eq!(failure.error.code, ErrorCode::InvalidClient);
@@ -77,6 +78,7 @@ async fn grant_type_checks() {
     let failure = provider
         .token(
             Some(&basic("jwt-app", SECRET)),
+            None,
             &form("grant_type=password"),
             NOW,
         )
@@ -86,6 +88,7 @@ async fn grant_type_checks() {
     let failure = provider
         .token(
             Some(&basic("no-grants", SECRET)),
+            None,
             &form("grant_type=client_credentials"),
             NOW,
         )
@@ -93,7 +96,7 @@ async fn grant_type_checks() {
         .unwrap_err();
     assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
     let failure = provider
-        .token(Some(&basic("jwt-app", SECRET)), &form(""), NOW)
+        .token(Some(&basic("jwt-app", SECRET)), None, &form(""), NOW)
         .await
         .unwrap_err();
     assert_eq!(failure.error.code, ErrorCode::InvalidRequest);
@@ -135,7 +138,7 @@ async fn revocation_is_immediate_and_limited_to_the_owner() {
         let issued = issue(&provider, client).await;
         let body = format!("token={}", issued.response.access_token);
         let failure = provider
-            .revoke(Some(&basic("other-app", SECRET)), &form(&body), NOW)
+            .revoke(Some(&basic("other-app", SECRET)), None, &form(&body), NOW)
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
@@ -149,7 +152,7 @@ async fn revocation_is_immediate_and_limited_to_the_owner() {
         );
 
         let outcome = provider
-            .revoke(Some(&basic(client, SECRET)), &form(&body), NOW)
+            .revoke(Some(&basic(client, SECRET)), None, &form(&body), NOW)
             .await
             .unwrap();
         assert!(outcome.revoked);
@@ -178,7 +181,7 @@ async fn unknown_and_tampered_tokens_are_inactive_and_revoke_quietly() {
             .unwrap();
         assert!(!answer.response.active, "{token}");
         let outcome = provider
-            .revoke(Some(&basic("jwt-app", SECRET)), &form(&body), NOW)
+            .revoke(Some(&basic("jwt-app", SECRET)), None, &form(&body), NOW)
             .await
             .unwrap();
         assert!(!outcome.revoked);

@@ -15,15 +15,17 @@ pub struct TokenSuccess {
 }
 
 impl Provider {
-    /// The token endpoint (RFC 6749 §3.2): authenticate the client, then dispatch on
-    /// `grant_type`.
+    /// The token endpoint (RFC 6749 §3.2): authenticate the client, check that a browser
+    /// `origin` (the `Origin` header, if sent) may act for it, then dispatch on `grant_type`.
     pub async fn token(
         &self,
         authorization: Option<&str>,
+        origin: Option<&str>,
         params: &Parameters,
         now: Timestamp,
     ) -> Result<TokenSuccess, Failure> {
         let client = self.authenticate_client(authorization, params, now).await?;
+        self.check_browser_origin(&client, origin)?;
         let failed = |error| Failure::new(error, Some(&client.client_id));
         let grant_type = params.require("grant_type").map_err(failed)?;
         let request = TokenRequest {

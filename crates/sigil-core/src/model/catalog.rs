@@ -1,5 +1,5 @@
 use super::{ApiResource, ApiScope, Client, IdentityScope, standard_identity_scopes};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Clients, scopes and resources, indexed for lookup on every request.
@@ -12,12 +12,20 @@ pub struct Catalog {
     scopes: HashMap<String, ApiScope>,
     resources: Vec<ApiResource>,
     identity_scopes: HashMap<String, IdentityScope>,
+    /// Every client's `allowed_cors_origins`, for answering preflights before the client is
+    /// known.
+    cors_origins: HashSet<String>,
 }
 
 impl Catalog {
     /// Indexes already-validated definitions (configuration loading checks references and
     /// duplicates, with the path of each offending field).
     pub fn new(clients: Vec<Client>, scopes: Vec<ApiScope>, resources: Vec<ApiResource>) -> Self {
+        let cors_origins = clients
+            .iter()
+            .flat_map(|client| &client.sign_in.allowed_cors_origins)
+            .map(|origin| origin.as_str().to_owned())
+            .collect();
         Self {
             clients: clients
                 .into_iter()
@@ -32,6 +40,7 @@ impl Catalog {
                 .into_iter()
                 .map(|scope| (scope.name.clone(), scope))
                 .collect(),
+            cors_origins,
         }
     }
 
@@ -98,6 +107,13 @@ impl Catalog {
             .collect();
         names.sort_unstable();
         names
+    }
+
+    /// True if some client registered `origin` (an `Origin` header) as a browser origin it
+    /// runs on. Whether that origin may act for a given client is the client's to say
+    /// ([`Client::allows_cors_origin`]).
+    pub fn is_cors_origin(&self, origin: &str) -> bool {
+        self.cors_origins.contains(origin)
     }
 
     /// Number of registered clients.

@@ -1,3 +1,4 @@
+use super::WebOrigin;
 use crate::secret::SecretHash;
 use std::time::Duration;
 
@@ -212,6 +213,9 @@ pub struct SignInPolicy {
     pub id_token_lifetime: Duration,
     /// How long an authorization code may wait to be redeemed.
     pub code_lifetime: Duration,
+    /// Browser origins the client runs on (CORS): from these, scripts may call the token,
+    /// userinfo, revocation and end-session endpoints and read the answers.
+    pub allowed_cors_origins: Vec<WebOrigin>,
 }
 
 impl Default for SignInPolicy {
@@ -227,6 +231,7 @@ impl Default for SignInPolicy {
             refresh: RefreshPolicy::default(),
             id_token_lifetime: Duration::from_secs(300),
             code_lifetime: Duration::from_secs(60),
+            allowed_cors_origins: Vec::new(),
         }
     }
 }
@@ -257,6 +262,15 @@ impl Client {
             .post_logout_redirect_uris
             .iter()
             .any(|own| own == uri)
+    }
+
+    /// True if `origin` (an `Origin` header) is, character for character, one of the
+    /// browser origins the client registered.
+    pub fn allows_cors_origin(&self, origin: &str) -> bool {
+        self.sign_in
+            .allowed_cors_origins
+            .iter()
+            .any(|own| own.as_str() == origin)
     }
 
     /// True if the client may use `grant_type`.

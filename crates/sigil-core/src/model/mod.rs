@@ -1,9 +1,11 @@
 //! What the server knows about: clients, API scopes and API resources, identity scopes, indexed
-//! in a [`Catalog`]; and users, behind the [`UserStore`] trait.
+//! in a [`Catalog`]; and users, behind the [`UserStore`] trait. [`WebOrigin`] is a browser
+//! origin a client may call from (CORS).
 
 mod catalog;
 mod client;
 mod identity;
+mod origin;
 mod resource;
 mod user;
 
@@ -13,5 +15,6 @@ pub use client::{
     TokenEndpointAuthMethod,
 };
 pub use identity::{IdentityScope, OFFLINE_ACCESS, OPENID, standard_identity_scopes};
+pub use origin::{OriginError, WebOrigin};
 pub use resource::{ApiResource, ApiScope};
 pub use user::{User, UserStore, UserStoreError};

@@ -1,6 +1,7 @@
 //! `POST /connect/token`.
 
 use super::{FormRequest, failed, read_request};
+use crate::cors::request_origin;
 use crate::errors::no_store;
 use crate::{AppState, audit};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,7 +22,12 @@ pub async fn token(
     };
     match state
         .provider
-        .token(authorization, &params, Timestamp::now())
+        .token(
+            authorization,
+            request_origin(&request),
+            &params,
+            Timestamp::now(),
+        )
         .await
     {
         Ok(issued) => {

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use sigil_core::grants::{AuthorizationCode, ClientCredentials};
 use sigil_core::model::{
     AccessTokenFormat, Client, ClientJwk, OPENID, RefreshIssue, RefreshPolicy, ResponseType,
-    SignInPolicy, TokenEndpointAuthMethod,
+    SignInPolicy, TokenEndpointAuthMethod, WebOrigin,
 };
 use std::time::Duration;
 
@@ -62,6 +62,10 @@ pub struct ClientConfig {
     /// How long an authorization code may wait to be redeemed. Default 60s.
     #[serde(default = "default_code_lifetime", with = "humantime_serde")]
     pub authorization_code_lifetime: Duration,
+    /// Browser origins (`https://app.example.com`) whose scripts may call the token,
+    /// userinfo, revocation and end-session endpoints (CORS). Default: none.
+    #[serde(default)]
+    pub allowed_cors_origins: Vec<String>,
 }
 
 /// A client's refresh tokens.
@@ -375,6 +379,7 @@ fn sign_in_policy(
             "must be longer than zero",
         );
     }
+    let allowed_cors_origins = cors_origins(config, path, issues);
     SignInPolicy {
         display_name: config.client_name.clone().unwrap_or_default(),
         redirect_uris: config.redirect_uris.clone(),
@@ -390,7 +395,25 @@ fn sign_in_policy(
         ),
         id_token_lifetime: config.id_token_lifetime,
         code_lifetime: config.authorization_code_lifetime,
+        allowed_cors_origins,
     }
+}
+
+/// The client's CORS origins, each exactly as a browser sends it in `Origin` (compared
+/// character for character, so a value no browser sends would silently never match).
+fn cors_origins(config: &ClientConfig, path: &str, issues: &mut Issues) -> Vec<WebOrigin> {
+    let mut origins: Vec<WebOrigin> = Vec::new();
+    for (index, value) in config.allowed_cors_origins.iter().enumerate() {
+        let item = format!("{path}.allowed_cors_origins[{index}]");
+        match WebOrigin::parse(value) {
+            Ok(origin) if origins.contains(&origin) => {
+                issues.push(item, format!("`{origin}` is listed twice"));
+            }
+            Ok(origin) => origins.push(origin),
+            Err(error) => issues.push(item, error.to_string()),
+        }
+    }
+    origins
 }
 
 /// The parsed response types, each checked against the grant types.

@@ -557,3 +557,58 @@ fn session_lifetimes_must_be_positive() {
         "{unknown:?}"
     );
 }
+
+#[test]
+fn cors_origins_are_origins_exactly_as_browsers_send_them() {
+    let spa_origins = |origins: &str| {
+        [(
+            "redirect_uris: [http://spa.test/cb]\n",
+            format!("redirect_uris: [http://spa.test/cb]\n    allowed_cors_origins: {origins}\n"),
+        )]
+    };
+    let config = Config::parse(&sign_in(
+        &spa_origins("[http://spa.test, \"http://127.0.0.1:5173\"]")
+            .iter()
+            .map(|(from, to)| (*from, to.as_str()))
+            .collect::<Vec<_>>(),
+    ))
+    .unwrap();
+    let catalog = config.validate(GRANTS).unwrap();
+    let spa = catalog.client("spa").unwrap();
+    assert!(spa.allows_cors_origin("http://spa.test"));
+    assert!(spa.allows_cors_origin("http://127.0.0.1:5173"));
+    assert!(!spa.allows_cors_origin("http://spa.test/"));
+    assert!(!spa.allows_cors_origin("https://spa.test"));
+    assert!(
+        !catalog
+            .client("web")
+            .unwrap()
+            .allows_cors_origin("http://spa.test")
+    );
+
+    for (origins, message) in [
+        ("[http://spa.test/]", "trailing `/`"),
+        ("[http://spa.test/app]", "no path"),
+        ("[\"https://*.spa.test\"]", "wildcards"),
+        ("[\"*\"]", "wildcards"),
+        ("[spa.test]", "must be an origin"),
+        ("[\"null\"]", "must be an origin"),
+        ("[\"file:///app.html\"]", "http or https"),
+        ("[HTTP://SPA.test]", "`http://spa.test`"),
+        ("[\"https://spa.test:443\"]", "`https://spa.test`"),
+        ("[http://spa.test, http://spa.test]", "listed twice"),
+    ] {
+        let changes = spa_origins(origins);
+        let changes: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|(from, to)| (*from, to.as_str()))
+            .collect();
+        let path = if message == "listed twice" {
+            "clients[1].allowed_cors_origins[1]"
+        } else {
+            "clients[1].allowed_cors_origins[0]"
+        };
+        let said = refused(&changes, path);
+        assert!(said.contains(message), "{origins}: {said}");
+    }
+}

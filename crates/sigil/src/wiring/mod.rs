@@ -161,6 +161,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(middleware::from_fn(sigil_server::cors::cors))
             .wrap(middleware::from_fn(sigil_server::record_latency))
             .configure(sigil_server::routes)
     })

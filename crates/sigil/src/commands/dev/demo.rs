@@ -16,6 +16,8 @@ const CONFIG_FILE: &str = "sigil.yaml";
 const DEMO_USER: &str = "demo";
 /// The web client of `demo.yaml` that the banner's sign-in example uses.
 const WEB_CLIENT: &str = "demo-web";
+/// The single-page app of `demo.yaml`, whose browser origins the banner lists.
+const SPA_CLIENT: &str = "demo-spa";
 /// One of its registered redirect URIs; nothing needs to listen there.
 const WEB_REDIRECT_URI: &str = "http://localhost:3000/callback";
 const WEB_SCOPES: &str = "openid profile email offline_access api.read";
@@ -32,6 +34,22 @@ pub struct DemoClient {
     pub secret: Option<String>,
     /// The demo user's password, if its file is still there.
     pub user_password: Option<String>,
+    /// The origins the single-page app may call from (CORS), as configured.
+    pub spa_origins: Vec<String>,
+}
+
+impl DemoClient {
+    /// Takes the single-page app's CORS origins from the loaded configuration, which may be
+    /// an older or edited one.
+    pub fn with_spa_origins(mut self, config: &crate::config::Config) -> Self {
+        self.spa_origins = config
+            .clients
+            .iter()
+            .find(|client| client.client_id == SPA_CLIENT)
+            .map(|client| client.allowed_cors_origins.clone())
+            .unwrap_or_default();
+        self
+    }
 }
 
 /// Creates the demo configuration, client secret and user password on first start; later
@@ -64,6 +82,7 @@ pub fn ensure(data_dir: &Path) -> anyhow::Result<DemoClient> {
         config_path,
         secret: read(&secret_path),
         user_password: read(&password_path),
+        spa_origins: Vec::new(),
     })
 }
 
@@ -132,8 +151,21 @@ fn demo_text(issuer: &str, demo: &DemoClient) -> String {
     let _ = write!(
         text,
         "\n  Demo user      username: {DEMO_USER}   password: {password}\
-         \n  Sign-in apps   {WEB_CLIENT} (web app, same secret), demo-spa (public, PKCE)\n"
+         \n  Sign-in apps   {WEB_CLIENT} (web app, same secret), {SPA_CLIENT} (public, PKCE)\n"
     );
+    let _ = if demo.spa_origins.is_empty() {
+        writeln!(
+            text,
+            "  Browser apps   none may call from another origin (delete {CONFIG_FILE} for a new demo configuration)"
+        )
+    } else {
+        writeln!(
+            text,
+            "  Browser apps   {SPA_CLIENT} may call the token, userinfo, revocation and end-session\
+             \n                 endpoints from {} (CORS)",
+            demo.spa_origins.join(", ")
+        )
+    };
     if let Some(url) = authorize_url(issuer) {
         let _ = write!(
             text,
@@ -178,7 +210,20 @@ mod tests {
             config_path: PathBuf::from(CONFIG_FILE),
             secret: secret.map(str::to_owned),
             user_password: password.map(str::to_owned),
+            spa_origins: Vec::new(),
         }
+    }
+
+    fn demo_config() -> Config {
+        Config::parse(
+            &TEMPLATE
+                .replace("{{DEMO_SECRET_HASH}}", "sha256:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg")
+                .replace(
+                    "{{DEMO_USER_PASSWORD_HASH}}",
+                    "$argon2id$v=19$m=19456,t=2,p=1$7Hlkt0OW6SkXRDZlLawjFA$mJ8MzGCFFNeBAnw5c/JY3C7di1zwiha/cpi/pjBVdXI",
+                ),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -192,15 +237,7 @@ mod tests {
 
     #[test]
     fn the_printed_request_is_one_the_demo_configuration_allows() {
-        let config = Config::parse(
-            &TEMPLATE
-                .replace("{{DEMO_SECRET_HASH}}", "sha256:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg")
-                .replace(
-                    "{{DEMO_USER_PASSWORD_HASH}}",
-                    "$argon2id$v=19$m=19456,t=2,p=1$7Hlkt0OW6SkXRDZlLawjFA$mJ8MzGCFFNeBAnw5c/JY3C7di1zwiha/cpi/pjBVdXI",
-                ),
-        )
-        .unwrap();
+        let config = demo_config();
         let catalog = config
             .validate(sigil_core::grants::BUILT_IN_GRANT_TYPES)
             .unwrap();
@@ -251,5 +288,42 @@ mod tests {
             "{without_password}"
         );
         assert!(!without_password.contains("connect/authorize"));
+    }
+
+    #[test]
+    fn the_demo_spa_may_call_from_its_local_dev_server_and_the_banner_says_so() {
+        let config = demo_config();
+        let catalog = config
+            .validate(sigil_core::grants::BUILT_IN_GRANT_TYPES)
+            .unwrap();
+        let spa = catalog.client(SPA_CLIENT).unwrap();
+        assert!(spa.is_public());
+        for uri in &spa.sign_in.redirect_uris {
+            let origin = sigil_core::model::WebOrigin::of_url(uri).unwrap();
+            assert!(spa.allows_cors_origin(origin.as_str()), "{uri}");
+        }
+        assert!(
+            catalog
+                .client(WEB_CLIENT)
+                .unwrap()
+                .sign_in
+                .allowed_cors_origins
+                .is_empty()
+        );
+
+        let with_origins = demo(Some("s3cret"), Some("pa55word")).with_spa_origins(&config);
+        let text = demo_text("http://127.0.0.1:8080", &with_origins);
+        assert!(
+            text.contains("from http://localhost:5173, http://127.0.0.1:5173 (CORS)"),
+            "{text}"
+        );
+        let older = demo_text(
+            "http://127.0.0.1:8080",
+            &demo(Some("s3cret"), Some("pa55word")),
+        );
+        assert!(
+            older.contains("none may call from another origin"),
+            "{older}"
+        );
     }
 }

@@ -34,6 +34,7 @@ pub fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let config = Config::load(&config_path)?;
+    let demo_client = demo_client.map(|demo| demo.with_spa_origins(&config));
     // Flags and SIGIL_* variables override the file; the file overrides defaults.
     let data_dir = match (&args.data_dir, &config.server.data_dir) {
         (None, Some(from_file)) => from_file.clone(),
