@@ -263,3 +263,124 @@ fn b64(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
+
+/// RFC 8037 Appendix A.1's Ed25519 private key (`d`), as PKCS#8 v1: the key
+/// `ed25519-client` registered.
+fn rfc8037_pkcs8() -> Vec<u8> {
+    use base64::Engine as _;
+    let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
+        .unwrap();
+    let mut pkcs8 = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    pkcs8.extend_from_slice(&seed);
+    pkcs8
+}
+
+/// A client assertion for `ed25519-client` signed with Ed25519 under the header `alg` given,
+/// as oauth4webapi (`Ed25519`) or older libraries (`EdDSA`) send it.
+fn ed25519_assertion(alg: &str, audience: &str) -> String {
+    let header = json!({ "alg": alg, "kid": "ed", "typ": "JWT" });
+    let claims = assertion_claims("ed25519-client", audience, 60);
+    let input = format!("{}.{}", b64(&header.to_string()), b64(&claims.to_string()));
+    let signature = jsonwebtoken::crypto::sign(
+        input.as_bytes(),
+        &jsonwebtoken::EncodingKey::from_ed_der(&rfc8037_pkcs8()),
+        jsonwebtoken::Algorithm::EdDSA,
+    )
+    .unwrap();
+    format!("{input}.{signature}")
+}
+
+#[tokio::test]
+async fn ed25519_assertions_work_under_both_algorithm_names() {
+    let key = ClientKey::generate("k1").unwrap();
+    let sigil = start(&key).await;
+    let token_url = sigil.url("/connect/token");
+    for alg in ["Ed25519", "EdDSA"] {
+        let answer = post_form(
+            &token_url,
+            None,
+            &assertion_form(&ed25519_assertion(alg, &token_url)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status, 200, "alg {alg}: {:?}", answer.body);
+    }
+
+    // An algorithm the key is not for, and one nobody knows, are refused, and the audit log
+    // says which alg was wrong rather than "malformed header".
+    for (alg, reason) in [
+        ("ES256", "no registered key is for alg `ES256`"),
+        ("Ed448", "unsupported alg `Ed448`"),
+    ] {
+        assert_invalid_client(
+            &sigil,
+            None,
+            &assertion_form(&ed25519_assertion(alg, &token_url)),
+            alg,
+        )
+        .await;
+        let audit = sigil
+            .wait_for_log(|line| {
+                line["event"] == "client_authentication_failed"
+                    && line["reason"]
+                        .as_str()
+                        .is_some_and(|logged| logged.contains(reason))
+            })
+            .await;
+        assert!(audit.is_ok(), "no audit record naming {reason}");
+    }
+}
+
+#[tokio::test]
+async fn basic_credentials_decode_the_id_and_the_secret_apart() {
+    use base64::Engine as _;
+    let key = ClientKey::generate("k1").unwrap();
+    let sigil = start(&key).await;
+    let token_url = sigil.url("/connect/token");
+    let raw_basic = |pair: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    let grant = "grant_type=client_credentials";
+
+    // A user name that reads as a second `id` field must not authenticate as that client.
+    assert_invalid_client(
+        &sigil,
+        Some(&raw_basic(&format!("&id=basic-client:{CLIENT_SECRET}"))),
+        grant,
+        "smuggled client id",
+    )
+    .await;
+    let audit = sigil
+        .wait_for_log(|line| {
+            line["event"] == "client_authentication_failed"
+                && line["client_id"] == "&id=basic-client"
+        })
+        .await;
+    assert!(audit.is_ok(), "the failure names the client id as sent");
+
+    // A secret with `&` and `:`, sent raw (as curl -u does) and form-encoded (RFC 6749).
+    for (how, authorization) in [
+        ("raw", raw_basic("symbols-client:amp&colon:end")),
+        ("form-encoded", basic("symbols-client", "amp&colon:end")),
+    ] {
+        let answer = post_form(&token_url, Some(&authorization), grant)
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200, "{how}: {:?}", answer.body);
+    }
+    // Cut at the `&`, the secret is wrong.
+    assert_invalid_client(
+        &sigil,
+        Some(&raw_basic("symbols-client:amp")),
+        grant,
+        "the secret cut short",
+    )
+    .await;
+}
