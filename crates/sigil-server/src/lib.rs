@@ -5,7 +5,8 @@
 //! [`sigil_core::endpoint::Provider`], renders the result and records it.
 //!
 //! **Where to start:** [`routes`] wires the endpoints; [`endpoints::token`] shows the shape
-//! every endpoint follows. [`AppState`] is what the binary builds and hands over.
+//! every endpoint follows. [`AppState`] is what the binary builds and hands over, with a
+//! [`secret_checks::SecretCheckPool`] that runs every argon2id check off the HTTP workers.
 //!
 //! **What it does not contain:** no storage (the grant store is reached only through
 //! `sigil-core`'s `GrantStore` trait, so this crate never depends on openraft or sled), no key
@@ -18,6 +19,7 @@ mod errors;
 mod form;
 pub mod metrics;
 mod routes;
+pub mod secret_checks;
 pub mod signin;
 mod state;
 pub mod users;

@@ -20,6 +20,7 @@ use sigil_core::grants::BUILT_IN_GRANT_TYPES;
 use sigil_keys::SharedKeyRing;
 use sigil_server::discovery::DiscoveryInputs;
 use sigil_server::metrics::Metrics;
+use sigil_server::secret_checks::{CheckLimits, SecretCheckPool};
 use sigil_server::users::ConfiguredUsers;
 use sigil_server::{
     AppState, CookiePolicy, Discovery, EndpointPaths, JwksSource, Readiness, Sealer,
@@ -117,6 +118,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     check_issuer(&issuer).map_err(|message| anyhow!("issuer {issuer}: {message}"))?;
 
     let endpoint = |path: &str| format!("{issuer}{path}");
+    // One pool for every argon2id check: passwords, client secrets and API secrets.
+    let secret_checks = Arc::new(SecretCheckPool::start(CheckLimits::for_this_machine()));
     let provider = Provider::new(ProviderSettings {
         issuer: issuer.clone(),
         assertion_audiences: vec![
@@ -127,7 +130,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         catalog: Arc::new(catalog),
         store: store.grants.clone(),
         signer: Arc::new(keys.clone()),
-        users: Arc::new(ConfiguredUsers::new(config.user_accounts())),
+        users: Arc::new(ConfiguredUsers::new(
+            config.user_accounts(),
+            secret_checks.clone(),
+        )),
+        secret_checks,
         sessions: config.sessions.settings(),
     });
     let discovery = Discovery::new(&DiscoveryInputs {
