@@ -18,6 +18,7 @@ pub mod endpoints;
 mod errors;
 mod form;
 pub mod metrics;
+mod nosniff;
 mod routes;
 pub mod secret_checks;
 pub mod signin;
@@ -25,6 +26,8 @@ mod state;
 pub mod users;
 
 pub use discovery::{Discovery, EndpointPaths};
+pub use form::BodyDeadline;
+pub use nosniff::nosniff;
 pub use routes::{record_latency, routes};
 pub use signin::{CookiePolicy, Sealer};
 pub use state::{AppState, JwksSource, Readiness};

@@ -12,7 +12,8 @@ pub use banner::Summary;
 pub use keys::{key_source, writable_key_source};
 pub use store::{ClusterSettings, StoreChoice};
 
-use crate::config::{Config, server::check_issuer};
+use crate::config::Config;
+use crate::config::server::{ConnectionLimits, check_issuer};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::{Context as _, anyhow};
 use sigil_core::endpoint::{Provider, ProviderSettings};
@@ -23,11 +24,12 @@ use sigil_server::metrics::Metrics;
 use sigil_server::secret_checks::{CheckLimits, SecretCheckPool};
 use sigil_server::users::ConfiguredUsers;
 use sigil_server::{
-    AppState, CookiePolicy, Discovery, EndpointPaths, JwksSource, Readiness, Sealer,
+    AppState, BodyDeadline, CookiePolicy, Discovery, EndpointPaths, JwksSource, Readiness, Sealer,
 };
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the service is started from (configuration with overrides applied).
 pub struct Settings {
@@ -109,8 +111,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         .jwks_max_age(config.signing.refresh_interval);
     let store = store::open(store).await?;
 
-    let listener =
-        std::net::TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
+    let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;
     let issuer = issuer
         .or(config.server.issuer.clone())
@@ -165,15 +166,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             secure: config.sessions.cookie_secure(&issuer),
         },
     });
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .wrap(middleware::from_fn(sigil_server::record_latency))
-            .configure(sigil_server::routes)
-    })
-    .shutdown_timeout(10)
-    .listen(listener)?
-    .run();
+    let server = http_server(&state, &config.server.connections, listener)?;
     tracing::info!(%issuer, listen = %bound, store = %store.description, keys = %live_keys.description, "serving");
 
     Ok(Service {
@@ -189,6 +182,38 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         store,
         _keys: live_keys,
     })
+}
+
+/// Slow clients are bounded: the head must arrive within `header_timeout`, a body within
+/// `body_timeout` (408 and the connection closes), idle connections close after
+/// `keep_alive`, and at most `max` are open (actix counts per worker; the rest wait in the
+/// kernel's accept queue). Without these, 240 connections trickling a body one byte every
+/// 10 s held a file-limited server's every descriptor.
+fn http_server(
+    state: &web::Data<AppState>,
+    limits: &ConnectionLimits,
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let state = state.clone();
+    let body_deadline = BodyDeadline(limits.body_timeout);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(body_deadline)
+            .wrap(middleware::from_fn(sigil_server::record_latency))
+            .wrap(middleware::from_fn(sigil_server::nosniff))
+            .configure(sigil_server::routes)
+    })
+    .workers(workers)
+    .max_connections(limits.max.div_ceil(workers).max(1))
+    .client_request_timeout(limits.header_timeout)
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(limits.keep_alive)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
 }
 
 /// The JWKS of the current key ring.
