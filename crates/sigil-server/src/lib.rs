@@ -4,8 +4,9 @@
 //! events. It holds no protocol logic: every endpoint parses the request, calls one method of
 //! [`sigil_core::endpoint::Provider`], renders the result and records it.
 //!
-//! **Where to start:** [`routes`] wires the endpoints; [`endpoints::token`] shows the shape
-//! every endpoint follows. [`AppState`] is what the binary builds and hands over, with a
+//! **Where to start:** [`routes`] wires the endpoints (or [`public_routes`] and [`ops_routes`]
+//! for a separate operations listener); [`endpoints::token`] shows the shape every endpoint
+//! follows. [`AppState`] is what the binary builds and hands over, with a
 //! [`secret_checks::SecretCheckPool`] that runs every argon2id check off the HTTP workers.
 //!
 //! **What it does not contain:** no storage (the grant store is reached only through
@@ -28,6 +29,6 @@ pub mod users;
 pub use discovery::{Discovery, EndpointPaths};
 pub use form::BodyDeadline;
 pub use nosniff::nosniff;
-pub use routes::{record_latency, routes};
+pub use routes::{ops_routes, public_routes, record_latency, routes};
 pub use signin::{CookiePolicy, Sealer};
 pub use state::{AppState, JwksSource, Readiness};

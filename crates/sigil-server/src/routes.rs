@@ -1,7 +1,9 @@
-//! The route table, and the middleware that times every request.
+//! The route tables, and the middleware that times every request.
 //!
 //! Every resource answers a method it does not serve with 405 and an `Allow` header (RFC
-//! 9110 §15.5.6); read-only documents answer HEAD as they answer GET.
+//! 9110 §15.5.6); read-only documents answer HEAD as they answer GET. Metrics and health can
+//! move to an operations listener of their own ([`public_routes`] and [`ops_routes`]), since
+//! metrics name clients and only the protocol belongs behind an Ingress.
 
 use crate::AppState;
 use crate::discovery::EndpointPaths;
@@ -17,6 +19,22 @@ use std::time::Instant;
 /// [`record_latency`] to time them.
 pub fn routes(config: &mut web::ServiceConfig) {
     protocol(config);
+    health(config);
+    metrics(config);
+    config.default_service(web::to(not_found));
+}
+
+/// The public listener when metrics and health have a listener of their own: the protocol,
+/// and `/healthz` and `/readyz` still, for load balancers that can only probe the port they
+/// send traffic to. Not `/metrics`: its series name clients.
+pub fn public_routes(config: &mut web::ServiceConfig) {
+    protocol(config);
+    health(config);
+    config.default_service(web::to(not_found));
+}
+
+/// The operations listener: `/metrics`, `/healthz` and `/readyz`, nothing else.
+pub fn ops_routes(config: &mut web::ServiceConfig) {
     health(config);
     metrics(config);
     config.default_service(web::to(not_found));

@@ -15,6 +15,9 @@ pub struct ServerConfig {
     pub listen: Option<SocketAddr>,
     /// Where keys and grant store data live; defaults to `./.sigil`.
     pub data_dir: Option<PathBuf>,
+    /// A second listener for `/metrics`, `/healthz` and `/readyz`; with it, the main listener
+    /// no longer serves `/metrics` (whose series name clients). Unset: all on `listen`.
+    pub ops_listen: Option<SocketAddr>,
     /// How long slow or idle clients may hold a connection, and how many may.
     #[serde(default)]
     pub connections: ConnectionLimits,
@@ -76,6 +79,14 @@ impl ServerConfig {
                 issues.push("server.issuer", message);
             }
         }
+        if let (Some(listen), Some(ops)) = (self.listen, self.ops_listen) {
+            if listen == ops && listen.port() != 0 {
+                issues.push(
+                    "server.ops_listen",
+                    "must differ from server.listen (leave it out to serve everything there)",
+                );
+            }
+        }
         let limits = &self.connections;
         for (field, value) in [
             ("header_timeout", limits.header_timeout),
@@ -127,9 +138,12 @@ mod tests {
     fn connection_limits_default_and_parse() {
         let defaults = parse("listen: 127.0.0.1:8080");
         assert_eq!(defaults.connections, ConnectionLimits::default());
+        assert_eq!(defaults.ops_listen, None);
         let set = parse(
-            "connections: { header_timeout: 2s, body_timeout: 1500ms, keep_alive: 0s, max: 64 }",
+            "ops_listen: 0.0.0.0:9090\n\
+             connections: { header_timeout: 2s, body_timeout: 1500ms, keep_alive: 0s, max: 64 }",
         );
+        assert_eq!(set.ops_listen, Some("0.0.0.0:9090".parse().unwrap()));
         assert_eq!(
             set.connections,
             ConnectionLimits {
@@ -147,10 +161,14 @@ mod tests {
         assert!(
             serde_yaml::from_str::<ServerConfig>("connections: { max_connections: 5 }").is_err()
         );
-        let zero = parse("connections: { header_timeout: 0s, body_timeout: 0s, max: 0 }");
+        let zero = parse(
+            "listen: 127.0.0.1:8080\nops_listen: 127.0.0.1:8080\n\
+             connections: { header_timeout: 0s, body_timeout: 0s, max: 0 }",
+        );
         assert_eq!(
             issue_paths(&zero),
             [
+                "server.ops_listen",
                 "server.connections.header_timeout",
                 "server.connections.body_timeout",
                 "server.connections.max",

@@ -39,6 +39,8 @@ pub struct Settings {
     pub config_path: PathBuf,
     /// Listen address.
     pub listen: SocketAddr,
+    /// Address of the operations listener (metrics and health), if they get their own.
+    pub ops_listen: Option<SocketAddr>,
     /// Issuer from a flag or environment variable (overrides the file).
     pub issuer: Option<String>,
     /// Which grant store to use.
@@ -50,6 +52,8 @@ pub struct Service {
     /// For the banner.
     pub summary: Summary,
     server: actix_web::dev::Server,
+    /// The operations listener's server; it stops when the main one has.
+    ops: Option<actix_web::dev::Server>,
     store: store::OpenedStore,
     _keys: keys::LiveKeys,
 }
@@ -57,8 +61,18 @@ pub struct Service {
 impl Service {
     /// Serves until SIGINT or SIGTERM, then stops the grant store cleanly.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let ops = self.ops.map(|server| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let served = self.server.await.context("HTTP server");
         tracing::info!("shutting down");
+        if let Some((handle, task)) = ops {
+            handle.stop(true).await;
+            if let Ok(Err(error)) = task.await {
+                tracing::warn!(%error, "operations listener");
+            }
+        }
         self.store.shutdown().await?;
         served
     }
@@ -88,6 +102,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         config,
         config_path,
         listen,
+        ops_listen,
         issuer,
         store,
     } = settings;
@@ -113,6 +128,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
 
     let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;
+    let ops_listener = ops_listen
+        .map(|address| TcpListener::bind(address).with_context(|| format!("binding {address}")))
+        .transpose()?;
+    let ops_bound = ops_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
+        .context("reading the bound operations address")?;
     let issuer = issuer
         .or(config.server.issuer.clone())
         .unwrap_or_else(|| format!("http://{bound}"));
@@ -166,12 +189,22 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             secure: config.sessions.cookie_secure(&issuer),
         },
     });
-    let server = http_server(&state, &config.server.connections, listener)?;
-    tracing::info!(%issuer, listen = %bound, store = %store.description, keys = %live_keys.description, "serving");
+    let limits = config.server.connections;
+    let routes: fn(&mut web::ServiceConfig) = if ops_listener.is_some() {
+        sigil_server::public_routes
+    } else {
+        sigil_server::routes
+    };
+    let server = http_server(&state, &limits, routes, listener)?;
+    let ops = ops_listener
+        .map(|listener| ops_server(&state, &limits, listener))
+        .transpose()?;
+    tracing::info!(%issuer, listen = %bound, ops_listen = ?ops_bound, store = %store.description, keys = %live_keys.description, "serving");
 
     Ok(Service {
         summary: Summary {
             listen: bound,
+            ops_listen: ops_bound,
             issuer,
             config_path,
             store: store.description.clone(),
@@ -179,6 +212,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             kid,
         },
         server,
+        ops,
         store,
         _keys: live_keys,
     })
@@ -192,6 +226,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
 fn http_server(
     state: &web::Data<AppState>,
     limits: &ConnectionLimits,
+    routes: fn(&mut web::ServiceConfig),
     listener: TcpListener,
 ) -> anyhow::Result<actix_web::dev::Server> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
@@ -203,7 +238,7 @@ fn http_server(
             .app_data(body_deadline)
             .wrap(middleware::from_fn(sigil_server::record_latency))
             .wrap(middleware::from_fn(sigil_server::nosniff))
-            .configure(sigil_server::routes)
+            .configure(routes)
     })
     .workers(workers)
     .max_connections(limits.max.div_ceil(workers).max(1))
@@ -211,6 +246,33 @@ fn http_server(
     .client_disconnect_timeout(Duration::from_secs(1))
     .keep_alive(limits.keep_alive)
     .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The operations listener: one worker, few connections (Prometheus and the kubelet), and
+/// signals left to the main server, which stops it.
+fn ops_server(
+    state: &web::Data<AppState>,
+    limits: &ConnectionLimits,
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
+    const OPS_CONNECTIONS: usize = 64;
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(middleware::from_fn(sigil_server::nosniff))
+            .configure(sigil_server::ops_routes)
+    })
+    .workers(1)
+    .max_connections(OPS_CONNECTIONS)
+    .client_request_timeout(limits.header_timeout)
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(limits.keep_alive)
+    .disable_signals()
+    .shutdown_timeout(1)
     .listen(listener)?
     .run();
     Ok(server)
