@@ -2,7 +2,7 @@
 
 use sigil_e2e::{CLIENT_SECRET, config};
 use sigil_testkit::SigilDev;
-use sigil_testkit::client::{answer, basic};
+use sigil_testkit::client::{answer, basic, post_form};
 
 async fn send(
     sigil: &SigilDev,
@@ -205,4 +205,236 @@ async fn garbage_tokens_at_introspection_and_revocation() {
             assert_eq!(revoked.status, 200, "{token}");
         }
     }
+}
+
+const GET_ONLY: [&str; 6] = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/.well-known/openid-configuration",
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/jwks.json",
+];
+
+#[tokio::test]
+async fn wrong_methods_are_405_with_allow_and_head_works_where_get_does() {
+    let sigil = SigilDev::start(Some(&config("tokens.yaml", &[])))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    for path in GET_ONLY {
+        for method in ["POST", "PUT", "DELETE", "PATCH"] {
+            let response = client
+                .request(method.parse().unwrap(), sigil.url(path))
+                .send()
+                .await
+                .unwrap();
+            // RFC 9110 §15.5.6: 405 names the methods the resource does support.
+            assert_eq!(response.status(), 405, "{method} {path}");
+            assert_eq!(
+                header(&response, "allow").as_deref(),
+                Some("GET, HEAD"),
+                "{method} {path}"
+            );
+        }
+        let head = client.head(sigil.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path}");
+    }
+    for path in [
+        "/connect/token",
+        "/connect/introspect",
+        "/connect/revocation",
+    ] {
+        let response = client.get(sigil.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 405, "GET {path}");
+        assert_eq!(header(&response, "allow").as_deref(), Some("POST"));
+    }
+    let unknown = client.get(sigil.url("/nothing-here")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn every_response_tells_browsers_not_to_sniff() {
+    let sigil = SigilDev::start(Some(&config("tokens.yaml", &[])))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let token = |authorization: String, body: Vec<u8>| {
+        client
+            .post(sigil.url("/connect/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("authorization", authorization)
+            .body(body)
+    };
+    let requests = [
+        (
+            "issued",
+            token(
+                basic("jwt-client", CLIENT_SECRET),
+                b"grant_type=client_credentials".to_vec(),
+            ),
+        ),
+        (
+            "401",
+            token(
+                basic("jwt-client", "wrong"),
+                b"grant_type=client_credentials".to_vec(),
+            ),
+        ),
+        (
+            "413",
+            token(basic("jwt-client", CLIENT_SECRET), vec![b'a'; 100 * 1024]),
+        ),
+        ("404", client.get(sigil.url("/nothing-here"))),
+        ("405", client.delete(sigil.url("/healthz"))),
+        ("healthz", client.get(sigil.url("/healthz"))),
+        ("metrics", client.get(sigil.url("/metrics"))),
+        ("jwks", client.get(sigil.url("/.well-known/jwks.json"))),
+        ("login page", client.get(sigil.url("/account/login"))),
+        ("bad query", client.get(sigil.url("/connect/authorize?%zz"))),
+    ];
+    for (case, request) in requests {
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response
+                .headers()
+                .get("x-content-type-options")
+                .and_then(|value| value.to_str().ok()),
+            Some("nosniff"),
+            "{case}: {}",
+            response.status()
+        );
+    }
+}
+
+/// Opens a connection, sends `head` and then one byte every 500 ms (until the server stops
+/// reading); returns how long the server took to answer, the answer's status line (empty if
+/// it closed without one), and how long until it closed the connection.
+async fn trickle(
+    address: &str,
+    head: String,
+) -> (std::time::Duration, String, std::time::Duration) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let started = std::time::Instant::now();
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let trickler = tokio::spawn(async move {
+        if writer.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if writer.write_all(b"a").await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut received = Vec::new();
+    let mut answered = None;
+    let mut buffer = [0u8; 1024];
+    let closed = loop {
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(30), reader.read(&mut buffer))
+                .await
+                .unwrap_or_else(|_| panic!("nothing from the server for 30 s"));
+        match read {
+            Ok(0) | Err(_) => break started.elapsed(),
+            Ok(n) => {
+                answered.get_or_insert_with(|| started.elapsed());
+                received.extend_from_slice(&buffer[..n]);
+            }
+        }
+    };
+    trickler.abort();
+    let text = String::from_utf8_lossy(&received);
+    let status_line = text.lines().next().unwrap_or_default().to_owned();
+    (answered.unwrap_or(closed), status_line, closed)
+}
+
+fn slow_post(path: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: sigil.test\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\ng"
+    )
+}
+
+#[tokio::test]
+async fn a_trickled_body_gets_408_within_the_deadline_and_holds_nothing() {
+    use std::time::Duration;
+    let text = format!(
+        "{}\nserver: {{ connections: {{ body_timeout: 2s, header_timeout: 2s }} }}\n",
+        config("tokens.yaml", &[])
+    );
+    let sigil = SigilDev::start(Some(&text)).await.unwrap();
+    let address = sigil.base_url.trim_start_matches("http://").to_owned();
+
+    // Every endpoint that reads a form, many connections each.
+    let form_paths = [
+        "/connect/token",
+        "/connect/introspect",
+        "/connect/revocation",
+        "/connect/authorize",
+        "/connect/endsession",
+        "/account/login",
+        "/account/consent",
+    ];
+    let mut slow = Vec::new();
+    for round in 0..20 {
+        for path in form_paths {
+            let address = address.clone();
+            slow.push(tokio::spawn(async move {
+                (path, round, trickle(&address, slow_post(path)).await)
+            }));
+        }
+    }
+    // Slow headers, and bodies sent to routes that do not read them.
+    let slow_head = "POST /connect/token HTTP/1.1\r\nHost: sigil.test\r\nX-Slow: ".to_owned();
+    for (path, head) in [
+        ("slow headers", slow_head),
+        ("unknown path", slow_post("/nothing-here")),
+        ("GET-only path", slow_post("/healthz")),
+    ] {
+        let address = address.clone();
+        slow.push(tokio::spawn(async move {
+            (path, 0, trickle(&address, head).await)
+        }));
+    }
+
+    // While they are open, normal requests are served.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..5 {
+        let answer = post_form(
+            &sigil.url("/connect/token"),
+            Some(&basic("jwt-client", CLIENT_SECRET)),
+            "grant_type=client_credentials",
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status, 200);
+    }
+
+    for connection in slow {
+        let (path, round, (answered, status_line, closed)) = connection.await.unwrap();
+        let case =
+            format!("{path} #{round}: {status_line:?} after {answered:?}, closed after {closed:?}");
+        // Deadline 2 s; generous margins for a loaded machine.
+        assert!(answered < Duration::from_secs(8), "{case}");
+        assert!(closed < Duration::from_secs(12), "{case}");
+        if form_paths.contains(&path) || path == "slow headers" {
+            // RFC 9110 §15.5.9: the server would not wait any longer for the request.
+            assert!(status_line.starts_with("HTTP/1.1 408"), "{case}");
+        }
+    }
+    assert_eq!(
+        reqwest::get(sigil.url("/healthz")).await.unwrap().status(),
+        200
+    );
 }

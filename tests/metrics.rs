@@ -93,3 +93,61 @@ async fn metrics_count_tokens_errors_and_latency_and_pass_promtool() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// With `--ops-listen`, metrics and health are served on their own listener (which an
+/// Ingress never exposes) and the public listener no longer serves `/metrics`.
+#[tokio::test]
+async fn metrics_and_health_move_to_the_operations_listener() {
+    let temp = tempfile::tempdir().unwrap();
+    let ops_port = sigil_testkit::cluster::free_port().unwrap();
+    let ops = format!("http://127.0.0.1:{ops_port}");
+    let sigil = SigilDev::start_in(
+        &temp.path().join("data"),
+        Some(&config("tokens.yaml", &[])),
+        &["--ops-listen", &format!("127.0.0.1:{ops_port}")],
+    )
+    .await
+    .unwrap();
+    let issued = post_form(
+        &sigil.url("/connect/token"),
+        Some(&basic("jwt-client", CLIENT_SECRET)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap();
+    assert_eq!(issued.status, 200);
+
+    let get = |url: String| async move {
+        let response = reqwest::get(&url).await.unwrap();
+        let nosniff = response
+            .headers()
+            .get("x-content-type-options")
+            .is_some_and(|value| value == "nosniff");
+        assert!(nosniff, "{url}");
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    // Public listener: no metrics (they name clients); liveness and readiness stay for load
+    // balancers that probe the port they send traffic to.
+    assert_eq!(get(sigil.url("/metrics")).await.0, 404);
+    assert_eq!(get(sigil.url("/healthz")).await.0, 200);
+    assert_eq!(get(sigil.url("/readyz")).await.0, 200);
+    // Operations listener: metrics and health, and nothing else.
+    let (status, text) = get(format!("{ops}/metrics")).await;
+    assert_eq!(status, 200);
+    assert!(
+        text.lines().any(|line| line
+            == r#"sigil_tokens_issued_total{client_id="jwt-client",grant_type="client_credentials"} 1"#),
+        "{text}"
+    );
+    assert_eq!(get(format!("{ops}/healthz")).await.0, 200);
+    assert_eq!(get(format!("{ops}/readyz")).await.0, 200);
+    assert_eq!(get(format!("{ops}/.well-known/jwks.json")).await.0, 404);
+    let token_on_ops = post_form(
+        &format!("{ops}/connect/token"),
+        Some(&basic("jwt-client", CLIENT_SECRET)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .unwrap();
+    assert_eq!(token_on_ops.status, 404);
+}

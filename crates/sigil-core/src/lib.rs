@@ -10,8 +10,10 @@
 //! audiences) and [`tokens::Minter`] (claims, then signing or storing).
 //!
 //! **What it does not contain:** no async runtime, HTTP, storage, Azure or Kubernetes code. It
-//! talks to the outside through two traits — [`store::GrantStore`] (implemented by
-//! `sigil-store` and its client) and [`signing::TokenSigner`] (implemented by `sigil-keys`).
+//! talks to the outside through traits — [`store::GrantStore`] (implemented by `sigil-store`
+//! and its client), [`signing::TokenSigner`] (implemented by `sigil-keys`) and
+//! [`secret::SecretChecks`] (argon2id checks on bounded threads, implemented by
+//! `sigil-server`).
 //! Time is passed in ([`time::Timestamp`]); nothing here reads the clock on a protocol path.
 
 pub mod access;

@@ -66,7 +66,9 @@ impl Parameters {
     }
 }
 
-fn decode_component(raw: &str) -> Result<Cow<'_, str>, ProtocolError> {
+/// Decodes one `application/x-www-form-urlencoded` name or value: `+` is a space, `%XX` a
+/// byte; the result must be UTF-8.
+pub(crate) fn decode_component(raw: &str) -> Result<Cow<'_, str>, ProtocolError> {
     let malformed = || ProtocolError::invalid_request("malformed form encoding");
     if !raw.bytes().any(|b| b == b'+' || b == b'%') {
         return Ok(Cow::Borrowed(raw));

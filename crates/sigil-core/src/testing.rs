@@ -201,6 +201,7 @@ pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
         store: store.clone(),
         signer: Arc::new(DigestSigner),
         users: Arc::new(OneUser),
+        secret_checks: Arc::new(crate::secret::InlineChecks),
         sessions: Default::default(),
     });
     (store, provider)

@@ -12,8 +12,12 @@ struct ErrorBody<'a> {
     error_description: &'a str,
 }
 
+/// How long a client is asked to wait before retrying a `temporarily_unavailable` (503).
+const RETRY_AFTER_SECS: &str = "1";
+
 /// Renders a protocol error. `invalid_client` is 401 with a Basic challenge, as RFC 6749 §5.2
-/// and HTTP require for a 401.
+/// and HTTP require for a 401; `temporarily_unavailable` is 503 with `Retry-After` (RFC 9110
+/// §10.2.3), which HTTP clients and gateways honour when they retry.
 pub(crate) fn error_response(error: &ProtocolError) -> HttpResponse {
     let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = HttpResponse::build(status);
@@ -22,6 +26,12 @@ pub(crate) fn error_response(error: &ProtocolError) -> HttpResponse {
         response.insert_header((
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"sigil\""),
+        ));
+    }
+    if error.code == ErrorCode::TemporarilyUnavailable {
+        response.insert_header((
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
         ));
     }
     response.json(ErrorBody {

@@ -1,15 +1,30 @@
-//! Reading a form-encoded request body: content type checked, size limited, then parsed by
-//! the core's strict parser. Every failure is a protocol error, never a 500.
+//! Reading a form-encoded request body: content type checked, size and time limited, then
+//! parsed by the core's strict parser. Every failure is a protocol error, never a 500.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use futures::StreamExt as _;
 use sigil_core::error::ProtocolError;
 use sigil_core::parameters::Parameters;
+use std::time::Duration;
 
 /// Larger than any legitimate token, introspection or revocation request (a client assertion
 /// signed with RSA-4096 is under 2 KiB).
 pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// How long a form body may take to arrive once its handler starts reading it (just after
+/// the request head). Without a deadline, a client announcing 60,000 bytes and sending one
+/// every few seconds held its connection, and a file descriptor, for ever. Register it with
+/// `App::app_data`; without it, [`BodyDeadline::default`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyDeadline(pub Duration);
+
+impl Default for BodyDeadline {
+    /// Ten seconds: a form of a few KiB arrives in milliseconds even on a poor mobile link.
+    fn default() -> Self {
+        Self(Duration::from_secs(10))
+    }
+}
 
 /// Why a body could not be read.
 pub(crate) enum FormError {
@@ -17,12 +32,14 @@ pub(crate) enum FormError {
     Invalid(ProtocolError),
     /// The body is larger than [`MAX_FORM_BYTES`].
     TooLarge,
+    /// The body did not arrive within the [`BodyDeadline`].
+    TimedOut,
 }
 
 /// Reads and parses the body. Names in `repeatable` may appear more than once.
 pub(crate) async fn read_form(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     repeatable: &[&str],
 ) -> Result<Parameters, FormError> {
     let content_type = request
@@ -44,6 +61,20 @@ pub(crate) async fn read_form(
     if declared.is_some_and(|length| length > MAX_FORM_BYTES) {
         return Err(FormError::TooLarge);
     }
+    let deadline = request
+        .app_data::<BodyDeadline>()
+        .copied()
+        .unwrap_or_default();
+    let body = tokio::time::timeout(deadline.0, read_body(payload, declared))
+        .await
+        .map_err(|_| FormError::TimedOut)??;
+    Parameters::parse(&body, repeatable).map_err(FormError::Invalid)
+}
+
+async fn read_body(
+    mut payload: web::Payload,
+    declared: Option<usize>,
+) -> Result<web::BytesMut, FormError> {
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(512).min(MAX_FORM_BYTES));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
@@ -54,7 +85,7 @@ pub(crate) async fn read_form(
         }
         body.extend_from_slice(&chunk);
     }
-    Parameters::parse(&body, repeatable).map_err(FormError::Invalid)
+    Ok(body)
 }
 
 /// The `Authorization` header, if present; one that is not visible ASCII is treated as

@@ -1,17 +1,14 @@
 //! The built-in user store: accounts from configuration, passwords as argon2id hashes.
 //!
-//! Checking a hash takes tens of milliseconds of CPU and 19 MiB of memory. The checks run on a
-//! few threads of their own (one per core), never on a worker that serves other requests,
-//! and a burst of sign-ins queues for them. Spread over a general blocking pool, the same
-//! burst touched dozens of threads, each keeping its own allocator arena of freed hash
-//! memory: the process grew by gigabytes and spent its CPU in the kernel.
+//! Checking a hash takes tens of milliseconds of CPU and 19 MiB of memory, so the checks go to
+//! the [`SecretChecks`] the server shares with client and API secrets (its own threads, one
+//! buffer each, bounded per user name and in total), never to a worker that serves requests.
 
 use async_trait::async_trait;
 use sigil_core::model::{User, UserStore, UserStoreError};
-use sigil_core::secret::SecretHash;
+use sigil_core::secret::{SecretChecks, SecretHash, SecretOwner};
 use std::collections::HashMap;
-use std::sync::mpsc;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 
 /// A configured account: the user and their password hash.
 #[derive(Debug, Clone)]
@@ -26,7 +23,7 @@ pub struct UserAccount {
 pub struct ConfiguredUsers {
     by_username: HashMap<String, (Arc<User>, SecretHash)>,
     by_subject: HashMap<String, Arc<User>>,
-    checker: PasswordChecker,
+    checks: Arc<dyn SecretChecks>,
 }
 
 impl std::fmt::Debug for ConfiguredUsers {
@@ -43,8 +40,9 @@ static DECOY: LazyLock<Option<SecretHash>> =
     LazyLock::new(|| SecretHash::argon2id_of("sigil decoy password").ok());
 
 impl ConfiguredUsers {
-    /// Indexes validated accounts (configuration loading rejects duplicates).
-    pub fn new(accounts: Vec<UserAccount>) -> Self {
+    /// Indexes validated accounts (configuration loading rejects duplicates); passwords are
+    /// checked by `checks`.
+    pub fn new(accounts: Vec<UserAccount>, checks: Arc<dyn SecretChecks>) -> Self {
         let mut by_username = HashMap::new();
         let mut by_subject = HashMap::new();
         for account in accounts {
@@ -55,7 +53,7 @@ impl ConfiguredUsers {
         Self {
             by_username,
             by_subject,
-            checker: PasswordChecker::start(),
+            checks,
         }
     }
 
@@ -84,7 +82,12 @@ impl UserStore for ConfiguredUsers {
                 None => return Ok(None),
             },
         };
-        let matches = self.checker.check(hash, password.to_owned()).await?;
+        let owner = SecretOwner::User(username.to_owned());
+        let matches = self
+            .checks
+            .check(owner, vec![hash], password.to_owned())
+            .await
+            .map_err(|refused| UserStoreError(refused.to_string()))?;
         Ok(user.filter(|_| matches))
     }
 
@@ -93,68 +96,15 @@ impl UserStore for ConfiguredUsers {
     }
 }
 
-/// One password check and where its answer goes.
-struct Check {
-    hash: SecretHash,
-    password: String,
-    answer: tokio::sync::oneshot::Sender<bool>,
-}
-
-/// A fixed set of threads, one per core, that check password hashes in turn.
-struct PasswordChecker {
-    queue: Mutex<mpsc::Sender<Check>>,
-}
-
-impl PasswordChecker {
-    fn start() -> Self {
-        let (sender, receiver) = mpsc::channel::<Check>();
-        let receiver = Arc::new(Mutex::new(receiver));
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        for index in 0..threads {
-            let receiver = Arc::clone(&receiver);
-            let spawned = std::thread::Builder::new()
-                .name(format!("sigil-password-{index}"))
-                .spawn(move || {
-                    loop {
-                        let next = match receiver.lock() {
-                            Ok(queue) => queue.recv(),
-                            Err(_) => return,
-                        };
-                        let Ok(check) = next else { return };
-                        let matches = check.hash.verify(&check.password);
-                        let _ = check.answer.send(matches);
-                    }
-                });
-            if let Err(error) = spawned {
-                tracing::error!(%error, "starting a password-check thread");
-            }
-        }
-        Self {
-            queue: Mutex::new(sender),
-        }
-    }
-
-    async fn check(&self, hash: SecretHash, password: String) -> Result<bool, UserStoreError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let queued = self
-            .queue
-            .lock()
-            .map_err(|_| UserStoreError("password checks stopped".to_owned()))?
-            .send(Check {
-                hash,
-                password,
-                answer,
-            });
-        queued.map_err(|_| UserStoreError("password checks stopped".to_owned()))?;
-        answered
-            .await
-            .map_err(|_| UserStoreError("a password check failed".to_owned()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret_checks::{CheckLimits, SecretCheckPool};
+
+    fn users(accounts: Vec<UserAccount>) -> ConfiguredUsers {
+        let pool = SecretCheckPool::start(CheckLimits::for_this_machine());
+        ConfiguredUsers::new(accounts, Arc::new(pool))
+    }
 
     fn account(subject: &str, username: &str, password: &str) -> UserAccount {
         UserAccount {
@@ -169,7 +119,7 @@ mod tests {
 
     #[tokio::test]
     async fn right_password_signs_in_and_wrong_or_unknown_do_not() {
-        let users = ConfiguredUsers::new(vec![account("a-id", "alice", "correct horse")]);
+        let users = users(vec![account("a-id", "alice", "correct horse")]);
         let signed_in = users.authenticate("alice", "correct horse").await;
         assert_eq!(
             signed_in.ok().flatten().map(|user| user.subject.clone()),
@@ -191,26 +141,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn many_concurrent_checks_all_answer() {
-        let users = Arc::new(ConfiguredUsers::new(vec![account("a-id", "alice", "pw")]));
+    async fn concurrent_sign_ins_of_different_users_all_answer() {
+        let accounts = (0..8)
+            .map(|i| account(&format!("id-{i}"), &format!("user-{i}"), "pw"))
+            .collect();
+        let users = Arc::new(users(accounts));
         let checks: Vec<_> = (0..8)
             .map(|i| {
                 let users = Arc::clone(&users);
                 tokio::spawn(async move {
                     let password = if i % 2 == 0 { "pw" } else { "nope" };
-                    users
-                        .authenticate("alice", password)
-                        .await
-                        .ok()
-                        .flatten()
-                        .is_some()
+                    users.authenticate(&format!("user-{i}"), password).await
                 })
             })
             .collect();
         let mut accepted = 0;
         for check in checks {
-            if check.await.unwrap_or(false) {
-                accepted += 1;
+            match check.await {
+                Ok(Ok(signed_in)) => accepted += usize::from(signed_in.is_some()),
+                other => panic!("{other:?}"),
             }
         }
         assert_eq!(accepted, 4);

@@ -53,6 +53,10 @@ pub struct DevArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "SIGIL_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Address of a separate listener for /metrics, /healthz and /readyz (then /metrics is
+    /// no longer served on --listen).
+    #[arg(long, env = "SIGIL_OPS_LISTEN")]
+    pub ops_listen: Option<SocketAddr>,
     /// Issuer identifier; defaults to http://<listen address>.
     #[arg(long, env = "SIGIL_ISSUER")]
     pub issuer: Option<String>,
@@ -77,6 +81,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "SIGIL_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Address of a separate listener for /metrics, /healthz and /readyz (then /metrics is
+    /// no longer served on --listen).
+    #[arg(long, env = "SIGIL_OPS_LISTEN")]
+    pub ops_listen: Option<SocketAddr>,
     /// Issuer identifier; defaults to http://<listen address>.
     #[arg(long, env = "SIGIL_ISSUER")]
     pub issuer: Option<String>,

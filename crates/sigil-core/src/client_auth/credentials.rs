@@ -1,6 +1,6 @@
 use crate::error::ProtocolError;
 use crate::model::TokenEndpointAuthMethod;
-use crate::parameters::Parameters;
+use crate::parameters::{Parameters, decode_component};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -134,7 +134,9 @@ impl PresentedCredentials {
     }
 }
 
-/// Parses `Basic base64(form-encoded id ":" form-encoded secret)`.
+/// Parses `Basic base64(form-encoded id ":" form-encoded secret)` (RFC 6749 §2.3.1): split at
+/// the first `:`, then decode each half on its own, so that nothing in one half (an `&`, an
+/// `=`) can change how the other is read.
 fn parse_basic(header: &str) -> Result<(String, String), ProtocolError> {
     let malformed = || {
         ProtocolError::new(
@@ -149,11 +151,12 @@ fn parse_basic(header: &str) -> Result<(String, String), ProtocolError> {
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (raw_id, raw_secret) = decoded.split_once(':').ok_or_else(malformed)?;
-    let form = format!("id={raw_id}&secret={raw_secret}");
-    let fields = Parameters::parse(form.as_bytes(), &[]).map_err(|_| malformed())?;
-    let client_id = fields.get("id").ok_or_else(malformed)?.to_owned();
-    let secret = fields.get("secret").ok_or_else(malformed)?.to_owned();
-    Ok((client_id, secret))
+    let client_id = decode_component(raw_id).map_err(|_| malformed())?;
+    let secret = decode_component(raw_secret).map_err(|_| malformed())?;
+    if client_id.is_empty() || secret.is_empty() {
+        return Err(malformed());
+    }
+    Ok((client_id.into_owned(), secret.into_owned()))
 }
 
 #[cfg(test)]
@@ -165,6 +168,8 @@ mod tests {
         Parameters::parse(body.as_bytes(), &[]).unwrap()
     }
 
+    /// Basic with the id and secret exactly as given, not form-encoded first (as curl and
+    /// many client libraries send them).
     fn basic(id: &str, secret: &str) -> String {
         format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
     }
@@ -181,6 +186,50 @@ mod tests {
                 secret: "s:cret".into()
             })
         );
+    }
+
+    fn basic_of(header: &str) -> (String, String) {
+        match PresentedCredentials::extract(Some(header), &params("")) {
+            Ok(Some(PresentedCredentials::Basic { client_id, secret })) => (client_id, secret),
+            other => panic!("{header}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_user_name_cannot_smuggle_another_client_id() {
+        // RFC 6749 §2.3.1: the id and the secret are decoded apart; `&` and `=` are data.
+        let (client_id, secret) = basic_of(&basic("&id=cc", "cc-secret"));
+        assert_eq!(client_id, "&id=cc");
+        assert_eq!(secret, "cc-secret");
+        let (client_id, _) = basic_of(&basic("x&id=cc&secret=s", "t"));
+        assert_eq!(client_id, "x&id=cc&secret=s");
+    }
+
+    #[test]
+    fn secrets_keep_ampersands_colons_percents_and_plus_signs() {
+        // Sent raw: `&` and a second `:` are part of the secret.
+        assert_eq!(basic_of(&basic("cc", "a&b=c:d")).1, "a&b=c:d");
+        // Sent form-encoded, as the RFC has clients do.
+        let (client_id, secret) = basic_of(&crate::testing::basic("my:app", "p&ss:w%rd+1 x"));
+        assert_eq!(client_id, "my:app");
+        assert_eq!(secret, "p&ss:w%rd+1 x");
+        // `+` is a space in application/x-www-form-urlencoded.
+        assert_eq!(basic_of(&basic("cc", "a+b")).1, "a b");
+        assert_eq!(basic_of(&basic("cc", "50%25")).1, "50%");
+    }
+
+    #[test]
+    fn bad_encoding_in_basic_credentials_is_invalid_client() {
+        for header in [
+            basic("cc", "50%"),
+            basic("cc", "%zz"),
+            basic("c%c", "s"),
+            basic("", "s"),
+            basic("cc", "%ff%fe"),
+        ] {
+            let err = PresentedCredentials::extract(Some(&header), &params("")).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidClient, "{header}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::client_auth::{AuthFailure, PresentedCredentials};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::model::Client;
 use crate::parameters::Parameters;
+use crate::secret::SecretOwner;
 use crate::time::Timestamp;
 use std::sync::Arc;
 
@@ -64,9 +65,11 @@ impl Provider {
                         return Err(auth_failed(failure, &resource.identifier));
                     }
                 };
-                if !crate::secret::matches_any(&resource.introspection_secrets, secret) {
-                    return Err(auth_failed(AuthFailure::WrongSecret, &resource.identifier));
-                }
+                let owner = SecretOwner::ApiResource(resource.identifier.clone());
+                self.authenticator
+                    .check_secret(owner, &resource.introspection_secrets, secret)
+                    .await
+                    .map_err(|failure| auth_failed(failure, &resource.identifier))?;
                 return Ok(Caller::Resource(resource.identifier.clone()));
             }
         }
@@ -84,6 +87,10 @@ fn auth_failed(failure: AuthFailure, client_id: &str) -> Failure {
         AuthFailure::StoreUnavailable => ProtocolError::new(
             ErrorCode::TemporarilyUnavailable,
             "the grant store is unavailable; retry shortly",
+        ),
+        AuthFailure::NotChecked(_) => ProtocolError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "too many authentication attempts for this client are in progress; retry shortly",
         ),
         _ => ProtocolError::invalid_client(),
     };

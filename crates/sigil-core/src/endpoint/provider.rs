@@ -2,6 +2,7 @@ use crate::client_auth::ClientAuthenticator;
 use crate::grants::{AuthorizationCode, RefreshToken};
 use crate::grants::{ClientCredentials, DuplicateGrantType, GrantHandler, Registry};
 use crate::model::{Catalog, UserStore};
+use crate::secret::SecretChecks;
 use crate::signing::TokenSigner;
 use crate::store::GrantStore;
 use crate::tokens::Minter;
@@ -22,6 +23,8 @@ pub struct ProviderSettings {
     pub signer: Arc<dyn TokenSigner>,
     /// Who can sign in.
     pub users: Arc<dyn UserStore>,
+    /// Where argon2id client and API secrets are checked (bounded, off the request threads).
+    pub secret_checks: Arc<dyn SecretChecks>,
     /// How long sign-ins and remembered consent last.
     pub sessions: SessionSettings,
 }
@@ -92,7 +95,7 @@ impl Provider {
             signer: settings.signer,
             users: settings.users,
             sessions: settings.sessions,
-            authenticator: ClientAuthenticator::new(audiences),
+            authenticator: ClientAuthenticator::new(audiences, settings.secret_checks),
             registry,
             minter,
         }

@@ -15,7 +15,7 @@ pub mod userinfo;
 use crate::errors::error_response;
 use crate::form::{FormError, authorization, read_form};
 use crate::{AppState, audit};
-use actix_web::http::StatusCode;
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::endpoint::Failure;
 use sigil_core::error::ProtocolError;
@@ -67,15 +67,28 @@ pub(crate) fn form_error_response(error: FormError) -> HttpResponse {
             *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
             response
         }
+        FormError::TimedOut => {
+            // RFC 9110 §15.5.9: the server would not wait any longer, and closes the
+            // connection (what is left of the body would be read as the next request).
+            let mut response = error_response(&ProtocolError::invalid_request(
+                "the request body did not arrive in time",
+            ));
+            *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
+            response
+                .head_mut()
+                .set_connection_type(ConnectionType::Close);
+            response
+        }
     }
 }
 
-/// 405 for a method an endpoint does not serve.
-pub async fn method_not_allowed() -> HttpResponse {
+/// 405 for a method a resource does not serve, with the `Allow` header RFC 9110 §15.5.6
+/// requires (`allow`: the methods it does serve, such as `"GET, HEAD"`).
+pub fn method_not_allowed(allow: &'static str) -> HttpResponse {
     HttpResponse::MethodNotAllowed()
-        .insert_header((actix_web::http::header::ALLOW, "POST"))
+        .insert_header((actix_web::http::header::ALLOW, allow))
         .json(serde_json::json!({
             "error": "invalid_request",
-            "error_description": "this endpoint accepts POST only",
+            "error_description": format!("this endpoint accepts {allow} only"),
         }))
 }

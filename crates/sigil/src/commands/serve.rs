@@ -27,10 +27,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         endpoints,
         request_timeout: config.store.request_timeout,
     });
+    let ops_listen = args.ops_listen.or(config.server.ops_listen);
+    if ops_listen.is_none() {
+        // Kept on one port by default so that a plain `sigil serve` needs no second port;
+        // deployments behind an Ingress set it (deploy/sigil.example.yaml does).
+        tracing::warn!(
+            "/metrics (whose series name clients) is served on the public listener: \
+             set server.ops_listen or --ops-listen to give it a listener of its own"
+        );
+    }
     let settings = Settings {
         config,
         config_path: args.config.clone(),
         listen,
+        ops_listen,
         issuer: args.issuer.clone(),
         store,
     };

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub struct Summary {
     /// The bound address.
     pub listen: SocketAddr,
+    /// The operations listener's bound address, if it has its own.
+    pub ops_listen: Option<SocketAddr>,
     /// The issuer identifier.
     pub issuer: String,
     /// The configuration file.
@@ -25,6 +27,13 @@ impl Summary {
     pub fn banner(&self, title: &str) -> String {
         let issuer = &self.issuer;
         let mut text = format!("\n{title}\n\n  Listening on   http://{}\n", self.listen);
+        if let Some(ops) = self.ops_listen {
+            // Writing to a String cannot fail.
+            let _ = writeln!(
+                text,
+                "  Operations     http://{ops} (/metrics, /healthz, /readyz)"
+            );
+        }
         // Writing to a String cannot fail.
         let _ = write!(
             text,
@@ -51,6 +60,7 @@ mod tests {
     fn the_banner_has_the_line_harnesses_parse() {
         let summary = Summary {
             listen: "127.0.0.1:4242".parse().unwrap(),
+            ops_listen: Some("127.0.0.1:9090".parse().unwrap()),
             issuer: "http://127.0.0.1:4242".to_owned(),
             config_path: PathBuf::from("sigil.yaml"),
             store: "embedded".to_owned(),
@@ -64,5 +74,6 @@ mod tests {
                 .any(|l| l == "  Listening on   http://127.0.0.1:4242")
         );
         assert!(banner.contains("Grant store    embedded"));
+        assert!(banner.contains("Operations     http://127.0.0.1:9090"));
     }
 }

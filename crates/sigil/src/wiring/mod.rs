@@ -12,7 +12,8 @@ pub use banner::Summary;
 pub use keys::{key_source, writable_key_source};
 pub use store::{ClusterSettings, StoreChoice};
 
-use crate::config::{Config, server::check_issuer};
+use crate::config::Config;
+use crate::config::server::{ConnectionLimits, check_issuer};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::{Context as _, anyhow};
 use sigil_core::endpoint::{Provider, ProviderSettings};
@@ -20,13 +21,15 @@ use sigil_core::grants::BUILT_IN_GRANT_TYPES;
 use sigil_keys::SharedKeyRing;
 use sigil_server::discovery::DiscoveryInputs;
 use sigil_server::metrics::Metrics;
+use sigil_server::secret_checks::{CheckLimits, SecretCheckPool};
 use sigil_server::users::ConfiguredUsers;
 use sigil_server::{
-    AppState, CookiePolicy, Discovery, EndpointPaths, JwksSource, Readiness, Sealer,
+    AppState, BodyDeadline, CookiePolicy, Discovery, EndpointPaths, JwksSource, Readiness, Sealer,
 };
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the service is started from (configuration with overrides applied).
 pub struct Settings {
@@ -36,6 +39,8 @@ pub struct Settings {
     pub config_path: PathBuf,
     /// Listen address.
     pub listen: SocketAddr,
+    /// Address of the operations listener (metrics and health), if they get their own.
+    pub ops_listen: Option<SocketAddr>,
     /// Issuer from a flag or environment variable (overrides the file).
     pub issuer: Option<String>,
     /// Which grant store to use.
@@ -47,6 +52,8 @@ pub struct Service {
     /// For the banner.
     pub summary: Summary,
     server: actix_web::dev::Server,
+    /// The operations listener's server; it stops when the main one has.
+    ops: Option<actix_web::dev::Server>,
     store: store::OpenedStore,
     _keys: keys::LiveKeys,
 }
@@ -54,8 +61,18 @@ pub struct Service {
 impl Service {
     /// Serves until SIGINT or SIGTERM, then stops the grant store cleanly.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let ops = self.ops.map(|server| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let served = self.server.await.context("HTTP server");
         tracing::info!("shutting down");
+        if let Some((handle, task)) = ops {
+            handle.stop(true).await;
+            if let Ok(Err(error)) = task.await {
+                tracing::warn!(%error, "operations listener");
+            }
+        }
         self.store.shutdown().await?;
         served
     }
@@ -85,6 +102,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         config,
         config_path,
         listen,
+        ops_listen,
         issuer,
         store,
     } = settings;
@@ -108,15 +126,24 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         .jwks_max_age(config.signing.refresh_interval);
     let store = store::open(store).await?;
 
-    let listener =
-        std::net::TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
+    let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;
+    let ops_listener = ops_listen
+        .map(|address| TcpListener::bind(address).with_context(|| format!("binding {address}")))
+        .transpose()?;
+    let ops_bound = ops_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
+        .context("reading the bound operations address")?;
     let issuer = issuer
         .or(config.server.issuer.clone())
         .unwrap_or_else(|| format!("http://{bound}"));
     check_issuer(&issuer).map_err(|message| anyhow!("issuer {issuer}: {message}"))?;
 
     let endpoint = |path: &str| format!("{issuer}{path}");
+    // One pool for every argon2id check: passwords, client secrets and API secrets.
+    let secret_checks = Arc::new(SecretCheckPool::start(CheckLimits::for_this_machine()));
     let provider = Provider::new(ProviderSettings {
         issuer: issuer.clone(),
         assertion_audiences: vec![
@@ -127,7 +154,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         catalog: Arc::new(catalog),
         store: store.grants.clone(),
         signer: Arc::new(keys.clone()),
-        users: Arc::new(ConfiguredUsers::new(config.user_accounts())),
+        users: Arc::new(ConfiguredUsers::new(
+            config.user_accounts(),
+            secret_checks.clone(),
+        )),
+        secret_checks,
         sessions: config.sessions.settings(),
     });
     let discovery = Discovery::new(&DiscoveryInputs {
@@ -158,21 +189,22 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             secure: config.sessions.cookie_secure(&issuer),
         },
     });
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .wrap(middleware::from_fn(sigil_server::cors::cors))
-            .wrap(middleware::from_fn(sigil_server::record_latency))
-            .configure(sigil_server::routes)
-    })
-    .shutdown_timeout(10)
-    .listen(listener)?
-    .run();
-    tracing::info!(%issuer, listen = %bound, store = %store.description, keys = %live_keys.description, "serving");
+    let limits = config.server.connections;
+    let routes: fn(&mut web::ServiceConfig) = if ops_listener.is_some() {
+        sigil_server::public_routes
+    } else {
+        sigil_server::routes
+    };
+    let server = http_server(&state, &limits, routes, listener)?;
+    let ops = ops_listener
+        .map(|listener| ops_server(&state, &limits, listener))
+        .transpose()?;
+    tracing::info!(%issuer, listen = %bound, ops_listen = ?ops_bound, store = %store.description, keys = %live_keys.description, "serving");
 
     Ok(Service {
         summary: Summary {
             listen: bound,
+            ops_listen: ops_bound,
             issuer,
             config_path,
             store: store.description.clone(),
@@ -180,9 +212,71 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             kid,
         },
         server,
+        ops,
         store,
         _keys: live_keys,
     })
+}
+
+/// Slow clients are bounded: the head must arrive within `header_timeout`, a body within
+/// `body_timeout` (408 and the connection closes), idle connections close after
+/// `keep_alive`, and at most `max` are open (actix counts per worker; the rest wait in the
+/// kernel's accept queue). Without these, 240 connections trickling a body one byte every
+/// 10 s held a file-limited server's every descriptor.
+fn http_server(
+    state: &web::Data<AppState>,
+    limits: &ConnectionLimits,
+    routes: fn(&mut web::ServiceConfig),
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let state = state.clone();
+    let body_deadline = BodyDeadline(limits.body_timeout);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(body_deadline)
+            .wrap(middleware::from_fn(sigil_server::cors::cors))
+            .wrap(middleware::from_fn(sigil_server::record_latency))
+            .wrap(middleware::from_fn(sigil_server::nosniff))
+            .configure(routes)
+    })
+    .workers(workers)
+    .max_connections(limits.max.div_ceil(workers).max(1))
+    .client_request_timeout(limits.header_timeout)
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(limits.keep_alive)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The operations listener: one worker, few connections (Prometheus and the kubelet), and
+/// signals left to the main server, which stops it.
+fn ops_server(
+    state: &web::Data<AppState>,
+    limits: &ConnectionLimits,
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
+    const OPS_CONNECTIONS: usize = 64;
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(middleware::from_fn(sigil_server::nosniff))
+            .configure(sigil_server::ops_routes)
+    })
+    .workers(1)
+    .max_connections(OPS_CONNECTIONS)
+    .client_request_timeout(limits.header_timeout)
+    .client_disconnect_timeout(Duration::from_secs(1))
+    .keep_alive(limits.keep_alive)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok(server)
 }
 
 /// The JWKS of the current key ring.

@@ -44,10 +44,12 @@ pub fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         Some(listen) => listen,
         None => DEFAULT_LISTEN.parse().context("default listen address")?,
     };
+    let ops_listen = args.ops_listen.or(config.server.ops_listen);
     let settings = Settings {
         config,
         config_path,
         listen,
+        ops_listen,
         issuer: args.issuer.clone(),
         store: StoreChoice::Embedded { data_dir },
     };
