@@ -76,8 +76,11 @@ impl Discovery {
             "private_key_jwt",
             "none",
         ];
+        // Client assertions (private_key_jwt); `Ed25519` is RFC 9864's fully specified name
+        // for what `EdDSA` means with the only kind of EdDSA key a client can register.
         let assertion_algorithms = [
             "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+            "Ed25519",
         ];
         let document = json!({
             "issuer": issuer,
@@ -146,5 +149,17 @@ mod tests {
         let introspection = methods("introspection_endpoint_auth_methods_supported");
         assert!(!introspection.is_empty());
         assert!(!introspection.contains(&"none".into()));
+    }
+
+    #[test]
+    fn client_assertions_may_name_ed25519_either_way() {
+        let document = document();
+        let algorithms: Vec<String> = serde_json::from_value(
+            document["token_endpoint_auth_signing_alg_values_supported"].clone(),
+        )
+        .unwrap();
+        for alg in ["EdDSA", "Ed25519", "ES256", "RS256"] {
+            assert!(algorithms.contains(&alg.into()), "{alg}");
+        }
     }
 }
