@@ -21,7 +21,7 @@ pub struct ClientConfig {
     #[serde(default)]
     pub secrets: Vec<String>,
     /// Public keys for `private_key_jwt`: a JWKS object (`{"keys": [...]}`).
-    pub jwks: Option<jsonwebtoken::jwk::JwkSet>,
+    pub jwks: Option<RegisteredJwks>,
     /// Grant types it may use.
     pub grant_types: Vec<String>,
     /// Scopes it may request; also what it gets when it asks for none.
@@ -520,13 +520,37 @@ pub(super) fn check_redirect_uri(uri: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A client's JWK Set as registered. A key's `alg` may be RFC 9864's fully specified
+/// `Ed25519`, which the JWK parser predates: it is read as `EdDSA`, RFC 8037's name for the
+/// same algorithm with the only EdDSA curve a client key can have.
+#[derive(Debug, Clone)]
+pub struct RegisteredJwks(jsonwebtoken::jwk::JwkSet);
+
+impl<'de> Deserialize<'de> for RegisteredJwks {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut set = serde_json::Value::deserialize(deserializer)?;
+        if let Some(keys) = set.get_mut("keys").and_then(|keys| keys.as_array_mut()) {
+            for key in keys {
+                if key.get("alg").and_then(|alg| alg.as_str()) == Some("Ed25519")
+                    && key.get("kty").and_then(|kty| kty.as_str()) == Some("OKP")
+                {
+                    key["alg"] = serde_json::Value::from("EdDSA");
+                }
+            }
+        }
+        serde_json::from_value(set)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 fn client_jwks(
     config: &ClientConfig,
     method: TokenEndpointAuthMethod,
     path: &str,
     issues: &mut Issues,
 ) -> Vec<ClientJwk> {
-    let Some(set) = &config.jwks else {
+    let Some(RegisteredJwks(set)) = &config.jwks else {
         if method == TokenEndpointAuthMethod::PrivateKeyJwt {
             issues.push(
                 format!("{path}.jwks"),

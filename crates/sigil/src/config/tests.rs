@@ -612,3 +612,29 @@ fn cors_origins_are_origins_exactly_as_browsers_send_them() {
         assert!(said.contains(message), "{origins}: {said}");
     }
 }
+
+#[test]
+fn an_ed25519_key_may_be_registered_under_either_algorithm_name() {
+    // RFC 8037's example key; RFC 9864 names its algorithm `Ed25519`, RFC 8037 `EdDSA`.
+    for alg in ["Ed25519", "EdDSA"] {
+        let yaml = VALID.replace(
+            "    secrets: [\"sha256:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg\"]\n",
+            &format!(
+                "    token_endpoint_auth_method: private_key_jwt\n    jwks: {{ keys: [{{ kty: OKP, crv: Ed25519, alg: {alg}, x: 11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo }}] }}\n"
+            ),
+        );
+        assert_eq!(issues_of(&yaml), Vec::<String>::new(), "alg {alg}");
+    }
+    // The fully specified name fits only its own key type.
+    let rsa_as_ed25519 = VALID.replace(
+        "    secrets: [\"sha256:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg\"]\n",
+        "    token_endpoint_auth_method: private_key_jwt\n    jwks: { keys: [{ kty: RSA, alg: Ed25519, n: sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw, e: AQAB }] }\n",
+    );
+    assert!(
+        issues_of(&rsa_as_ed25519)
+            .first()
+            .is_some_and(|issue| issue.starts_with("clients[0].jwks.keys[0]")),
+        "{:?}",
+        issues_of(&rsa_as_ed25519)
+    );
+}
