@@ -77,7 +77,7 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "SIGIL_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// Issuer identifier; defaults to http://<listen address>.
+    /// Issuer identifier, the same for every replica; required here or as server.issuer.
     #[arg(long, env = "SIGIL_ISSUER")]
     pub issuer: Option<String>,
     /// Log format.

@@ -36,7 +36,8 @@ pub struct Settings {
     pub config_path: PathBuf,
     /// Listen address.
     pub listen: SocketAddr,
-    /// Issuer from a flag or environment variable (overrides the file).
+    /// Issuer from a flag or environment variable (overrides the file); `sigil serve`
+    /// always gives one. Without one anywhere, `http://<bound address>` (for `sigil dev`).
     pub issuer: Option<String>,
     /// Which grant store to use.
     pub store: StoreChoice,
