@@ -327,6 +327,16 @@ async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
     };
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(!starting.is_finished(), "the pod became ready without keys");
+    // Meanwhile it answers for its JWKS so that no validator caches an empty key set.
+    let listen = serving_address(&pod_dir.with_extension("log")).await;
+    let jwks = reqwest::get(format!("http://{listen}/.well-known/jwks.json"))
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 503);
+    assert_eq!(jwks.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = jwks.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert!(body.get("keys").is_none(), "{body}");
     let config_path = cluster.dir("keys-config.yaml");
     std::fs::write(&config_path, &config_text).unwrap();
     sigil_keys(&["generate"], &config_path, &[]);
@@ -337,4 +347,25 @@ async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
     let token = issue_token(&pod, "jwt-client").await;
     let mut validator = CachingValidator::new(&pod);
     validator.validate(&token).await.unwrap();
+}
+
+/// The address a pod's log says it is serving on (logged before it is ready).
+async fn serving_address(log: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let serving = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|line| line["message"] == "serving");
+        if let Some(line) = serving {
+            return line["listen"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no `serving` line in {}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

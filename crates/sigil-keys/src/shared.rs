@@ -156,6 +156,13 @@ impl SharedKeyRing {
         self.current.load().jwks_json()
     }
 
+    /// The current JWKS document, or `None` while it would publish no key at all (no key set
+    /// loaded yet): an empty key set must never be served where a validator could cache it.
+    pub fn published_jwks(&self) -> Option<Bytes> {
+        let ring = self.current.load();
+        (!ring.keys().is_empty()).then(|| ring.jwks_json())
+    }
+
     /// Seals `plaintext` for `purpose` with the session secret active now.
     pub fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, SealError> {
         self.current

@@ -320,6 +320,11 @@ async fn an_empty_shared_ring_signs_nothing_until_a_reload_succeeds() {
     ));
     assert_eq!(shared.active_kid(), None);
     assert_eq!(&shared.jwks_json()[..], br#"{"keys":[]}"#);
+    assert_eq!(
+        shared.published_jwks(),
+        None,
+        "an empty set is never served"
+    );
     assert_eq!(shared.seal("session", b"x"), Err(SealError::NoSecret));
 
     // The source is down at start: still nothing.
@@ -340,6 +345,7 @@ async fn an_empty_shared_ring_signs_nothing_until_a_reload_succeeds() {
     let token = shared.sign("at+jwt", b"{}").await.unwrap();
     assert!(shared.verify(&token).is_ok());
     assert_eq!(jwks_kids(&shared.jwks_json()), [kid]);
+    assert_eq!(shared.published_jwks(), Some(shared.jwks_json()));
     let sealed = shared.seal("session", b"x").unwrap();
     assert_eq!(shared.open("session", &sealed).unwrap(), b"x");
 }

@@ -2,11 +2,14 @@
 
 use super::StoreChoice;
 use crate::config::{KeySourceConfig, SigningConfig};
+use actix_web::web::Bytes;
 use anyhow::{Context as _, bail};
 use sigil_keys::{
     DevKeySource, FileKeySource, KeyFileStore, KeyRefresher, KeySource, SharedKeyRing,
 };
+use sigil_server::JwksSource;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The key ring, kept current by a refresher for as long as this lives.
 pub struct LiveKeys {
@@ -113,5 +116,23 @@ impl KeysReadiness {
             Some((_, error)) => format!("no signing keys loaded yet: {error}"),
             None => "no signing keys loaded yet".to_owned(),
         })
+    }
+}
+
+/// The JWKS of the current key ring, for the JWKS endpoint.
+pub struct PublishedKeys {
+    /// The ring.
+    pub ring: SharedKeyRing,
+    /// `Cache-Control: max-age` of a served JWKS.
+    pub max_age: Duration,
+}
+
+impl JwksSource for PublishedKeys {
+    fn jwks_json(&self) -> Option<Bytes> {
+        self.ring.published_jwks()
+    }
+
+    fn max_age(&self) -> Duration {
+        self.max_age
     }
 }

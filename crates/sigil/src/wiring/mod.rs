@@ -21,9 +21,7 @@ use sigil_keys::SharedKeyRing;
 use sigil_server::discovery::DiscoveryInputs;
 use sigil_server::metrics::Metrics;
 use sigil_server::users::ConfiguredUsers;
-use sigil_server::{
-    AppState, CookiePolicy, Discovery, EndpointPaths, JwksSource, Readiness, Sealer,
-};
+use sigil_server::{AppState, CookiePolicy, Discovery, EndpointPaths, Readiness, Sealer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -145,7 +143,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let state = web::Data::new(AppState {
         provider: Arc::new(provider),
         discovery: Arc::new(discovery),
-        jwks: Arc::new(PublishedKeys {
+        jwks: Arc::new(keys::PublishedKeys {
             ring: keys.clone(),
             max_age: jwks_max_age,
         }),
@@ -183,22 +181,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         store,
         _keys: live_keys,
     })
-}
-
-/// The JWKS of the current key ring.
-struct PublishedKeys {
-    ring: SharedKeyRing,
-    max_age: std::time::Duration,
-}
-
-impl JwksSource for PublishedKeys {
-    fn jwks_json(&self) -> web::Bytes {
-        self.ring.jwks_json()
-    }
-
-    fn max_age(&self) -> std::time::Duration {
-        self.max_age
-    }
 }
 
 /// Seals cookies and sign-in state with the key source's current session secret.
