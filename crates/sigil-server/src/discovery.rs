@@ -51,8 +51,11 @@ pub struct DiscoveryInputs<'a> {
     pub grant_types: Vec<&'a str>,
     /// Registered scopes.
     pub scopes: Vec<&'a str>,
-    /// Algorithms the server signs tokens with.
+    /// The algorithm the server signs access tokens with.
     pub signing_algorithms: Vec<&'a str>,
+    /// Every algorithm ID tokens can be signed with: those the server has keys for (RS256
+    /// among them whenever OpenID Connect is used).
+    pub id_token_signing_algorithms: Vec<&'a str>,
     /// Claims identity scopes release.
     pub claims: Vec<&'a str>,
 }
@@ -103,7 +106,7 @@ impl Discovery {
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": inputs.signing_algorithms,
+            "id_token_signing_alg_values_supported": inputs.id_token_signing_algorithms,
             "access_token_signing_alg_values_supported": inputs.signing_algorithms,
         });
         Ok(Self {

@@ -94,8 +94,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         )
     })?;
 
-    let algorithm = config.signing.algorithm;
-    let live_keys = keys::start(&config.signing, &store).await?;
+    let algorithms = config.signing_algorithms();
+    let live_keys = keys::start(&config.signing, &algorithms, &store).await?;
     let keys = live_keys.ring.clone();
     let kid = keys
         .active_kid()
@@ -133,7 +133,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         issuer: &issuer,
         grant_types: provider.grant_types(),
         scopes: provider.catalog().scope_names(),
-        signing_algorithms: vec![algorithm.as_str()],
+        signing_algorithms: vec![algorithms.access_token().as_str()],
+        id_token_signing_algorithms: algorithms.all().iter().map(|alg| alg.as_str()).collect(),
         claims: provider.catalog().claim_names(),
     })?;
     let metrics = Metrics::new()?;
@@ -174,7 +175,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             issuer,
             config_path,
             store: store.description.clone(),
-            algorithm: algorithm.as_str().to_owned(),
+            algorithm: algorithms.to_string(),
             kid,
         },
         server,
