@@ -327,6 +327,16 @@ async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
     };
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(!starting.is_finished(), "the pod became ready without keys");
+    // Meanwhile it answers for its JWKS so that no validator caches an empty key set.
+    let listen = serving_address(&pod_dir.with_extension("log")).await;
+    let jwks = reqwest::get(format!("http://{listen}/.well-known/jwks.json"))
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 503);
+    assert_eq!(jwks.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = jwks.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert!(body.get("keys").is_none(), "{body}");
     let config_path = cluster.dir("keys-config.yaml");
     std::fs::write(&config_path, &config_text).unwrap();
     sigil_keys(&["generate"], &config_path, &[]);
@@ -337,4 +347,172 @@ async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
     let token = issue_token(&pod, "jwt-client").await;
     let mut validator = CachingValidator::new(&pod);
     validator.validate(&token).await.unwrap();
+}
+
+/// The address a pod's log says it is serving on (logged before it is ready).
+async fn serving_address(log: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let serving = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|line| line["message"] == "serving");
+        if let Some(line) = serving {
+            return line["listen"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no `serving` line in {}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The key files in `dir` with the time each records (a sidecar's `created`, a JWK's `iat`).
+fn created_times(dir: &Path) -> Vec<(String, u64)> {
+    let mut times: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let json: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(dir.join(&name)).ok()?).ok()?;
+            let time = json.get("created").or_else(|| json.get("iat"))?.as_u64()?;
+            Some((name, time))
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+/// Rewrites the time recorded in key file `name` (sidecar or JWK).
+fn set_created(dir: &Path, name: &str, time: u64) {
+    let path = dir.join(name);
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let member = if json.get("created").is_some() {
+        "created"
+    } else {
+        "iat"
+    };
+    json[member] = time.into();
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The documented daily `rotate --if-due` job must delete what is past retention even on the
+/// days it adds nothing, or a retired key stays published until the next rotation.
+#[test]
+fn rotate_if_due_prunes_keys_past_retention_even_when_no_rotation_is_due() {
+    let temp = tempfile::tempdir().unwrap();
+    let keys = temp.path().join("keys");
+    let config_path = temp.path().join("sigil.yaml");
+    std::fs::write(
+        &config_path,
+        rotation_config(&keys).replace("rotation: 1h", "rotation: 30d"),
+    )
+    .unwrap();
+    sigil_keys(&["generate"], &config_path, &[]);
+    let old: Vec<String> = created_times(&keys)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        old.len(),
+        2,
+        "a key's sidecar and a session secret: {old:?}"
+    );
+    sigil_keys(&["rotate"], &config_path, &[]);
+    let new: Vec<String> = created_times(&keys)
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| !old.contains(name))
+        .collect();
+    assert_eq!(new.len(), 2, "{new:?}");
+
+    // The old key and secret were replaced two days ago, three days after they were made: far
+    // past the 8 s retention. The new ones are two days into a 30-day rotation: none is due.
+    const DAY: u64 = 24 * 3600;
+    let now = unix_now();
+    for name in &old {
+        set_created(&keys, name, now - 5 * DAY);
+    }
+    for name in &new {
+        set_created(&keys, name, now - 2 * DAY);
+    }
+    let listing = sigil_keys(&["list"], &config_path, &[]);
+    assert_eq!(listing.matches("removable from").count(), 2, "{listing}");
+
+    let pruned = sigil_keys(&["rotate", "--if-due"], &config_path, &[]);
+    assert!(pruned.contains("no rotation due"), "{pruned}");
+    let left: Vec<String> = std::fs::read_dir(&keys)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for name in &old {
+        let stem = name.trim_end_matches(".json").trim_end_matches(".jwk");
+        assert!(
+            !left.iter().any(|file| file.starts_with(stem)),
+            "{stem} is past retention and still there: {left:?}\n{pruned}"
+        );
+    }
+    for name in &new {
+        assert!(left.contains(name), "{name} was removed: {left:?}");
+    }
+}
+
+/// Two rotations in the same second must not share a file name: the second would replace
+/// the first's pending session secret (or key) without a word.
+#[test]
+fn rotations_in_quick_succession_keep_every_key_and_secret() {
+    let temp = tempfile::tempdir().unwrap();
+    let keys = temp.path().join("keys");
+    let config_path = temp.path().join("sigil.yaml");
+    std::fs::write(&config_path, rotation_config(&keys)).unwrap();
+    sigil_keys(&["generate"], &config_path, &[]);
+    for _ in 0..3 {
+        sigil_keys(&["rotate"], &config_path, &[]);
+    }
+    let json = sigil_keys(&["list", "--json"], &config_path, &[]);
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let count = |kind: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["kind"] == kind)
+            .count()
+    };
+    assert_eq!(count("signing key"), 4, "{json}");
+    assert_eq!(count("session secret"), 4, "{json}");
+}
+
+/// `sigil config check` warns (but accepts) a propagation shorter than common validators
+/// need to pick up a new key: panva jose refetches an unknown `kid` only after 30 s.
+#[test]
+fn config_check_warns_when_propagation_is_shorter_than_validators_need() {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join("sigil.yaml");
+    std::fs::write(&path, rotation_config(&temp.path().join("keys"))).unwrap();
+    let output = std::process::Command::new(sigil_testkit::sigil_binary().unwrap())
+        .args(["config", "check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "a warning is not an error: {stderr}"
+    );
+    assert!(
+        stderr.contains("warning") && stderr.contains("signing.rotation.propagation"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("jose"), "{stderr}");
 }

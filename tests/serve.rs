@@ -7,6 +7,7 @@ use sigil_testkit::client::{Answer, basic, form, get_json, post_form, verify_acc
 use sigil_testkit::cluster::{StoreCluster, serve_pod, write_signing_key};
 use sigil_testkit::sigil_binary;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 const ORDERS_API: (&str, &str) = ("https://orders.test", API_SECRET);
 
@@ -70,6 +71,7 @@ fn serve_refuses_the_dev_key_source() {
         .arg("--config")
         .arg(&config_path)
         .args(["--store", "http://127.0.0.1:1", "--listen", "127.0.0.1:0"])
+        .args(["--issuer", POD_ISSUER])
         .env_remove("SIGIL_STORE")
         .output()
         .unwrap();
@@ -99,4 +101,46 @@ fn serve_without_a_store_explains_how_to_name_one() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no grant store: pass --store"), "{stderr}");
+}
+
+/// Pods behind one Service must all mint the same `iss`: a pod that would fall back to its
+/// own listen address refuses to start instead, saying which setting is missing.
+#[test]
+fn serve_refuses_to_start_without_an_issuer() {
+    let temp = tempfile::tempdir().unwrap();
+    let keys = temp.path().join("keys");
+    write_signing_key(&keys).unwrap();
+    let config_path = temp.path().join("sigil.yaml");
+    let without_issuer =
+        pod_config(&keys).replace(&format!("server: {{ issuer: \"{POD_ISSUER}\" }}\n"), "");
+    assert!(!without_issuer.contains("issuer"), "{without_issuer}");
+    std::fs::write(&config_path, without_issuer).unwrap();
+    let mut child = Command::new(sigil_binary().unwrap())
+        .arg("serve")
+        .arg("--config")
+        .arg(&config_path)
+        .args(["--store", "http://127.0.0.1:1", "--listen", "127.0.0.1:0"])
+        .env_remove("SIGIL_STORE")
+        .env_remove("SIGIL_ISSUER")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("sigil serve started without an issuer");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("server.issuer"), "{stderr}");
+    assert!(stderr.contains("--issuer"), "{stderr}");
 }

@@ -105,7 +105,7 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/keys/b
 sed "s|KEYS_DIR|$TMP/keys|" "$BENCH_DIR/sigil-store-bench.yaml" >"$TMP/serve.yaml"
 BASE="http://127.0.0.1:$SERVE_PORT"
 "$SIGIL_BIN" serve --config "$TMP/serve.yaml" --store "$ENDPOINTS" --listen "127.0.0.1:$SERVE_PORT" \
-  </dev/null >"$TMP/serve.log" 2>&1 &
+  --issuer "$BASE" </dev/null >"$TMP/serve.log" 2>&1 &
 PIDS+=($!)
 wait_http "$BASE/readyz" 30
 

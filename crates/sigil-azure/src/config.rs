@@ -8,6 +8,15 @@
 //!   session_secret: sigil-session     # optional
 //!   credential: { type: workload_identity }
 //! ```
+//!
+//! A deployment that signs with several algorithms (ES256 access tokens, RS256 ID tokens)
+//! names one object per algorithm instead of `certificate` / `key` / `alg`:
+//!
+//! ```yaml
+//!   signing:
+//!     - { certificate: sigil-es256 }
+//!     - { key: sigil-rsa, alg: RS256 }
+//! ```
 
 use azure_core::http::Url;
 use serde::Deserialize;
@@ -21,11 +30,8 @@ use std::path::PathBuf;
 pub struct AzureConfig {
     /// The vault, such as `https://my-vault.vault.azure.net/`.
     pub vault_url: Url,
-    /// The certificate or key that signs.
-    pub signing: SigningObject,
-    /// The algorithm: `RS256` (default for RSA) or `PS256` on RSA keys, `ES256` (default for
-    /// P-256) on EC keys.
-    pub alg: Option<Algorithm>,
+    /// The certificates or keys that sign, at least one, each with its algorithm.
+    pub signing: Vec<SigningEntry>,
     /// A secret whose enabled versions are the session secrets (value: standard base64 of at
     /// least 32 random bytes).
     pub session_secret: Option<String>,
@@ -41,6 +47,16 @@ pub struct AzureConfig {
     /// of the vault's host (the SDK's guard against a look-alike vault harvesting tokens).
     /// Default true; a vault double on `127.0.0.1` needs false.
     pub verify_challenge_resource: bool,
+}
+
+/// One Key Vault object that signs, and the algorithm its versions sign with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningEntry {
+    /// The certificate or key.
+    pub object: SigningObject,
+    /// `RS256` (default for RSA) or `PS256` on RSA keys, `ES256` (default for P-256) on EC
+    /// keys.
+    pub alg: Option<Algorithm>,
 }
 
 /// The Key Vault object that signs.
@@ -143,6 +159,8 @@ struct RawConfig {
     #[serde(default)]
     alg: Option<Algorithm>,
     #[serde(default)]
+    signing: Option<Vec<RawEntry>>,
+    #[serde(default)]
     session_secret: Option<String>,
     #[serde(default)]
     credential: CredentialConfig,
@@ -152,6 +170,35 @@ struct RawConfig {
     max_retries: u32,
     #[serde(default = "default_true")]
     verify_challenge_resource: bool,
+}
+
+/// One item of `signing`, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    #[serde(default)]
+    certificate: Option<String>,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    alg: Option<Algorithm>,
+}
+
+impl RawEntry {
+    fn entry(self) -> Result<SigningEntry, String> {
+        let object = match (self.certificate, self.key) {
+            (Some(name), None) => SigningObject::Certificate(name),
+            (None, Some(name)) => SigningObject::Key(name),
+            _ => return Err("set exactly one of `certificate` and `key`".into()),
+        };
+        if object.name().is_empty() {
+            return Err("Key Vault object names must not be empty".into());
+        }
+        Ok(SigningEntry {
+            object,
+            alg: self.alg,
+        })
+    }
 }
 
 fn default_max_retries() -> u32 {
@@ -171,12 +218,31 @@ impl TryFrom<RawConfig> for AzureConfig {
         if vault_url.scheme() != "https" {
             return Err(format!("vault_url `{vault_url}` must use https"));
         }
-        let signing = match (raw.certificate, raw.key) {
-            (Some(name), None) => SigningObject::Certificate(name),
-            (None, Some(name)) => SigningObject::Key(name),
-            _ => return Err("set exactly one of `certificate` and `key`".into()),
+        let single = RawEntry {
+            certificate: raw.certificate,
+            key: raw.key,
+            alg: raw.alg,
         };
-        if signing.name().is_empty() || raw.session_secret.as_deref() == Some("") {
+        let signing = match raw.signing {
+            None => vec![single.entry()?],
+            Some(entries) => {
+                if single.certificate.is_some() || single.key.is_some() || single.alg.is_some() {
+                    return Err(
+                        "name the signing objects either with `certificate` / `key` / `alg` or \
+                         with a `signing` list, not both"
+                            .into(),
+                    );
+                }
+                if entries.is_empty() {
+                    return Err("`signing` needs at least one certificate or key".into());
+                }
+                entries
+                    .into_iter()
+                    .map(RawEntry::entry)
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        if raw.session_secret.as_deref() == Some("") {
             return Err("Key Vault object names must not be empty".into());
         }
         match &raw.credential {
@@ -207,7 +273,6 @@ impl TryFrom<RawConfig> for AzureConfig {
         Ok(Self {
             vault_url,
             signing,
-            alg: raw.alg,
             session_secret: raw.session_secret,
             credential: raw.credential,
             ca_file: raw.ca_file,
@@ -230,7 +295,13 @@ mod tests {
     fn the_smallest_configuration_uses_workload_identity_from_the_environment() {
         let config = parse(json!({ "vault_url": "https://v.vault.azure.net", "certificate": "c" }));
         let config = config.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(config.signing, SigningObject::Certificate("c".into()));
+        assert_eq!(
+            config.signing,
+            [SigningEntry {
+                object: SigningObject::Certificate("c".into()),
+                alg: None
+            }]
+        );
         assert_eq!(config.credential, CredentialConfig::default());
         assert_eq!(config.max_retries, 3);
         assert!(config.verify_challenge_resource);
@@ -250,10 +321,8 @@ mod tests {
         );
         assert!(matches!(
             source,
-            Ok(Source::Azure(AzureConfig {
-                signing: SigningObject::Key(_),
-                ..
-            }))
+            Ok(Source::Azure(AzureConfig { ref signing, .. }))
+                if matches!(signing.as_slice(), [SigningEntry { object: SigningObject::Key(_), .. }])
         ));
         let typo: Result<Source, _> = serde_json::from_value(
             json!({ "kind": "azure", "vault_url": "https://v.vault.azure.net", "key": "k", "kee": 1 }),
@@ -313,6 +382,28 @@ mod tests {
     }
 
     #[test]
+    fn several_objects_sign_side_by_side() {
+        let config = parse(json!({
+            "vault_url": "https://v.vault.azure.net",
+            "signing": [{ "certificate": "ec" }, { "key": "rsa", "alg": "PS256" }],
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            config.signing,
+            [
+                SigningEntry {
+                    object: SigningObject::Certificate("ec".into()),
+                    alg: None
+                },
+                SigningEntry {
+                    object: SigningObject::Key("rsa".into()),
+                    alg: Some(Algorithm::PS256)
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn mistakes_are_refused_with_a_reason() {
         let refused = |value: Value, needle: &str| {
             let error = parse(value).err().unwrap_or_default();
@@ -360,6 +451,15 @@ mod tests {
         refused(
             json!({ "vault_url": url, "key": "k", "alg": "HS256" }),
             "HS256",
+        );
+        refused(
+            json!({ "vault_url": url, "key": "k", "signing": [{ "key": "j" }] }),
+            "not both",
+        );
+        refused(json!({ "vault_url": url, "signing": [] }), "at least one");
+        refused(
+            json!({ "vault_url": url, "signing": [{ "alg": "ES256" }] }),
+            "exactly one",
         );
     }
 }

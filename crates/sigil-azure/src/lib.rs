@@ -29,6 +29,10 @@
 //!   0.3 ms (p99 0.4 ms), the double's own signing included; against a real vault add the
 //!   network round trip to it. Certificate mode has none of these costs.
 //!
+//! A deployment signing with several algorithms (say ES256 access tokens and RS256 ID tokens)
+//! lists one object per algorithm under `signing` (see [`AzureConfig`]); each object's versions
+//! form that algorithm's chain.
+//!
 //! `session_secret: NAME` adds the enabled versions of a secret as session secrets: each
 //! value is the standard base64 of at least 32 random bytes (`openssl rand -base64 32`).
 //!
@@ -79,6 +83,6 @@ mod signer;
 mod source;
 mod vault;
 
-pub use config::{AzureConfig, CredentialConfig, SigningObject};
+pub use config::{AzureConfig, CredentialConfig, SigningEntry, SigningObject};
 pub use error::{AzureFailure, AzureSetupError};
 pub use source::AzureKeySource;

@@ -1,11 +1,11 @@
 //! [`AzureKeySource`]: the [`KeySource`] over one vault.
 
-use crate::config::{AzureConfig, SigningObject};
+use crate::config::{AzureConfig, SigningEntry, SigningObject};
 use crate::error::AzureSetupError;
 use crate::vault::Vault;
 use crate::{certificate, credential, http, key, session_secret};
 use async_trait::async_trait;
-use sigil_keys::{Algorithm, KeySet, KeySource, KeySourceError};
+use sigil_keys::{KeySet, KeySource, KeySourceError};
 
 /// Signing keys (and optionally session secrets) from Azure Key Vault.
 ///
@@ -14,8 +14,7 @@ use sigil_keys::{Algorithm, KeySet, KeySource, KeySourceError};
 /// creating a new version in the vault and retiring is disabling an old one.
 pub struct AzureKeySource {
     vault: Vault,
-    signing: SigningObject,
-    alg: Option<Algorithm>,
+    signing: Vec<SigningEntry>,
     session_secret: Option<String>,
 }
 
@@ -38,20 +37,24 @@ impl AzureKeySource {
         Ok(Self {
             vault,
             signing: config.signing.clone(),
-            alg: config.alg,
             session_secret: config.session_secret.clone(),
         })
     }
 }
 
 fn describe(config: &AzureConfig) -> String {
-    let (kind, name) = match &config.signing {
-        SigningObject::Certificate(name) => ("certificate", name),
-        SigningObject::Key(name) => ("key", name),
-    };
+    let objects: Vec<String> = config
+        .signing
+        .iter()
+        .map(|entry| match &entry.object {
+            SigningObject::Certificate(name) => format!("certificate {name}"),
+            SigningObject::Key(name) => format!("key {name}"),
+        })
+        .collect();
     let mut text = format!(
-        "Azure Key Vault {} {kind} {name}",
-        config.vault_url.as_str().trim_end_matches('/')
+        "Azure Key Vault {} {}",
+        config.vault_url.as_str().trim_end_matches('/'),
+        objects.join(", ")
     );
     if let Some(secret) = &config.session_secret {
         text.push_str(&format!(", secret {secret}"));
@@ -62,12 +65,15 @@ fn describe(config: &AzureConfig) -> String {
 #[async_trait]
 impl KeySource for AzureKeySource {
     async fn load(&self) -> Result<KeySet, KeySourceError> {
-        let signing = match &self.signing {
-            SigningObject::Certificate(name) => {
-                certificate::load(&self.vault, name, self.alg).await?
-            }
-            SigningObject::Key(name) => key::load(&self.vault, name, self.alg).await?,
-        };
+        let mut signing = Vec::new();
+        for entry in &self.signing {
+            signing.extend(match &entry.object {
+                SigningObject::Certificate(name) => {
+                    certificate::load(&self.vault, name, entry.alg).await?
+                }
+                SigningObject::Key(name) => key::load(&self.vault, name, entry.alg).await?,
+            });
+        }
         let secrets = match &self.session_secret {
             Some(name) => session_secret::load(&self.vault, name).await?,
             None => Vec::new(),

@@ -159,6 +159,35 @@ async fn key_mode_signs_through_the_vault_rs256_and_es256() {
     assert_eq!(fx.double.counters().sign_calls, 2);
 }
 
+/// ES256 access tokens and RS256 ID tokens from one vault: one object per algorithm, each
+/// object's versions that algorithm's chain.
+#[tokio::test]
+async fn several_objects_give_one_chain_per_algorithm() {
+    let fx = Fixture::start().await;
+    fx.add_pem_certificate("ec-cert", KeyKind::EcP256, VersionSpec::created_at(now()));
+    let rsa = fx.add_key("rsa-key", KeyKind::Rsa2048, VersionSpec::created_at(now()));
+    let source = fx.source(json!({
+        "signing": [{ "certificate": "ec-cert" }, { "key": "rsa-key" }],
+    }));
+    assert!(
+        source
+            .describe()
+            .contains("certificate ec-cert, key rsa-key"),
+        "{}",
+        source.describe()
+    );
+    let set = source.load().await.unwrap();
+    let mut algs: Vec<Algorithm> = set.signing.iter().map(SigningKey::alg).collect();
+    algs.sort();
+    assert_eq!(algs, [Algorithm::RS256, Algorithm::ES256]);
+    let remote = set
+        .signing
+        .iter()
+        .find(|key| key.is_remote())
+        .expect("the vault key");
+    jws_verifying_with(remote, &rsa.public_jwk, jsonwebtoken::Algorithm::RS256).await;
+}
+
 #[tokio::test]
 async fn key_mode_ps256_when_configured() {
     let fx = Fixture::start().await;

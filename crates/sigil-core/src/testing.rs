@@ -8,7 +8,7 @@ use crate::model::{
     TokenEndpointAuthMethod, User, UserStore, UserStoreError, WebOrigin,
 };
 use crate::secret::SecretHash;
-use crate::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
+use crate::signing::{Algorithm, SigningError, TokenSigner, VerifiedJwt, VerifyError};
 use crate::store::{
     ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
     StoreError,
@@ -68,7 +68,8 @@ impl GrantStore for MemoryStore {
 }
 
 /// "Signs" with SHA-256 over a fixed secret and the signing input: enough to tell our tokens
-/// from tampered ones in protocol tests.
+/// from tampered ones in protocol tests. The header names the algorithm asked for; access
+/// tokens are "ES256".
 pub(crate) struct DigestSigner;
 
 impl DigestSigner {
@@ -79,14 +80,19 @@ impl DigestSigner {
 
 #[async_trait::async_trait]
 impl TokenSigner for DigestSigner {
-    async fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError> {
-        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"test","typ":"{typ}"}}"#));
+    async fn sign_with(
+        &self,
+        alg: Algorithm,
+        typ: &str,
+        claims_json: &[u8],
+    ) -> Result<String, SigningError> {
+        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"{typ}"}}"#));
         let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims_json));
         let mac = Self::mac(&input);
         Ok(format!("{input}.{mac}"))
     }
-    fn algorithm(&self) -> &'static str {
-        "RS256"
+    fn access_token_algorithm(&self) -> Algorithm {
+        Algorithm::ES256
     }
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError> {
         let (input, mac) = token.rsplit_once('.').ok_or(VerifyError::Malformed)?;

@@ -1,57 +1,83 @@
-//! The JWS algorithms Sigil signs with, named as JOSE names them (RFC 7518, RFC 8037).
+//! The JWS algorithms Sigil signs with ([`Algorithm`], defined by the protocol core, which
+//! names the algorithm of each token it mints), and the set one deployment signs with.
 
-use serde::{Deserialize, Serialize};
+pub use sigil_core::signing::{Algorithm, UnknownAlgorithm};
 
-/// A JWS signing algorithm Sigil signs with. Parses from, displays as and serializes to its
-/// JOSE name (`"RS256"`, `"PS256"`, `"ES256"`, `"EdDSA"`; case-sensitive).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Algorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256: the default, accepted by every validator.
-    #[default]
-    RS256,
-    /// RSASSA-PSS with SHA-256 (MGF1 SHA-256, 32-byte salt).
-    PS256,
-    /// ECDSA on P-256 with SHA-256: about ten times faster to sign than RSA.
-    ES256,
-    /// Ed25519 (RFC 8037): the fastest to sign, not yet accepted by every validator.
-    EdDSA,
+/// The algorithms a key ring signs with: one for access tokens, and every other one an ID
+/// token may be signed with (RS256 whenever OpenID Connect is used, OIDC Core §15.1, and what
+/// clients register as `id_token_signed_response_alg`).
+///
+/// Each algorithm has its own chain of keys with its own lifecycle (one active key per
+/// algorithm); a ring is ready only once each has a key that can sign. A single algorithm
+/// converts into a set of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningAlgorithms {
+    access_token: Algorithm,
+    /// Sorted, without duplicates, `access_token` included.
+    all: Vec<Algorithm>,
 }
 
-impl Algorithm {
-    /// Every algorithm.
-    pub const ALL: [Self; 4] = [Self::RS256, Self::PS256, Self::ES256, Self::EdDSA];
-
-    /// The JOSE name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RS256 => "RS256",
-            Self::PS256 => "PS256",
-            Self::ES256 => "ES256",
-            Self::EdDSA => "EdDSA",
-        }
+impl SigningAlgorithms {
+    /// Access tokens with `access_token`; keys kept for it and for each of `others`.
+    pub fn new(access_token: Algorithm, others: impl IntoIterator<Item = Algorithm>) -> Self {
+        let mut all: Vec<Algorithm> = others.into_iter().collect();
+        all.push(access_token);
+        all.sort_unstable();
+        all.dedup();
+        Self { access_token, all }
     }
 
-    /// The algorithm for a JOSE name, if it is one this crate signs with.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|alg| alg.as_str() == name)
+    /// The algorithm access tokens are signed with.
+    pub fn access_token(&self) -> Algorithm {
+        self.access_token
+    }
+
+    /// Every algorithm, in a fixed order (RS256, PS256, ES256, EdDSA).
+    pub fn all(&self) -> &[Algorithm] {
+        &self.all
+    }
+
+    /// True if keys are kept for `alg`.
+    pub fn contains(&self, alg: Algorithm) -> bool {
+        self.all.contains(&alg)
     }
 }
 
-impl std::fmt::Display for Algorithm {
+impl From<Algorithm> for SigningAlgorithms {
+    fn from(alg: Algorithm) -> Self {
+        Self::new(alg, [])
+    }
+}
+
+impl std::fmt::Display for SigningAlgorithms {
+    /// `ES256 (access tokens), RS256`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        for (index, alg) in self.all.iter().enumerate() {
+            if index > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{alg}")?;
+            if *alg == self.access_token && self.all.len() > 1 {
+                f.write_str(" (access tokens)")?;
+            }
+        }
+        Ok(())
     }
 }
 
-/// A name that is not one of the supported JOSE algorithms.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported signing algorithm `{0}` (RS256, PS256, ES256 or EdDSA)")]
-pub struct UnknownAlgorithm(pub String);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl std::str::FromStr for Algorithm {
-    type Err = UnknownAlgorithm;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Self::from_name(name).ok_or_else(|| UnknownAlgorithm(name.to_owned()))
+    #[test]
+    fn the_access_token_algorithm_is_always_in_the_set_once() {
+        let algs = SigningAlgorithms::new(Algorithm::ES256, [Algorithm::RS256, Algorithm::ES256]);
+        assert_eq!(algs.all(), [Algorithm::RS256, Algorithm::ES256]);
+        assert_eq!(algs.access_token(), Algorithm::ES256);
+        assert_eq!(algs.to_string(), "RS256, ES256 (access tokens)");
+        assert_eq!(
+            SigningAlgorithms::from(Algorithm::EdDSA).to_string(),
+            "EdDSA"
+        );
     }
 }

@@ -1,35 +1,40 @@
 //! The development key source: a directory read like [`FileKeySource`]'s, where a signing key
-//! for the configured algorithm and a session secret are generated the first time and reused
+//! for each configured algorithm and a session secret are generated the first time and reused
 //! ever after, so tokens and sessions from before a restart still validate after it.
 //!
 //! Not for production: every instance with its own directory would generate its own key.
 
 use crate::key_files::{KeyMetadata, session_secret_jwk};
-use crate::write_file::{create_private_dir, write_atomically};
+use crate::write_file::{create_private_dir, write_new};
 use crate::{
-    Algorithm, FileKeySource, KeySet, KeySource, KeySourceError, SessionSecret, SigningKey,
+    Algorithm, FileKeySource, KeySet, KeySource, KeySourceError, SessionSecret, SigningAlgorithms,
+    SigningKey,
 };
 use async_trait::async_trait;
 use sigil_core::time::Timestamp;
 
-/// Generates a key and a session secret once, then reads them.
+/// Generates a key per algorithm and a session secret once, then reads them.
 ///
 /// A generated key is written as `<alg>-<kid>.pem` (PKCS#8) with a sidecar
-/// `<alg>-<kid>.json` recording its algorithm and creation time, and the secret as
-/// `session-<n>.jwk`; both are valid at once. Files are written atomically with mode 0600,
-/// in a directory with mode 0700.
+/// `<alg>-<kid>.json` recording its algorithm, and the secret as `session-<n>.jwk`; all are
+/// valid at once. Files are written whole, never over an existing file, with mode 0600, in a
+/// directory with mode 0700.
 #[derive(Debug)]
 pub struct DevKeySource {
     files: FileKeySource,
-    alg: Algorithm,
+    algorithms: SigningAlgorithms,
 }
 
 impl DevKeySource {
-    /// Keys under `dir` (created if missing), with one for `alg` generated if none is there.
-    pub fn new(dir: impl Into<std::path::PathBuf>, alg: Algorithm) -> Self {
+    /// Keys under `dir` (created if missing), with one generated for each of `algorithms`
+    /// that has none there.
+    pub fn new(
+        dir: impl Into<std::path::PathBuf>,
+        algorithms: impl Into<SigningAlgorithms>,
+    ) -> Self {
         Self {
             files: FileKeySource::new(dir),
-            alg,
+            algorithms: algorithms.into(),
         }
     }
 
@@ -40,28 +45,28 @@ impl DevKeySource {
         }
     }
 
-    /// Generates a key for the configured algorithm and persists it.
-    fn generate_key(&self) -> Result<SigningKey, KeySourceError> {
+    /// Generates a key for `alg` and persists it.
+    fn generate_key(&self, alg: Algorithm) -> Result<SigningKey, KeySourceError> {
         let dir = self.files.dir();
-        let (key, pem_text) = SigningKey::generate(self.alg).map_err(self.generation_error())?;
+        let (key, pem_text) = SigningKey::generate(alg).map_err(self.generation_error())?;
         // Valid at once: nothing can have cached an older key of a fresh development setup.
         let key = key.with_not_before(Timestamp(0)).with_created(Timestamp(0));
         let metadata = KeyMetadata {
-            alg: Some(self.alg.to_string()),
+            alg: Some(alg.to_string()),
             ..KeyMetadata::default()
         };
-        let stem = format!("{}-{}", self.alg.as_str().to_ascii_lowercase(), key.kid());
+        let stem = format!("{}-{}", alg.as_str().to_ascii_lowercase(), key.kid());
         // The sidecar first: a crash between the two leaves no key whose algorithm is unknown.
-        write_atomically(&dir.join(format!("{stem}.json")), &metadata.to_json())?;
-        write_atomically(&dir.join(format!("{stem}.pem")), pem_text.as_bytes())?;
-        tracing::info!(kid = key.kid(), alg = %self.alg, dir = %dir.display(), "generated a development signing key");
+        write_new(&dir.join(format!("{stem}.json")), &metadata.to_json())?;
+        write_new(&dir.join(format!("{stem}.pem")), pem_text.as_bytes())?;
+        tracing::info!(kid = key.kid(), %alg, dir = %dir.display(), "generated a development signing key");
         Ok(key)
     }
 
     fn generate_secret(&self) -> Result<SessionSecret, KeySourceError> {
         let secret = SessionSecret::generate("session-1").map_err(self.generation_error())?;
         let path = self.files.dir().join("session-1.jwk");
-        write_atomically(&path, &session_secret_jwk(&secret))?;
+        write_new(&path, &session_secret_jwk(&secret))?;
         tracing::info!(dir = %self.files.dir().display(), "generated a development session secret");
         Ok(secret)
     }
@@ -69,12 +74,15 @@ impl DevKeySource {
 
 #[async_trait]
 impl KeySource for DevKeySource {
-    /// Every key in the directory, plus a newly generated key or secret if none was there.
+    /// Every key in the directory, plus a newly generated key for each algorithm, or a
+    /// secret, that none was there for.
     async fn load(&self) -> Result<KeySet, KeySourceError> {
         create_private_dir(self.files.dir())?;
         let mut keys = self.files.read_keys()?;
-        if !keys.signing.iter().any(|key| key.alg() == self.alg) {
-            keys.signing.push(self.generate_key()?);
+        for &alg in self.algorithms.all() {
+            if !keys.signing.iter().any(|key| key.alg() == alg) {
+                keys.signing.push(self.generate_key(alg)?);
+            }
         }
         if keys.secrets.is_empty() {
             keys.secrets.push(self.generate_secret()?);

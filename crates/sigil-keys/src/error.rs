@@ -77,10 +77,13 @@ pub enum KeyRingError {
     /// Two session secrets share an id.
     #[error("two loaded session secrets share the id {0}")]
     DuplicateSecret(String),
-    /// No loaded key can sign with the configured algorithm now.
-    #[error("no {alg} key is valid now")]
+    /// No loaded key can sign with one of the configured algorithms now.
+    #[error(
+        "no {alg} key is valid now (every configured signing algorithm needs a key; \
+         `sigil keys generate` adds the missing ones to a file or Kubernetes source)"
+    )]
     NoActiveKey {
-        /// The configured algorithm.
+        /// The configured algorithm without a key.
         alg: Algorithm,
     },
 }

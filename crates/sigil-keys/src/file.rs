@@ -2,7 +2,7 @@
 //! for changes (a mounted Secret or ConfigMap updates its files in place).
 
 use crate::key_files::{KeyFileChange, KeyFileStore, KeyFiles, parse_key_files};
-use crate::write_file::{create_private_dir, remove, write_atomically};
+use crate::write_file::{create_private_dir, ensure_absent, remove, write_new};
 use crate::{KeySet, KeySource, KeySourceError};
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
@@ -131,15 +131,21 @@ impl KeyFileStore for FileKeySource {
         self.read_files()
     }
 
-    /// Writes each file atomically, then removes; a directory has no multi-file transaction,
-    /// so sidecars are written before their keys (see `sigil keys`).
+    /// Creates each file whole, then removes; a directory has no multi-file transaction, so
+    /// sidecars are written before their keys (see `sigil keys`). Files are only ever added: if
+    /// any name is taken, nothing is written and the change fails with
+    /// [`KeySourceError::AlreadyExists`] (a name taken between the check and the write fails
+    /// that write just the same).
     async fn apply(&self, change: KeyFileChange) -> Result<(), KeySourceError> {
         create_private_dir(&self.dir)?;
+        for name in change.write.keys() {
+            ensure_absent(&self.dir.join(checked_name(name)?))?;
+        }
         let mut writes: Vec<_> = change.write.iter().collect();
         // Metadata first: a reader never sees a key without the times that delay its signing.
         writes.sort_by_key(|(name, _)| !name.ends_with(".json"));
         for (name, contents) in writes {
-            write_atomically(&self.dir.join(checked_name(name)?), contents)?;
+            write_new(&self.dir.join(checked_name(name)?), contents)?;
         }
         for name in &change.remove {
             remove(&self.dir.join(checked_name(name)?))?;

@@ -209,7 +209,7 @@ fn invalid_metadata_at(path: &str, reason: String) -> KeySourceError {
 /// Files to write and remove in one step.
 #[derive(Debug, Default, Clone)]
 pub struct KeyFileChange {
-    /// Files to create or replace.
+    /// Files to create. None may exist yet: keys and secrets are never overwritten.
     pub write: KeyFiles,
     /// Files to remove.
     pub remove: Vec<String>,
@@ -221,8 +221,9 @@ pub trait KeyFileStore: KeySource {
     /// The files the source holds now.
     async fn files(&self) -> Result<KeyFiles, KeySourceError>;
 
-    /// Writes and removes files, in one step where the backend allows: a Secret is replaced
+    /// Creates and removes files, in one step where the backend allows: a Secret is replaced
     /// once, guarded by the version read, and fails with [`KeySourceError::Conflict`] if
-    /// someone else wrote first.
+    /// someone else wrote first. A file to create that exists already fails the change with
+    /// [`KeySourceError::AlreadyExists`], changing nothing.
     async fn apply(&self, change: KeyFileChange) -> Result<(), KeySourceError>;
 }

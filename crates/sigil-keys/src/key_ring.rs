@@ -3,7 +3,7 @@
 
 use crate::policy::{self, KeyState, RotationPolicy, Timeline};
 use crate::seal::{self, SealError};
-use crate::{Algorithm, KeyRingError, KeySet, SessionSecret, SigningKey, jws};
+use crate::{Algorithm, KeyRingError, KeySet, SessionSecret, SigningAlgorithms, SigningKey, jws};
 use aws_lc_rs::rand::SystemRandom;
 use bytes::Bytes;
 use sigil_core::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
@@ -18,11 +18,12 @@ struct Held<T> {
 }
 
 /// An immutable set of keys and session secrets, built from one load of the source at one
-/// moment, that signs with one configured algorithm under a [`RotationPolicy`].
+/// moment, that signs with the configured [`SigningAlgorithms`] under a [`RotationPolicy`].
 ///
-/// Which key signs is decided per call from the keys' times and the clock
-/// ([`active`](Self::active)), so pods agree to the second without talking. Which keys are
-/// published (JWKS, verification) is decided when the ring is built: pending, active, and
+/// Each algorithm's keys form their own chain. Which key signs for an algorithm is decided per
+/// call from the keys' times and the clock ([`active`](Self::active)), so pods agree to the
+/// second without talking. Which keys are published (JWKS, verification) is decided when the
+/// ring is built: pending, active, and
 /// retired keys the source still holds or whose retention has not ended (see
 /// [`KeyState::is_published`]). A key that disappears from the source while still
 /// published is kept, never signing, for the retention period
@@ -32,7 +33,7 @@ pub struct KeyRing {
     keys: Vec<Held<SigningKey>>,
     secrets: Vec<Held<SessionSecret>>,
     published: Vec<Arc<SigningKey>>,
-    signing_alg: Algorithm,
+    algorithms: SigningAlgorithms,
     policy: RotationPolicy,
     built_at: Timestamp,
     jwks: Bytes,
@@ -44,7 +45,7 @@ impl std::fmt::Debug for KeyRing {
         f.debug_struct("KeyRing")
             .field("keys", &self.keys)
             .field("secrets", &self.secrets)
-            .field("signing_alg", &self.signing_alg)
+            .field("algorithms", &self.algorithms)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -54,19 +55,20 @@ impl KeyRing {
     /// A ring over `set` at the current time, with no earlier ring.
     pub fn new(
         set: KeySet,
-        signing_alg: Algorithm,
+        algorithms: impl Into<SigningAlgorithms>,
         policy: RotationPolicy,
     ) -> Result<Self, KeyRingError> {
-        Self::build(set, signing_alg, policy, Timestamp::now(), None)
+        Self::build(set, algorithms, policy, Timestamp::now(), None)
     }
 
-    /// A ring with no keys: it signs nothing and publishes an empty JWKS.
-    pub fn empty(signing_alg: Algorithm, policy: RotationPolicy) -> Self {
+    /// A ring with no keys: it signs nothing, and its JWKS is empty (which is not to be served:
+    /// see [`SharedKeyRing::published_jwks`](crate::SharedKeyRing::published_jwks)).
+    pub fn empty(algorithms: impl Into<SigningAlgorithms>, policy: RotationPolicy) -> Self {
         Self {
             keys: Vec::new(),
             secrets: Vec::new(),
             published: Vec::new(),
-            signing_alg,
+            algorithms: algorithms.into(),
             policy,
             built_at: Timestamp::now(),
             jwks: Bytes::from_static(br#"{"keys":[]}"#),
@@ -74,18 +76,18 @@ impl KeyRing {
         }
     }
 
-    /// A ring over a fresh load of the source that keeps this ring's algorithm and policy,
+    /// A ring over a fresh load of the source that keeps this ring's algorithms and policy,
     /// and carries over, as removed, keys and secrets this ring still published that the
     /// new set lacks.
     pub fn rebuild(&self, set: KeySet, now: Timestamp) -> Result<Self, KeyRingError> {
-        Self::build(set, self.signing_alg, self.policy, now, Some(self))
+        Self::build(set, self.algorithms.clone(), self.policy, now, Some(self))
     }
 
     /// A ring over `set` as of `now`. Refuses two keys with the same `kid` (the same key
     /// material loaded twice) and two secrets with the same id.
     pub fn build(
         set: KeySet,
-        signing_alg: Algorithm,
+        algorithms: impl Into<SigningAlgorithms>,
         policy: RotationPolicy,
         now: Timestamp,
         previous: Option<&KeyRing>,
@@ -130,7 +132,7 @@ impl KeyRing {
             keys,
             secrets,
             published: Vec::new(),
-            signing_alg,
+            algorithms: algorithms.into(),
             policy,
             built_at: now,
             jwks: Bytes::new(),
@@ -158,11 +160,23 @@ impl KeyRing {
         self.keys.get(index).map(|held| &held.item)
     }
 
-    /// True if the key that signs at `now` has not finished its propagation period: no key
-    /// for the signing algorithm is ready, and the one closest to ready signs instead.
+    /// True if a key that signs at `now` has not finished its propagation period: for one of
+    /// the configured algorithms no key is ready, and the one closest to ready signs instead.
     pub fn signs_with_unpropagated_key(&self, now: Timestamp) -> bool {
-        self.choose(self.signing_alg, now)
-            .is_some_and(|(_, fallback)| fallback)
+        self.algorithms
+            .all()
+            .iter()
+            .any(|alg| self.choose(*alg, now).is_some_and(|(_, fallback)| fallback))
+    }
+
+    /// The first configured algorithm that no key can sign with at `now`, if any: a ring
+    /// with one is not fit to serve.
+    pub fn missing_algorithm(&self, now: Timestamp) -> Option<Algorithm> {
+        self.algorithms
+            .all()
+            .iter()
+            .copied()
+            .find(|alg| self.choose(*alg, now).is_none())
     }
 
     /// The index in `keys` of the key that signs `alg` at `now`, and whether it is a
@@ -222,9 +236,14 @@ impl KeyRing {
         self.secrets.iter().zip(states).collect()
     }
 
-    /// The algorithm tokens are signed with.
+    /// The algorithm access tokens are signed with.
     pub fn signing_alg(&self) -> Algorithm {
-        self.signing_alg
+        self.algorithms.access_token()
+    }
+
+    /// Every algorithm this ring signs with.
+    pub fn algorithms(&self) -> &SigningAlgorithms {
+        &self.algorithms
     }
 
     /// The rotation policy.
@@ -254,16 +273,29 @@ impl KeyRing {
         self.jwks.clone()
     }
 
-    /// Signs with the key active at `now` (the [`TokenSigner`] impl passes the clock).
+    /// Signs with the access-token algorithm's key active at `now` (the [`TokenSigner`] impl
+    /// passes the clock).
     pub async fn sign_at(
         &self,
         typ: &str,
         claims_json: &[u8],
         now: Timestamp,
     ) -> Result<String, SigningError> {
+        self.sign_with_at(self.signing_alg(), typ, claims_json, now)
+            .await
+    }
+
+    /// Signs with the key for `alg` active at `now`.
+    pub async fn sign_with_at(
+        &self,
+        alg: Algorithm,
+        typ: &str,
+        claims_json: &[u8],
+        now: Timestamp,
+    ) -> Result<String, SigningError> {
         let key = self
-            .active(self.signing_alg, now)
-            .ok_or_else(|| SigningError::NoActiveKey(self.signing_alg.to_string()))?;
+            .active(alg, now)
+            .ok_or_else(|| SigningError::NoActiveKey(alg.to_string()))?;
         jws::sign(key, &self.rng, typ, claims_json).await
     }
 
@@ -334,12 +366,18 @@ fn secret_timeline(held: &Held<SessionSecret>) -> Timeline {
 
 #[async_trait::async_trait]
 impl TokenSigner for KeyRing {
-    async fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError> {
-        self.sign_at(typ, claims_json, Timestamp::now()).await
+    async fn sign_with(
+        &self,
+        alg: Algorithm,
+        typ: &str,
+        claims_json: &[u8],
+    ) -> Result<String, SigningError> {
+        self.sign_with_at(alg, typ, claims_json, Timestamp::now())
+            .await
     }
 
-    fn algorithm(&self) -> &'static str {
-        self.signing_alg.as_str()
+    fn access_token_algorithm(&self) -> Algorithm {
+        self.signing_alg()
     }
 
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError> {

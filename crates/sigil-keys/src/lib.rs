@@ -15,7 +15,9 @@
 //! and keeps the last good ring through a source outage.
 //!
 //! Keys are [`SigningKey`]s (RS256, PS256, ES256 or EdDSA: [`Algorithm`]), local or
-//! [remote](RemoteSigner), with the RFC 7638 thumbprint as default `kid`. They come from a
+//! [remote](RemoteSigner), with the RFC 7638 thumbprint as default `kid`. A ring signs with
+//! several algorithms side by side ([`SigningAlgorithms`]: one for access tokens, others for
+//! ID tokens), each with its own chain of keys. They come from a
 //! [`KeySource`] as a [`KeySet`]: [`FileKeySource`] (a directory in the
 //! [key-file layout](key_files), watched for changes) or [`DevKeySource`] (generated once
 //! and persisted, for `sigil dev`). Sources that `sigil keys` writes to implement
@@ -47,7 +49,7 @@ mod shared;
 mod source;
 mod write_file;
 
-pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub use algorithm::{Algorithm, SigningAlgorithms, UnknownAlgorithm};
 pub use dev::DevKeySource;
 pub use error::{BoxedCause, KeyError, KeyRingError};
 pub use file::FileKeySource;

@@ -1,12 +1,32 @@
 //! What `sigil keys generate|rotate` write: new key files, and which old files may go.
 //!
-//! Pure functions over [`KeyFiles`], so the file and Kubernetes sources share them and tests
-//! need neither.
+//! Pure functions over [`KeyFiles`] (apart from generating keys), so the file and Kubernetes
+//! sources share them and tests need neither. Each configured algorithm has its own chain of
+//! keys, rotated on its own schedule; session secrets form one more chain. New files get names
+//! no other run can pick (the creation time and a random part), and sources refuse to create a
+//! file that exists: a key is never overwritten.
 
 use crate::key_files::{KeyFileChange, KeyFiles, KeyMetadata, parse_key_files, session_secret_jwk};
-use crate::policy::Timeline;
+use crate::policy::{Timeline, after};
 use crate::{Algorithm, KeyError, RotationPolicy, SessionSecret, SigningKey, policy};
 use sigil_core::time::Timestamp;
+use std::time::{Duration, SystemTime};
+
+/// The creation time to record for a key written at `time`: whole seconds, rounded up. A key
+/// time is whole seconds, and rounding down would date a key before it existed, shortening its
+/// propagation by up to a second (a pod could sign with it before validators had the full
+/// period to fetch it).
+pub fn creation_time(time: SystemTime) -> Timestamp {
+    let since_epoch = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    after(Timestamp(0), since_epoch)
+}
+
+/// [`creation_time`] of now.
+pub fn created_now() -> Timestamp {
+    creation_time(SystemTime::now())
+}
 
 /// A new signing key for `alg`, first published at `created`: `<alg>-<created>-<kid prefix>.pem`
 /// and its sidecar. With `created` = now it is pending for the propagation period; with
@@ -38,9 +58,13 @@ pub fn new_signing_key(
     Ok((kid, change))
 }
 
-/// A new session secret, first accepted at `created`: `session-<created>.jwk`.
+/// A new session secret, first accepted at `created`: `session-<created>-<random>.jwk`, its id
+/// the file's stem. The random part keeps two secrets created in the same second apart.
 pub fn new_session_secret(created: Timestamp) -> Result<(String, KeyFileChange), KeyError> {
-    let id = format!("session-{}", created.as_secs());
+    let mut nonce = [0u8; 4];
+    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| KeyError::Generation)?;
+    let suffix: String = nonce.iter().map(|byte| format!("{byte:02x}")).collect();
+    let id = format!("session-{}-{suffix}", created.as_secs());
     let secret = SessionSecret::generate(id.clone())?.with_created(created);
     let mut change = KeyFileChange::default();
     change
@@ -57,18 +81,148 @@ pub fn rotation_due(
     policy: &RotationPolicy,
     now: Timestamp,
 ) -> bool {
+    chain_due(files, Some(alg), policy, now)
+}
+
+/// [`rotation_due`] for the session secrets.
+pub fn secret_rotation_due(files: &KeyFiles, policy: &RotationPolicy, now: Timestamp) -> bool {
+    chain_due(files, None, policy, now)
+}
+
+/// Whether the chain of `group` (an algorithm's keys, or the session secrets for `None`) needs
+/// a successor now. A set that does not parse is never due: nothing is written over it.
+fn chain_due(
+    files: &KeyFiles,
+    group: Option<Algorithm>,
+    policy: &RotationPolicy,
+    now: Timestamp,
+) -> bool {
     let Ok(set) = parse_key_files(files, "") else {
         return false;
     };
-    let newest = set
-        .signing
-        .iter()
-        .filter(|key| key.alg() == alg)
-        .map(|key| policy.signs_from(key.created(), key.not_before()))
+    let times: Vec<(Timestamp, Timestamp)> = match group {
+        Some(alg) => set
+            .signing
+            .iter()
+            .filter(|key| key.alg() == alg)
+            .map(|key| (key.created(), key.not_before()))
+            .collect(),
+        None => set
+            .secrets
+            .iter()
+            .map(|secret| (secret.created(), secret.not_before()))
+            .collect(),
+    };
+    let newest = times
+        .into_iter()
+        .map(|(created, not_before)| policy.signs_from(created, not_before))
         .max();
-    newest.is_none_or(|signs_from| {
-        now >= signs_from.plus(policy.rotation.saturating_sub(policy.propagation))
-    })
+    let lead = policy.rotation.saturating_sub(policy.propagation);
+    newest.is_none_or(|signs_from| now >= after(signs_from, lead))
+}
+
+/// What one `sigil keys generate` or `sigil keys rotate` run does to a source.
+#[derive(Debug, Default, Clone)]
+pub struct Plan {
+    /// The files to create and to remove.
+    pub change: KeyFileChange,
+    /// The keys it adds: algorithm, `kid`, and when each may sign.
+    pub keys: Vec<(Algorithm, String, Timestamp)>,
+    /// The session secret it adds, if any: its id and when it may seal.
+    pub secret: Option<(String, Timestamp)>,
+}
+
+impl Plan {
+    /// True if the run changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.change.write.is_empty() && self.change.remove.is_empty()
+    }
+
+    fn add_key(
+        &mut self,
+        alg: Algorithm,
+        created: Timestamp,
+        policy: &RotationPolicy,
+    ) -> Result<(), KeyError> {
+        let (kid, change) = new_signing_key(alg, created)?;
+        self.change.write.extend(change.write);
+        self.keys
+            .push((alg, kid, policy.signs_from(created, Timestamp(0))));
+        Ok(())
+    }
+
+    fn add_secret(&mut self, created: Timestamp, policy: &RotationPolicy) -> Result<(), KeyError> {
+        let (id, change) = new_session_secret(created)?;
+        self.change.write.extend(change.write);
+        self.secret = Some((id, policy.signs_from(created, Timestamp(0))));
+        Ok(())
+    }
+}
+
+/// `sigil keys generate`: a key for each of `algorithms` the source holds none for, and a
+/// session secret if it holds none.
+///
+/// In an empty source (a new deployment) they are dated one propagation period back, so they
+/// sign at once and their age counts from `now`: no validator can have cached an older key. A
+/// source that already holds keys serves validators that cached its JWKS without the new one,
+/// so there a new key is dated `now` and published for the propagation period; as the only key
+/// of its algorithm it signs meanwhile anyway (reported by `sigil_signing_key_unpropagated`).
+pub fn plan_generation(
+    files: &KeyFiles,
+    location: &str,
+    algorithms: &[Algorithm],
+    policy: &RotationPolicy,
+    now: Timestamp,
+) -> Result<Plan, crate::KeySourceError> {
+    let set = parse_key_files(files, location)?;
+    let created = if set.signing.is_empty() {
+        Timestamp(now.as_secs().saturating_sub(seconds_up(policy.propagation)))
+    } else {
+        now
+    };
+    let generation = |source| crate::KeySourceError::Generation {
+        location: location.to_owned(),
+        source,
+    };
+    let mut plan = Plan::default();
+    for &alg in algorithms {
+        if !set.signing.iter().any(|key| key.alg() == alg) {
+            plan.add_key(alg, created, policy).map_err(generation)?;
+        }
+    }
+    if set.secrets.is_empty() {
+        plan.add_secret(created, policy).map_err(generation)?;
+    }
+    Ok(plan)
+}
+
+/// `sigil keys rotate`: a new key for each of `algorithms` and a new session secret, created
+/// at `now`; with `only_due`, only for the chains whose [rotation is due](rotation_due). Either
+/// way, every key and secret past its retention is removed, so a scheduled run prunes even on
+/// the days it adds nothing.
+pub fn plan_rotation(
+    files: &KeyFiles,
+    algorithms: &[Algorithm],
+    policy: &RotationPolicy,
+    now: Timestamp,
+    only_due: bool,
+) -> Result<Plan, KeyError> {
+    let mut plan = Plan::default();
+    for &alg in algorithms {
+        if !only_due || rotation_due(files, alg, policy, now) {
+            plan.add_key(alg, now, policy)?;
+        }
+    }
+    if !only_due || secret_rotation_due(files, policy, now) {
+        plan.add_secret(now, policy)?;
+    }
+    plan.change.remove = expired_files(files, policy, now);
+    Ok(plan)
+}
+
+/// Whole seconds in `period`, rounded up.
+fn seconds_up(period: Duration) -> u64 {
+    after(Timestamp(0), period).as_secs()
 }
 
 /// One key or secret as stored: its files, its times, its id, and its algorithm (`None` for
@@ -211,6 +365,118 @@ mod tests {
             !rotation_due(&files, Algorithm::ES256, &policy(), at(1)),
             "a successor is pending"
         );
+    }
+
+    #[test]
+    fn keys_and_secrets_created_in_the_same_second_never_share_a_file() {
+        let (first_id, first) = new_session_secret(Timestamp(100)).unwrap();
+        let (second_id, second) = new_session_secret(Timestamp(100)).unwrap();
+        assert_ne!(first_id, second_id);
+        let first_files: Vec<_> = first.write.keys().collect();
+        let second_files: Vec<_> = second.write.keys().collect();
+        assert_ne!(first_files, second_files);
+        let (_, first) = new_signing_key(Algorithm::ES256, Timestamp(100)).unwrap();
+        let (_, second) = new_signing_key(Algorithm::ES256, Timestamp(100)).unwrap();
+        assert!(
+            first
+                .write
+                .keys()
+                .all(|name| !second.write.contains_key(name))
+        );
+    }
+
+    #[test]
+    fn creation_times_round_up_to_the_next_second() {
+        let at = |millis: u64| SystemTime::UNIX_EPOCH + Duration::from_millis(millis);
+        assert_eq!(creation_time(at(100_885)), Timestamp(101));
+        assert_eq!(creation_time(at(100_001)), Timestamp(101));
+        assert_eq!(creation_time(at(100_000)), Timestamp(100));
+    }
+
+    #[test]
+    fn each_algorithm_and_the_secrets_rotate_on_their_own_schedule() {
+        let algs = [Algorithm::RS256, Algorithm::ES256];
+        let generated =
+            plan_generation(&KeyFiles::new(), "", &algs, &policy(), Timestamp(100 * DAY)).unwrap();
+        assert_eq!(generated.keys.len(), 2);
+        assert!(generated.secret.is_some());
+        assert!(
+            generated
+                .keys
+                .iter()
+                .all(|(_, _, signs_from)| *signs_from == Timestamp(100 * DAY)),
+            "a new deployment's keys sign at once: {:?}",
+            generated.keys
+        );
+        let files = files_with(&[generated.change]);
+
+        // Nothing is due 10 days in; without --if-due every chain gets a successor.
+        let at = Timestamp(110 * DAY);
+        assert!(
+            plan_rotation(&files, &algs, &policy(), at, true)
+                .unwrap()
+                .is_empty()
+        );
+        let all = plan_rotation(&files, &algs, &policy(), at, false).unwrap();
+        let rotated: Vec<Algorithm> = all.keys.iter().map(|(alg, _, _)| *alg).collect();
+        assert_eq!(rotated, algs);
+        assert!(all.secret.is_some());
+
+        // Only the ES256 chain was rotated since: at day 130 only RS256 and the secret are due.
+        let (_, es256) = new_signing_key(Algorithm::ES256, Timestamp(120 * DAY)).unwrap();
+        let files = files_with(&[
+            KeyFileChange {
+                write: files,
+                remove: vec![],
+            },
+            es256,
+        ]);
+        let due = plan_rotation(&files, &algs, &policy(), Timestamp(130 * DAY), true).unwrap();
+        let rotated: Vec<Algorithm> = due.keys.iter().map(|(alg, _, _)| *alg).collect();
+        assert_eq!(rotated, [Algorithm::RS256]);
+        assert!(due.secret.is_some());
+
+        // A key added to a source that has keys already is dated now: it is published for the
+        // propagation period (as the only one of its algorithm it signs meanwhile anyway).
+        let added = plan_generation(
+            &files,
+            "",
+            &[Algorithm::EdDSA],
+            &policy(),
+            Timestamp(130 * DAY),
+        )
+        .unwrap();
+        assert_eq!(added.keys.len(), 1);
+        assert_eq!(added.keys[0].2, Timestamp(132 * DAY));
+        assert!(added.secret.is_none());
+    }
+
+    #[test]
+    fn a_run_with_no_rotation_due_still_removes_what_is_past_retention() {
+        let (_, old) = new_signing_key(Algorithm::ES256, Timestamp(0)).unwrap();
+        let (_, old_secret) = new_session_secret(Timestamp(0)).unwrap();
+        let (_, new) = new_signing_key(Algorithm::ES256, Timestamp(10 * DAY)).unwrap();
+        let (_, new_secret) = new_session_secret(Timestamp(10 * DAY)).unwrap();
+        let mut old_names: Vec<String> = old
+            .write
+            .keys()
+            .chain(old_secret.write.keys())
+            .cloned()
+            .collect();
+        old_names.sort();
+        let files = files_with(&[old, old_secret, new, new_secret]);
+        // Day 20: the new ones took over on day 12, the old ones' retention ended on day 19,
+        // and the next rotation is due on day 40.
+        let plan = plan_rotation(
+            &files,
+            &[Algorithm::ES256],
+            &policy(),
+            Timestamp(20 * DAY),
+            true,
+        )
+        .unwrap();
+        assert!(plan.keys.is_empty() && plan.secret.is_none(), "{plan:?}");
+        assert_eq!(plan.change.remove, old_names);
     }
 
     #[test]

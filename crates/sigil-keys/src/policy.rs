@@ -47,9 +47,11 @@ impl Default for RotationPolicy {
 }
 
 impl RotationPolicy {
-    /// When a key created at `created` with `not_before` may start signing.
+    /// When a key created at `created` with `not_before` may start signing. Key times are
+    /// whole seconds, so a propagation with a fraction of a second counts as the next whole
+    /// second: never shorter than configured.
     pub fn signs_from(&self, created: Timestamp, not_before: Timestamp) -> Timestamp {
-        not_before.max(created.plus(self.propagation))
+        not_before.max(after(created, self.propagation))
     }
 
     /// The JWKS `Cache-Control: max-age` for a refresher polling every `refresh`: a validator
@@ -58,6 +60,15 @@ impl RotationPolicy {
     pub fn jwks_max_age(&self, refresh: Duration) -> Duration {
         (self.propagation.saturating_sub(refresh) / 2).min(Duration::from_secs(24 * 60 * 60))
     }
+}
+
+/// `time + period`, the period rounded up to whole seconds (key times are whole seconds):
+/// a period cut short would let a key sign early or leave the JWKS early.
+pub(crate) fn after(time: Timestamp, period: Duration) -> Timestamp {
+    let seconds = period
+        .as_secs()
+        .saturating_add(u64::from(period.subsec_nanos() > 0));
+    Timestamp(time.as_secs().saturating_add(seconds))
 }
 
 /// What the lifecycle needs to know of one key.
@@ -176,7 +187,7 @@ pub(crate) fn states<K: Ord>(
     let active = active_index(timelines, policy, now).map(|(index, _)| index);
     let retired = |since: Timestamp, held_by_source: bool| KeyState::Retired {
         since,
-        retention_ends: since.plus(policy.retention),
+        retention_ends: after(since, policy.retention),
         held_by_source,
     };
     timelines
@@ -341,6 +352,30 @@ mod tests {
             at(&[created_at(0), scheduled], 15 * HOUR)[1],
             KeyState::Pending {
                 signs_from: Timestamp(20 * HOUR)
+            }
+        );
+    }
+
+    #[test]
+    fn sub_second_periods_are_rounded_up_never_down() {
+        // Key times are whole seconds: a period with a fraction must not lose it.
+        let policy = RotationPolicy {
+            propagation: Duration::from_millis(900),
+            rotation: Duration::from_secs(10 * HOUR),
+            retention: Duration::from_millis(1500),
+        };
+        assert_eq!(
+            policy.signs_from(Timestamp(100), Timestamp(0)),
+            Timestamp(101)
+        );
+        let keyed = [(created_at(0), 0), (created_at(100), 1)];
+        let states = states(&keyed, &policy, Timestamp(101));
+        assert_eq!(
+            states[0],
+            KeyState::Retired {
+                since: Timestamp(101),
+                retention_ends: Timestamp(103),
+                held_by_source: true,
             }
         );
     }

@@ -1,6 +1,8 @@
 //! A key ring many readers share and one refresher replaces, with the refresher's health.
 
-use crate::{Algorithm, KeyRing, KeyRingError, KeySource, RotationPolicy, SealError};
+use crate::{
+    Algorithm, KeyRing, KeyRingError, KeySource, RotationPolicy, SealError, SigningAlgorithms,
+};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use sigil_core::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
@@ -57,10 +59,10 @@ impl SharedKeyRing {
         loaded
     }
 
-    /// A ring with no keys yet: signing fails and readiness should too, until a reload
-    /// succeeds.
-    pub fn empty(alg: Algorithm, policy: RotationPolicy) -> Self {
-        Self::empty_with(KeyRing::empty(alg, policy))
+    /// A ring with no keys yet: signing fails, the JWKS is withheld and readiness should fail
+    /// too, until a reload succeeds.
+    pub fn empty(algorithms: impl Into<SigningAlgorithms>, policy: RotationPolicy) -> Self {
+        Self::empty_with(KeyRing::empty(algorithms, policy))
     }
 
     fn empty_with(ring: KeyRing) -> Self {
@@ -70,22 +72,22 @@ impl SharedKeyRing {
         }
     }
 
-    /// Loads keys from `source` into a ring that signs with `alg` under `policy`, and checks
-    /// that a key can sign with it now.
+    /// Loads keys from `source` into a ring that signs with `algorithms` under `policy`, and
+    /// checks that a key can sign with each of them now.
     pub async fn load(
         source: &dyn KeySource,
-        alg: Algorithm,
+        algorithms: impl Into<SigningAlgorithms>,
         policy: RotationPolicy,
     ) -> Result<Self, KeyRingError> {
-        let shared = Self::empty(alg, policy);
+        let shared = Self::empty(algorithms, policy);
         shared.reload(source).await?;
         Ok(shared)
     }
 
     /// Loads `source` again and swaps in a ring rebuilt from the current one (keeping its
-    /// algorithm and policy, and keys removed from the source while still published). If the
-    /// load fails or the new keys cannot sign now, the current ring stays, the failure is
-    /// recorded in [`status`](Self::status) and returned.
+    /// algorithms and policy, and keys removed from the source while still published). If the
+    /// load fails or the new keys cannot sign with every algorithm now, the current ring
+    /// stays, the failure is recorded in [`status`](Self::status) and returned.
     pub async fn reload(&self, source: &dyn KeySource) -> Result<(), KeyRingError> {
         let result = self.try_reload(source).await;
         let now = Timestamp::now();
@@ -112,10 +114,10 @@ impl SharedKeyRing {
         let now = Timestamp::now();
         let current = self.current.load_full();
         let ring = current.rebuild(set, now)?;
-        let alg = ring.signing_alg();
-        if ring.active(alg, now).is_none() {
+        if let Some(alg) = ring.missing_algorithm(now) {
             return Err(KeyRingError::NoActiveKey { alg });
         }
+        let alg = ring.signing_alg();
         let before: Vec<&str> = current.keys().iter().map(|key| key.kid()).collect();
         let after: Vec<&str> = ring.keys().iter().map(|key| key.kid()).collect();
         if before != after {
@@ -144,7 +146,7 @@ impl SharedKeyRing {
         self.status.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The id of the key that signs now.
+    /// The id of the key that signs access tokens now.
     pub fn active_kid(&self) -> Option<String> {
         let ring = self.current.load();
         ring.active(ring.signing_alg(), Timestamp::now())
@@ -154,6 +156,13 @@ impl SharedKeyRing {
     /// The current JWKS document.
     pub fn jwks_json(&self) -> Bytes {
         self.current.load().jwks_json()
+    }
+
+    /// The current JWKS document, or `None` while it would publish no key at all (no key set
+    /// loaded yet): an empty key set must never be served where a validator could cache it.
+    pub fn published_jwks(&self) -> Option<Bytes> {
+        let ring = self.current.load();
+        (!ring.keys().is_empty()).then(|| ring.jwks_json())
     }
 
     /// Seals `plaintext` for `purpose` with the session secret active now.
@@ -183,13 +192,18 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 #[async_trait::async_trait]
 impl TokenSigner for SharedKeyRing {
-    async fn sign(&self, typ: &str, claims_json: &[u8]) -> Result<String, SigningError> {
+    async fn sign_with(
+        &self,
+        alg: Algorithm,
+        typ: &str,
+        claims_json: &[u8],
+    ) -> Result<String, SigningError> {
         let ring = self.current.load_full();
-        ring.sign(typ, claims_json).await
+        ring.sign_with(alg, typ, claims_json).await
     }
 
-    fn algorithm(&self) -> &'static str {
-        self.current.load().signing_alg().as_str()
+    fn access_token_algorithm(&self) -> Algorithm {
+        self.current.load().signing_alg()
     }
 
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError> {

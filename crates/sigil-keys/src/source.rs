@@ -78,6 +78,13 @@ pub enum KeySourceError {
         #[source]
         cause: BoxedCause,
     },
+    /// A write would replace a file (or Secret entry) that exists: keys are only ever
+    /// added, never overwritten.
+    #[error("{path} exists already; keys and secrets are never overwritten")]
+    AlreadyExists {
+        /// The file (or other location) that exists.
+        path: String,
+    },
     /// A write lost a race with another writer; read again and retry.
     #[error("{0} was changed by someone else meanwhile; try again")]
     Conflict(String),

@@ -1,4 +1,4 @@
-//! Writing key files so that a reader sees a whole file or none.
+//! Writing key files so that a reader sees a whole file or none, and never over another.
 
 use crate::KeySourceError;
 use std::io::Write as _;
@@ -19,9 +19,12 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), KeySourceError> {
     Ok(())
 }
 
-/// Writes a temporary file (mode 0600) next to `path`, syncs it, renames it into place and
-/// syncs the directory.
-pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), KeySourceError> {
+/// Creates `path` with `contents`, whole or not at all, and never over an existing file:
+/// writes a temporary file (mode 0600) next to it, syncs it, links it into place (which fails
+/// if the name is taken, with no window for a racing writer), removes the temporary name and
+/// syncs the directory. A key is never overwritten: two writers that picked the same name get
+/// [`KeySourceError::AlreadyExists`] for the second, not a silent replacement.
+pub(crate) fn write_new(path: &Path, contents: &[u8]) -> Result<(), KeySourceError> {
     let io_error = |source| KeySourceError::Io {
         path: path.display().to_string(),
         source,
@@ -35,15 +38,39 @@ pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), KeySo
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let written = options.open(&temporary).and_then(|mut file| {
-        file.write_all(contents)?;
-        file.sync_all()
-    });
-    if let Err(error) = written.and_then(|()| std::fs::rename(&temporary, path)) {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(io_error(error));
+    let written = options
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    match written {
+        Ok(()) => sync_parent(path),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(already_exists(path))
+        }
+        Err(error) => Err(io_error(error)),
     }
-    sync_parent(path)
+}
+
+/// Fails with [`KeySourceError::AlreadyExists`] if anything is at `path`.
+pub(crate) fn ensure_absent(path: &Path) -> Result<(), KeySourceError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Err(already_exists(path)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(KeySourceError::Io {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+fn already_exists(path: &Path) -> KeySourceError {
+    KeySourceError::AlreadyExists {
+        path: path.display().to_string(),
+    }
 }
 
 /// Removes `path` (a missing file is not an error) and syncs the directory.

@@ -116,32 +116,19 @@ async fn sidecars_are_written_before_keys() {
     let store = FileKeySource::new(dir.path());
     let (_, pem_text) = key_pem();
 
-    // The sidecar cannot be written (a directory is in the way): its key is not written either,
-    // so no reader sees the key without the `created` that delays its signing.
-    std::fs::create_dir(dir.path().join("k.json")).unwrap();
+    // The sidecar cannot be written (its name is too long for the file system): its key is not
+    // written either, so no reader sees the key without the `created` that delays its signing.
+    // Every sidecar goes before any key, whatever the names' order.
+    let long = format!("{}.json", "z".repeat(250));
     let error = store
-        .apply(write(&[
-            ("k.pem", pem_text.clone()),
-            ("k.json", sidecar(5)),
-        ]))
+        .apply(write(&[("a.pem", pem_text), (&long, sidecar(5))]))
         .await
         .unwrap_err();
     assert!(matches!(error, KeySourceError::Io { .. }), "{error:?}");
-    assert!(error.to_string().contains("k.json"), "{error}");
-    assert!(!dir.path().join("k.pem").exists());
-    std::fs::remove_dir(dir.path().join("k.json")).unwrap();
-
-    // Every sidecar goes before any key, whatever the names' order.
-    std::fs::create_dir(dir.path().join("a.pem")).unwrap();
-    let error = store
-        .apply(write(&[("a.pem", pem_text), ("z.json", sidecar(5))]))
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("a.pem"), "{error}");
-    assert!(dir.path().join("z.json").is_file());
-    assert_eq!(
-        names(dir.path()),
-        ["a.pem", "z.json"],
+    assert!(error.to_string().contains(&long), "{error}");
+    assert!(!dir.path().join("a.pem").exists());
+    assert!(
+        names(dir.path()).is_empty(),
         "no temporary files left behind"
     );
 }
@@ -175,4 +162,34 @@ async fn names_that_would_leave_the_directory_or_hide_are_refused() {
     assert!(names(&dir).is_empty());
     assert_eq!(names(parent.path()), ["keys", "victim.pem"]);
     assert!(!Path::new("/tmp/evil.pem").exists());
+}
+
+/// `sigil keys` only ever adds files: a name that is taken (two rotations in the same second,
+/// a file put there by hand) fails the whole change, and nothing is replaced or written.
+#[tokio::test]
+async fn an_existing_file_is_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileKeySource::new(dir.path());
+    let (_, pem_text) = key_pem();
+    store
+        .apply(write(&[("k.pem", pem_text.clone())]))
+        .await
+        .unwrap();
+
+    let (_, other) = key_pem();
+    let error = store
+        .apply(write(&[("a.json", sidecar(5)), ("k.pem", other)]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, KeySourceError::AlreadyExists { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("k.pem"), "{error}");
+    assert_eq!(std::fs::read(dir.path().join("k.pem")).unwrap(), pem_text);
+    assert_eq!(
+        names(dir.path()),
+        ["k.pem"],
+        "nothing of the change was written"
+    );
 }

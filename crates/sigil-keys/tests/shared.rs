@@ -10,7 +10,7 @@ use sigil_core::signing::{SigningError, TokenSigner};
 use sigil_core::time::Timestamp;
 use sigil_keys::{
     Algorithm, KeyRing, KeyRingError, KeySet, KeySource, KeySourceError, RotationPolicy, SealError,
-    SessionSecret, SharedKeyRing, SigningKey,
+    SessionSecret, SharedKeyRing, SigningAlgorithms, SigningKey,
 };
 use std::sync::Mutex;
 
@@ -320,6 +320,11 @@ async fn an_empty_shared_ring_signs_nothing_until_a_reload_succeeds() {
     ));
     assert_eq!(shared.active_kid(), None);
     assert_eq!(&shared.jwks_json()[..], br#"{"keys":[]}"#);
+    assert_eq!(
+        shared.published_jwks(),
+        None,
+        "an empty set is never served"
+    );
     assert_eq!(shared.seal("session", b"x"), Err(SealError::NoSecret));
 
     // The source is down at start: still nothing.
@@ -340,6 +345,64 @@ async fn an_empty_shared_ring_signs_nothing_until_a_reload_succeeds() {
     let token = shared.sign("at+jwt", b"{}").await.unwrap();
     assert!(shared.verify(&token).is_ok());
     assert_eq!(jwks_kids(&shared.jwks_json()), [kid]);
+    assert_eq!(shared.published_jwks(), Some(shared.jwks_json()));
     let sealed = shared.seal("session", b"x").unwrap();
     assert_eq!(shared.open("session", &sealed).unwrap(), b"x");
+}
+
+/// The `alg` and `kid` in a compact JWS's header.
+fn alg_and_kid(token: &str) -> (String, String) {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    (format!("{:?}", header.alg), header.kid.unwrap())
+}
+
+/// ES256 access tokens beside RS256 ID tokens: each algorithm signs with its own key, and a
+/// ring is loaded only once every configured algorithm has one.
+#[tokio::test]
+async fn each_configured_algorithm_signs_with_its_own_key_and_all_are_required() {
+    let algorithms = SigningAlgorithms::new(Algorithm::ES256, [Algorithm::RS256]);
+    let (es_kid, es) = pem(Algorithm::ES256);
+    let source = TestSource::with(vec![Entry::ready(&es)]);
+    assert!(matches!(
+        SharedKeyRing::load(&source, algorithms.clone(), RotationPolicy::default()).await,
+        Err(KeyRingError::NoActiveKey {
+            alg: Algorithm::RS256
+        })
+    ));
+
+    let (rs_kid, rs) = pem(Algorithm::RS256);
+    source.set(vec![Entry::ready(&es), Entry::ready(&rs)]);
+    let shared = SharedKeyRing::load(&source, algorithms, RotationPolicy::default())
+        .await
+        .unwrap();
+    assert_eq!(shared.access_token_algorithm(), Algorithm::ES256);
+    let access = shared.sign("at+jwt", b"{}").await.unwrap();
+    assert_eq!(alg_and_kid(&access), ("ES256".to_owned(), es_kid.clone()));
+    let id_token = shared
+        .sign_with(Algorithm::RS256, "JWT", b"{}")
+        .await
+        .unwrap();
+    assert_eq!(alg_and_kid(&id_token), ("RS256".to_owned(), rs_kid.clone()));
+    assert!(shared.verify(&access).is_ok() && shared.verify(&id_token).is_ok());
+    assert!(matches!(
+        shared.sign_with(Algorithm::EdDSA, "JWT", b"{}").await,
+        Err(SigningError::NoActiveKey(alg)) if alg == "EdDSA"
+    ));
+    assert_eq!(jwks_kids(&shared.jwks_json()), sorted([&es_kid, &rs_kid]));
+
+    // The RS256 key leaves the source: still published (retention), but the set can no
+    // longer sign ID tokens, so it is refused and the ring that can stays.
+    source.set(vec![Entry::ready(&es)]);
+    assert!(matches!(
+        shared.reload(&source).await,
+        Err(KeyRingError::NoActiveKey {
+            alg: Algorithm::RS256
+        })
+    ));
+    assert!(
+        shared
+            .sign_with(Algorithm::RS256, "JWT", b"{}")
+            .await
+            .is_ok()
+    );
 }

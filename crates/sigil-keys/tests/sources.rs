@@ -5,7 +5,7 @@ use sigil_core::signing::TokenSigner as _;
 use sigil_core::time::Timestamp;
 use sigil_keys::{
     Algorithm, DevKeySource, FileKeySource, KeyError, KeyRing, KeySet, KeySource, KeySourceError,
-    RotationPolicy, SharedKeyRing, SigningKey,
+    RotationPolicy, SharedKeyRing, SigningAlgorithms, SigningKey,
 };
 use std::error::Error as _;
 use std::time::Duration;
@@ -160,6 +160,30 @@ fn unsupported_mismatched_and_garbage_keys_are_refused() {
         SigningKey::from_pem(&format!("{ec}{other}"), None),
         Err(KeyError::NotOneKey(2))
     ));
+}
+
+/// `sigil dev` with ES256 access tokens and clients that sign users in: a key per algorithm,
+/// once, and a ring that signs with both.
+#[tokio::test]
+async fn the_dev_source_generates_a_key_for_each_configured_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let algorithms = SigningAlgorithms::new(Algorithm::ES256, [Algorithm::RS256]);
+    let source = DevKeySource::new(dir.path(), algorithms.clone());
+    let set = source.load().await.unwrap();
+    let mut algs: Vec<Algorithm> = set.signing.iter().map(SigningKey::alg).collect();
+    algs.sort();
+    assert_eq!(algs, [Algorithm::RS256, Algorithm::ES256]);
+    let ring = KeyRing::new(set, algorithms, RotationPolicy::default()).unwrap();
+    assert_eq!(ring.missing_algorithm(Timestamp::now()), None);
+    let again = source.load().await.unwrap();
+    let kids = |set: &KeySet| {
+        let mut kids: Vec<String> = set.signing.iter().map(|key| key.kid().to_owned()).collect();
+        kids.sort();
+        kids
+    };
+    let mut first: Vec<String> = ring.keys().iter().map(|key| key.kid().to_owned()).collect();
+    first.sort();
+    assert_eq!(kids(&again), first, "generated once, then reused");
 }
 
 #[tokio::test]

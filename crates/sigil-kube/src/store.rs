@@ -68,7 +68,8 @@ impl KeyFileStore for KubeSecretKeySource {
     /// Applies `change` to the Secret as [`files`](KeyFileStore::files) last read it (or as
     /// read now, if it was not read) in one replace guarded by its resourceVersion, or
     /// creates the Secret. On [`KeySourceError::Conflict`], read the files again and
-    /// recompute the change.
+    /// recompute the change. A file to create that the Secret holds already fails with
+    /// [`KeySourceError::AlreadyExists`] and sends nothing.
     ///
     /// [`load`](sigil_keys::KeySource::load) answers from the watch, which reports the write
     /// a moment later (and wakes [`changed`](sigil_keys::KeySource::changed) when it does).
@@ -89,6 +90,13 @@ impl KeyFileStore for KubeSecretKeySource {
         let written = match read {
             LastRead::Found(mut secret) => {
                 let data = secret.data.get_or_insert_with(Default::default);
+                // Keys are only ever added: a name the Secret holds fails the whole change.
+                if let Some(taken) = change.write.keys().find(|file| data.contains_key(*file)) {
+                    // Keep what was read: the next try is guarded by the same version.
+                    let path = format!("{}/{taken}", self.api.location(name));
+                    self.remember(Some(LastRead::Found(secret)));
+                    return Err(KeySourceError::AlreadyExists { path });
+                }
                 for file in &change.remove {
                     data.remove(file);
                 }

@@ -51,8 +51,11 @@ pub struct DiscoveryInputs<'a> {
     pub grant_types: Vec<&'a str>,
     /// Registered scopes.
     pub scopes: Vec<&'a str>,
-    /// Algorithms the server signs tokens with.
+    /// The algorithm the server signs access tokens with.
     pub signing_algorithms: Vec<&'a str>,
+    /// Every algorithm ID tokens can be signed with: those the server has keys for (RS256
+    /// among them whenever OpenID Connect is used).
+    pub id_token_signing_algorithms: Vec<&'a str>,
     /// Claims identity scopes release.
     pub claims: Vec<&'a str>,
 }
@@ -108,7 +111,7 @@ impl Discovery {
             "revocation_endpoint_auth_methods_supported": client_auth_methods,
             "revocation_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": inputs.signing_algorithms,
+            "id_token_signing_alg_values_supported": inputs.id_token_signing_algorithms,
             "access_token_signing_alg_values_supported": inputs.signing_algorithms,
         });
         Ok(Self {
@@ -131,7 +134,8 @@ mod tests {
             issuer: "https://sigil.test",
             grant_types: vec!["authorization_code"],
             scopes: vec!["openid"],
-            signing_algorithms: vec!["RS256"],
+            signing_algorithms: vec!["ES256"],
+            id_token_signing_algorithms: vec!["ES256", "RS256"],
             claims: vec!["sub"],
         })
         .unwrap();

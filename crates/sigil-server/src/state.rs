@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 /// Serves the current JWKS document (the key ring, which a refresher may replace).
 pub trait JwksSource: Send + Sync + 'static {
-    /// The JWKS as serialized JSON.
-    fn jwks_json(&self) -> actix_web::web::Bytes;
+    /// The JWKS as serialized JSON, or `None` while there is no key to publish (none loaded
+    /// yet): an empty key set is never served, since validators would cache it.
+    fn jwks_json(&self) -> Option<actix_web::web::Bytes>;
 
     /// How long validators may cache it (`Cache-Control: max-age`): short enough that a key
     /// published now reaches them before it signs.

@@ -128,7 +128,8 @@ impl StoreCluster {
 
 /// Starts `sigil serve --config <dir>.yaml --store <store>` on a free loopback port, with
 /// `config` written next to `dir` and the log at `<dir>.log`; returns once `/readyz` says
-/// the pod reaches the store.
+/// the pod reaches the store. `config` must set `server.issuer`: `sigil serve` refuses to
+/// start without one (pods of one deployment share it).
 pub async fn serve_pod(dir: &Path, config: &str, store: &str) -> crate::Result<SigilDev> {
     serve_pod_with_env(dir, config, store, &[]).await
 }

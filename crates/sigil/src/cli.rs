@@ -85,7 +85,7 @@ pub struct ServeArgs {
     /// no longer served on --listen).
     #[arg(long, env = "SIGIL_OPS_LISTEN")]
     pub ops_listen: Option<SocketAddr>,
-    /// Issuer identifier; defaults to http://<listen address>.
+    /// Issuer identifier, the same for every replica; required here or as server.issuer.
     #[arg(long, env = "SIGIL_ISSUER")]
     pub issuer: Option<String>,
     /// Log format.
@@ -231,18 +231,19 @@ pub enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Create the first signing key (for the configured algorithm) and session secret of a
-    /// new deployment, valid at once. Refuses if the source already holds them.
+    /// Create a signing key for each configured algorithm that has none, and a session secret
+    /// if there is none (in a new deployment valid at once). Refuses if nothing is missing.
     Generate {
         #[command(flatten)]
         target: KeysTarget,
     },
-    /// Add a new signing key and session secret, published now and used once the propagation
-    /// period has passed; delete keys retired beyond their retention.
+    /// Add a new signing key per algorithm and a session secret, published now and used once
+    /// the propagation period has passed; delete keys retired beyond their retention.
     Rotate {
         #[command(flatten)]
         target: KeysTarget,
-        /// Only if the newest key is due for replacement (for a scheduled job).
+        /// Add only where the newest key (or secret) is due for replacement (for a scheduled
+        /// job); keys past retention are deleted either way.
         #[arg(long)]
         if_due: bool,
     },

@@ -1,5 +1,6 @@
 use super::WebOrigin;
 use crate::secret::SecretHash;
+use crate::signing::Algorithm;
 use std::time::Duration;
 
 /// How a client proves its identity at the token endpoint (OIDC `token_endpoint_auth_method`).
@@ -211,6 +212,9 @@ pub struct SignInPolicy {
     pub refresh: RefreshPolicy,
     /// How long its id_tokens are valid.
     pub id_token_lifetime: Duration,
+    /// The algorithm its id_tokens are signed with (`id_token_signed_response_alg`, OIDC
+    /// Dynamic Client Registration §2; RS256 unless it registered another).
+    pub id_token_signed_response_alg: Algorithm,
     /// How long an authorization code may wait to be redeemed.
     pub code_lifetime: Duration,
     /// Browser origins the client runs on (CORS): from these, scripts may call the token,
@@ -230,6 +234,7 @@ impl Default for SignInPolicy {
             require_consent: true,
             refresh: RefreshPolicy::default(),
             id_token_lifetime: Duration::from_secs(300),
+            id_token_signed_response_alg: Algorithm::RS256,
             code_lifetime: Duration::from_secs(60),
             allowed_cors_origins: Vec::new(),
         }

@@ -80,9 +80,9 @@ struct IdTokenClaims<'a> {
 }
 
 impl Minter {
-    /// Signs an id_token.
+    /// Signs an id_token with the algorithm the client registered (RS256 by default).
     pub async fn id_token(&self, request: IdTokenRequest<'_>) -> Result<String, ProtocolError> {
-        let algorithm = self.signer().algorithm();
+        let algorithm = request.client.sign_in.id_token_signed_response_alg;
         // The token's own claims win: a user claim may never stand in for `sub`, `aud`, ...
         let user = request.user_claims.map(|claims| {
             claims
@@ -105,8 +105,10 @@ impl Minter {
             nonce: request.nonce,
             amr: request.amr,
             sid: request.sid,
-            at_hash: request.access_token.map(|t| half_hash(algorithm, t)),
-            c_hash: request.code.map(|c| half_hash(algorithm, c)),
+            at_hash: request
+                .access_token
+                .map(|t| half_hash(algorithm.as_str(), t)),
+            c_hash: request.code.map(|c| half_hash(algorithm.as_str(), c)),
             user: user.as_ref(),
         };
         let json = serde_json::to_vec(&claims).map_err(|error| {
@@ -114,7 +116,7 @@ impl Minter {
             ProtocolError::server_error()
         })?;
         self.signer()
-            .sign(ID_TOKEN_TYPE, &json)
+            .sign_with(algorithm, ID_TOKEN_TYPE, &json)
             .await
             .map_err(|error| {
                 tracing::error!(%error, "signing id_token");
@@ -171,6 +173,80 @@ mod tests {
         assert_eq!(
             half_hash("RS256", "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
             "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+    }
+
+    /// The header and claims of a token from the test signer.
+    fn decode(token: &str) -> (serde_json::Value, serde_json::Value) {
+        let part = |index: usize| {
+            let text = token.split('.').nth(index).unwrap_or_default();
+            let bytes = URL_SAFE_NO_PAD.decode(text).unwrap_or_default();
+            serde_json::from_slice(&bytes).unwrap_or_default()
+        };
+        (part(0), part(1))
+    }
+
+    #[tokio::test]
+    async fn id_tokens_use_the_clients_algorithm_and_its_hash_access_tokens_the_servers() {
+        use crate::signing::Algorithm;
+        use crate::testing::{NOW, client, provider};
+        let (_, provider) = provider();
+        let minter = provider.minter();
+        let mut eddsa = client("web", crate::model::AccessTokenFormat::Jwt);
+        eddsa.sign_in.id_token_signed_response_alg = Algorithm::EdDSA;
+        let default = client("web", crate::model::AccessTokenFormat::Jwt);
+        let request = |client| IdTokenRequest {
+            client,
+            subject: "alice-id",
+            nonce: None,
+            auth_time: NOW,
+            amr: &[],
+            sid: None,
+            access_token: Some("access-token"),
+            code: Some("code"),
+            user_claims: None,
+            now: NOW,
+        };
+
+        let (header, claims) = decode(&minter.id_token(request(&eddsa)).await.unwrap_or_default());
+        assert_eq!(header["alg"], "EdDSA");
+        assert_eq!(claims["at_hash"], half_hash("EdDSA", "access-token"));
+        assert_eq!(
+            claims["at_hash"].as_str().map(str::len),
+            Some(43),
+            "SHA-512"
+        );
+        assert_eq!(claims["c_hash"], half_hash("EdDSA", "code"));
+
+        let (header, claims) =
+            decode(&minter.id_token(request(&default)).await.unwrap_or_default());
+        assert_eq!(header["alg"], "RS256", "the registration default");
+        assert_eq!(
+            claims["at_hash"].as_str().map(str::len),
+            Some(22),
+            "SHA-256"
+        );
+
+        let access = crate::access::GrantedAccess {
+            scopes: vec!["orders.read".into()],
+            audiences: vec!["https://orders".into()],
+        };
+        let minted = minter
+            .access_token(crate::tokens::AccessTokenRequest {
+                client: &eddsa,
+                subject: "alice-id",
+                access: &access,
+                now: NOW,
+                family: None,
+                jti: None,
+            })
+            .await
+            .map(|minted| minted.token)
+            .unwrap_or_default();
+        assert_eq!(
+            decode(&minted).0["alg"],
+            "ES256",
+            "the signer's access-token algorithm"
         );
     }
 

@@ -111,3 +111,28 @@ async fn a_file_name_the_api_would_refuse_is_refused_without_a_request() {
     );
     assert_eq!(api.count("POST", "/api/v1/namespaces/sigil/secrets"), 0);
 }
+
+/// `sigil keys` only ever adds files: a name the Secret already holds fails the change, which
+/// leaves the Secret as it was.
+#[tokio::test]
+async fn a_file_the_secret_already_holds_is_never_replaced() {
+    let api = FakeKubeApi::start().await.unwrap();
+    let (existing, _) = pem_file("signing");
+    api.set_secret(NAMESPACE, "sigil-keys", existing.clone());
+    let source = source(&api, &["sigil-keys"]);
+    source.files().await.unwrap();
+
+    let (mut replacement, _) = pem_file("signing");
+    replacement.extend(pem_file("other").0);
+    let error = source.apply(write_only(replacement)).await.unwrap_err();
+    assert!(
+        matches!(error, KeySourceError::AlreadyExists { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("signing.pem"), "{error}");
+    assert_eq!(api.secret_data(NAMESPACE, "sigil-keys").unwrap(), existing);
+    assert_eq!(
+        api.count("PUT", "/api/v1/namespaces/sigil/secrets/sigil-keys"),
+        0
+    );
+}

@@ -4,8 +4,8 @@ use crate::cli::{KeysCommand, KeysTarget};
 use crate::config::{Config, KeySourceConfig, SigningConfig};
 use crate::wiring::writable_key_source;
 use anyhow::{Context as _, bail};
-use sigil_keys::maintenance::{expired_files, new_session_secret, new_signing_key, rotation_due};
-use sigil_keys::{KeyFileChange, KeyRing, KeyState, Timestamp, parse_key_files};
+use sigil_keys::maintenance::{Plan, created_now, plan_generation, plan_rotation};
+use sigil_keys::{KeyRing, KeyState, SigningAlgorithms, Timestamp};
 use std::process::ExitCode;
 
 /// Runs one `sigil keys` command on a fresh runtime.
@@ -19,7 +19,8 @@ pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn signing_config(target: &KeysTarget) -> anyhow::Result<SigningConfig> {
+/// The signing section, and the algorithms it signs with (which depend on the clients).
+fn signing_config(target: &KeysTarget) -> anyhow::Result<(SigningConfig, SigningAlgorithms)> {
     let config = Config::load(&target.config)
         .with_context(|| format!("reading {}", target.config.display()))?;
     if matches!(config.signing.source, KeySourceConfig::Dev {}) {
@@ -28,15 +29,16 @@ fn signing_config(target: &KeysTarget) -> anyhow::Result<SigningConfig> {
             target.config.display()
         );
     }
-    Ok(config.signing)
+    let algorithms = config.signing_algorithms();
+    Ok((config.signing, algorithms))
 }
 
 async fn list(target: &KeysTarget, json: bool) -> anyhow::Result<ExitCode> {
-    let signing = signing_config(target)?;
+    let (signing, algorithms) = signing_config(target)?;
     let source = crate::wiring::key_source(&signing).await?;
     let set = source.load().await.context("loading keys")?;
     let now = Timestamp::now();
-    let ring = KeyRing::build(set, signing.algorithm, signing.rotation.policy(), now, None)?;
+    let ring = KeyRing::build(set, algorithms, signing.rotation.policy(), now, None)?;
     let rows: Vec<serde_json::Value> = ring
         .states(now)
         .iter()
@@ -78,11 +80,7 @@ async fn list(target: &KeysTarget, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn describe(state: &KeyState) -> String {
-    let when = |time: Timestamp| {
-        humantime::format_rfc3339_seconds(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(time.as_secs()),
-        )
-    };
+    let when = rfc3339;
     match state {
         KeyState::Pending { signs_from } => format!("pending, signs from {}", when(*signs_from)),
         KeyState::Active => "active".to_owned(),
@@ -105,68 +103,96 @@ fn describe(state: &KeyState) -> String {
 }
 
 async fn generate(target: &KeysTarget) -> anyhow::Result<ExitCode> {
-    let signing = signing_config(target)?;
+    let (signing, algorithms) = signing_config(target)?;
     let store = writable_key_source(&signing).await?;
     let files = store.files().await.context("reading the key source")?;
-    let set = parse_key_files(&files, &store.describe())?;
-    let mut change = KeyFileChange::default();
-    // Dated one propagation period back: the first key of a new deployment signs at once (no
-    // validator can have cached an older one), and its age counts from now.
-    let created = Timestamp(
-        Timestamp::now()
-            .as_secs()
-            .saturating_sub(signing.rotation.propagation.as_secs()),
-    );
-    if !set.signing.iter().any(|key| key.alg() == signing.algorithm) {
-        let (kid, key) = new_signing_key(signing.algorithm, created)?;
-        println!("signing key {kid} ({}), active at once", signing.algorithm);
-        change.write.extend(key.write);
-    }
-    if set.secrets.is_empty() {
-        let (id, secret) = new_session_secret(created)?;
-        println!("session secret {id}, active at once");
-        change.write.extend(secret.write);
-    }
-    if change.write.is_empty() {
+    let plan = plan_generation(
+        &files,
+        &store.describe(),
+        algorithms.all(),
+        &signing.rotation.policy(),
+        Timestamp::now(),
+    )?;
+    if plan.is_empty() {
         eprintln!(
-            "{} already holds a {} key and a session secret; use `sigil keys rotate` to add new ones",
-            store.describe(),
-            signing.algorithm
+            "{} already holds a key for each of {algorithms} and a session secret; use \
+             `sigil keys rotate` to add new ones",
+            store.describe()
         );
         return Ok(ExitCode::FAILURE);
     }
-    store.apply(change).await.context("writing the new keys")?;
+    store
+        .apply(plan.change.clone())
+        .await
+        .context("writing the new keys")?;
+    report(&plan, Timestamp::now(), Run::Generate);
     Ok(ExitCode::SUCCESS)
 }
 
+/// Adds a key per algorithm and a session secret (with `if_due`, only to the chains due for
+/// one), and on every run removes what is past retention.
 async fn rotate(target: &KeysTarget, if_due: bool) -> anyhow::Result<ExitCode> {
-    let signing = signing_config(target)?;
-    let policy = signing.rotation.policy();
+    let (signing, algorithms) = signing_config(target)?;
     let store = writable_key_source(&signing).await?;
     let files = store.files().await.context("reading the key source")?;
-    let now = Timestamp::now();
-    if if_due && !rotation_due(&files, signing.algorithm, &policy, now) {
+    let plan = plan_rotation(
+        &files,
+        algorithms.all(),
+        &signing.rotation.policy(),
+        created_now(),
+        if_due,
+    )?;
+    if plan.keys.is_empty() && plan.secret.is_none() {
         println!("no rotation due");
-        return Ok(ExitCode::SUCCESS);
     }
-    let (kid, mut change) = new_signing_key(signing.algorithm, now)?;
-    let (secret_id, secret) = new_session_secret(now)?;
-    change.write.extend(secret.write);
-    change.remove = expired_files(&files, &policy, now);
-    let signs_from = policy.signs_from(now, Timestamp(0));
-    store
-        .apply(change.clone())
-        .await
-        .context("writing the new keys")?;
-    println!(
-        "added signing key {kid} ({}) and session secret {secret_id}: published now, in use from {}",
-        signing.algorithm,
-        humantime::format_rfc3339_seconds(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(signs_from.as_secs())
-        )
-    );
-    for name in &change.remove {
+    if !plan.is_empty() {
+        store
+            .apply(plan.change.clone())
+            .await
+            .context("writing the new keys")?;
+    }
+    report(&plan, Timestamp::now(), Run::Rotate);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How a run went, for the report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// `generate`: each key added is the only one of its algorithm.
+    Generate,
+    /// `rotate`: each key added has a predecessor that signs until it is ready.
+    Rotate,
+}
+
+/// One line per key and secret added, and per file removed.
+fn report(plan: &Plan, now: Timestamp, run: Run) {
+    let when = |time: Timestamp| {
+        if time <= now {
+            "active at once".to_owned()
+        } else if run == Run::Generate {
+            format!(
+                "published now and, as the only one, in use at once although validators that \
+                 cached the JWKS before now learn it only when they fetch it again (fully \
+                 propagated from {})",
+                rfc3339(time)
+            )
+        } else {
+            format!("published now, in use from {}", rfc3339(time))
+        }
+    };
+    for (alg, kid, signs_from) in &plan.keys {
+        println!("signing key {kid} ({alg}), {}", when(*signs_from));
+    }
+    if let Some((id, seals_from)) = &plan.secret {
+        println!("session secret {id}, {}", when(*seals_from));
+    }
+    for name in &plan.change.remove {
         println!("removed {name} (retired beyond its retention)");
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+fn rfc3339(time: Timestamp) -> humantime::Rfc3339Timestamp {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(time.as_secs()),
+    )
 }

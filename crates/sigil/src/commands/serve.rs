@@ -1,7 +1,9 @@
 //! `sigil serve`: the token service against a `sigil store` cluster.
 //!
-//! Stateless: grants live in the cluster, keys come from the `file` source shared by every
-//! replica, so any number of replicas can run behind one load balancer.
+//! Stateless: grants live in the cluster, keys come from a source shared by every replica, so
+//! any number of replicas can run behind one load balancer. They must also share one issuer,
+//! so it is required here: a replica that fell back to its own listen address would mint
+//! tokens with an `iss` no other replica's clients expect.
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
@@ -18,6 +20,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let _logs = crate::logging::init(args.log_format);
     let config = Config::load(&args.config)?;
     // Flags and SIGIL_* variables override the file; the file overrides defaults.
+    let issuer = required_issuer(args.issuer.clone(), config.server.issuer.clone())?;
     let endpoints = store_endpoints(&args.store, &config.store.endpoints)?;
     let listen: SocketAddr = match args.listen.or(config.server.listen) {
         Some(listen) => listen,
@@ -41,7 +44,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config_path: args.config.clone(),
         listen,
         ops_listen,
-        issuer: args.issuer.clone(),
+        issuer: Some(issuer),
         store,
     };
 
@@ -49,6 +52,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", summary.banner("Sigil is serving."));
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The issuer from the flag if given, else from the file; there is no default.
+fn required_issuer(flag: Option<String>, file: Option<String>) -> anyhow::Result<String> {
+    flag.or(file).ok_or_else(|| {
+        anyhow!(
+            "no issuer: set server.issuer in the configuration (or pass --issuer / SIGIL_ISSUER) \
+             to the URL clients reach this service at, such as https://login.example.com. \
+             Every replica must mint tokens with the same `iss`, so `sigil serve` does not \
+             derive it from its own listen address (only `sigil dev` does)"
+        )
+    })
 }
 
 /// The endpoints from the flag if given, else from the file; at least one, each a URL.
@@ -88,6 +103,24 @@ mod tests {
             strings(&["http://a:1", "http://b:1"])
         );
         assert_eq!(store_endpoints(&[], &file).unwrap(), file);
+    }
+
+    #[test]
+    fn the_issuer_is_required_and_the_flag_overrides_the_file() {
+        let url = |text: &str| Some(text.to_owned());
+        assert_eq!(
+            required_issuer(url("https://a"), url("https://b")).unwrap(),
+            "https://a"
+        );
+        assert_eq!(
+            required_issuer(None, url("https://b")).unwrap(),
+            "https://b"
+        );
+        let error = required_issuer(None, None).unwrap_err().to_string();
+        assert!(
+            error.contains("server.issuer") && error.contains("--issuer"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub struct ClientConfig {
     /// id_token lifetime. Default 5m.
     #[serde(default = "default_id_token_lifetime", with = "humantime_serde")]
     pub id_token_lifetime: Duration,
+    /// The algorithm its id_tokens are signed with (OIDC Dynamic Client Registration §2):
+    /// one of `signing.algorithms`. Default RS256.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<sigil_keys::Algorithm>,
     /// How long an authorization code may wait to be redeemed. Default 60s.
     #[serde(default = "default_code_lifetime", with = "humantime_serde")]
     pub authorization_code_lifetime: Duration,
@@ -394,6 +398,7 @@ fn sign_in_policy(
             issues,
         ),
         id_token_lifetime: config.id_token_lifetime,
+        id_token_signed_response_alg: config.id_token_signed_response_alg.unwrap_or_default(),
         code_lifetime: config.authorization_code_lifetime,
         allowed_cors_origins,
     }

@@ -142,7 +142,7 @@ impl Config {
             })
             .max()
             .unwrap_or_default();
-        self.signing.validate(longest_token_lifetime, &mut issues);
+        self.validate_signing(longest_token_lifetime, &mut issues);
         issues.into_result(|| {
             Catalog::new(clients, scopes, api_resources).with_identity_scopes(identity_scopes)
         })

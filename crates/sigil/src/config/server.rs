@@ -9,7 +9,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
-    /// The issuer identifier; defaults to `http://<listen address>`.
+    /// The issuer identifier. Required by `sigil serve`; `sigil dev` defaults to
+    /// `http://<listen address>`.
     pub issuer: Option<String>,
     /// Address to listen on; defaults to 127.0.0.1:8080.
     pub listen: Option<SocketAddr>,

@@ -54,11 +54,11 @@ impl KeyMetrics {
             )?,
             active_age: gauge(
                 "sigil_signing_key_active_seconds",
-                "How long the active key has been signing (0 if it carries no times); compare with the rotation period.",
+                "How long the longest-signing active key (of any algorithm) has been signing (0 if it carries no times); compare with the rotation period.",
             )?,
             unpropagated: gauge(
                 "sigil_signing_key_unpropagated",
-                "1 while the signing key has not finished its propagation period (no ready key).",
+                "1 while a signing key (of any algorithm) has not finished its propagation period (no ready key).",
             )?,
         })
     }
@@ -109,11 +109,16 @@ impl KeyMetrics {
         for (state, count) in by_state {
             self.keys.with_label_values(&[state]).set(count);
         }
-        // A key that carries no times at all (a bare PEM) has no known age: 0.
+        // The oldest active key among the algorithms' chains, which is the first to need a
+        // successor. A key that carries no times at all (a bare PEM) has no known age: 0.
         let active_since = ring
-            .active(ring.signing_alg(), now)
+            .algorithms()
+            .all()
+            .iter()
+            .filter_map(|alg| ring.active(*alg, now))
             .filter(|key| key.created().as_secs() > 0 || key.not_before().as_secs() > 0)
-            .map(|key| ring.policy().signs_from(key.created(), key.not_before()));
+            .map(|key| ring.policy().signs_from(key.created(), key.not_before()))
+            .min();
         self.active_age.set(active_since.map_or(0.0, |since| {
             now.as_secs().saturating_sub(since.as_secs()) as f64
         }));

@@ -2,11 +2,15 @@
 
 use super::StoreChoice;
 use crate::config::{KeySourceConfig, SigningConfig};
+use actix_web::web::Bytes;
 use anyhow::{Context as _, bail};
 use sigil_keys::{
     DevKeySource, FileKeySource, KeyFileStore, KeyRefresher, KeySource, SharedKeyRing,
+    SigningAlgorithms,
 };
+use sigil_server::JwksSource;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The key ring, kept current by a refresher for as long as this lives.
 pub struct LiveKeys {
@@ -22,11 +26,12 @@ pub struct LiveKeys {
 /// tokens from one would fail to verify against another's JWKS.
 pub async fn source(
     signing: &SigningConfig,
+    algorithms: &SigningAlgorithms,
     store: &StoreChoice,
 ) -> anyhow::Result<Arc<dyn KeySource>> {
     match (&signing.source, store) {
         (KeySourceConfig::Dev {}, StoreChoice::Embedded { data_dir }) => Ok(Arc::new(
-            DevKeySource::new(data_dir.join("keys"), signing.algorithm),
+            DevKeySource::new(data_dir.join("keys"), algorithms.clone()),
         )),
         (KeySourceConfig::Dev {}, StoreChoice::Cluster(_)) => bail!(
             "signing.source kind `dev` is for `sigil dev` only: it generates a key per \
@@ -78,9 +83,13 @@ async fn kube_source(
 /// If the first load fails, `sigil dev` stops with the error; `sigil serve` starts anyway,
 /// not ready (see [`KeysReadiness`]) and retrying, so that a pod started during a key-source
 /// outage joins as soon as the source answers instead of crash-looping.
-pub async fn start(signing: &SigningConfig, store: &StoreChoice) -> anyhow::Result<LiveKeys> {
-    let source = source(signing, store).await?;
-    let ring = SharedKeyRing::empty(signing.algorithm, signing.rotation.policy());
+pub async fn start(
+    signing: &SigningConfig,
+    algorithms: &SigningAlgorithms,
+    store: &StoreChoice,
+) -> anyhow::Result<LiveKeys> {
+    let source = source(signing, algorithms, store).await?;
+    let ring = SharedKeyRing::empty(algorithms.clone(), signing.rotation.policy());
     if let Err(error) = ring.reload(source.as_ref()).await {
         let error = anyhow::Error::new(error).context("loading signing keys");
         if matches!(store, StoreChoice::Embedded { .. }) {
@@ -113,5 +122,23 @@ impl KeysReadiness {
             Some((_, error)) => format!("no signing keys loaded yet: {error}"),
             None => "no signing keys loaded yet".to_owned(),
         })
+    }
+}
+
+/// The JWKS of the current key ring, for the JWKS endpoint.
+pub struct PublishedKeys {
+    /// The ring.
+    pub ring: SharedKeyRing,
+    /// `Cache-Control: max-age` of a served JWKS.
+    pub max_age: Duration,
+}
+
+impl JwksSource for PublishedKeys {
+    fn jwks_json(&self) -> Option<Bytes> {
+        self.ring.published_jwks()
+    }
+
+    fn max_age(&self) -> Duration {
+        self.max_age
     }
 }

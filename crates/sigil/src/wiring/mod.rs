@@ -24,7 +24,7 @@ use sigil_server::metrics::Metrics;
 use sigil_server::secret_checks::{CheckLimits, SecretCheckPool};
 use sigil_server::users::ConfiguredUsers;
 use sigil_server::{
-    AppState, BodyDeadline, CookiePolicy, Discovery, EndpointPaths, JwksSource, Readiness, Sealer,
+    AppState, BodyDeadline, CookiePolicy, Discovery, EndpointPaths, Readiness, Sealer,
 };
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -41,7 +41,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Address of the operations listener (metrics and health), if they get their own.
     pub ops_listen: Option<SocketAddr>,
-    /// Issuer from a flag or environment variable (overrides the file).
+    /// Issuer from a flag or environment variable (overrides the file); `sigil serve`
+    /// always gives one. Without one anywhere, `http://<bound address>` (for `sigil dev`).
     pub issuer: Option<String>,
     /// Which grant store to use.
     pub store: StoreChoice,
@@ -113,8 +114,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         )
     })?;
 
-    let algorithm = config.signing.algorithm;
-    let live_keys = keys::start(&config.signing, &store).await?;
+    let algorithms = config.signing_algorithms();
+    let live_keys = keys::start(&config.signing, &algorithms, &store).await?;
     let keys = live_keys.ring.clone();
     let kid = keys
         .active_kid()
@@ -165,7 +166,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         issuer: &issuer,
         grant_types: provider.grant_types(),
         scopes: provider.catalog().scope_names(),
-        signing_algorithms: vec![algorithm.as_str()],
+        signing_algorithms: vec![algorithms.access_token().as_str()],
+        id_token_signing_algorithms: algorithms.all().iter().map(|alg| alg.as_str()).collect(),
         claims: provider.catalog().claim_names(),
     })?;
     let metrics = Metrics::new()?;
@@ -175,7 +177,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let state = web::Data::new(AppState {
         provider: Arc::new(provider),
         discovery: Arc::new(discovery),
-        jwks: Arc::new(PublishedKeys {
+        jwks: Arc::new(keys::PublishedKeys {
             ring: keys.clone(),
             max_age: jwks_max_age,
         }),
@@ -208,7 +210,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
             issuer,
             config_path,
             store: store.description.clone(),
-            algorithm: algorithm.as_str().to_owned(),
+            algorithm: algorithms.to_string(),
             kid,
         },
         server,
@@ -277,22 +279,6 @@ fn ops_server(
     .listen(listener)?
     .run();
     Ok(server)
-}
-
-/// The JWKS of the current key ring.
-struct PublishedKeys {
-    ring: SharedKeyRing,
-    max_age: std::time::Duration,
-}
-
-impl JwksSource for PublishedKeys {
-    fn jwks_json(&self) -> web::Bytes {
-        self.ring.jwks_json()
-    }
-
-    fn max_age(&self) -> std::time::Duration {
-        self.max_age
-    }
 }
 
 /// Seals cookies and sign-in state with the key source's current session secret.
