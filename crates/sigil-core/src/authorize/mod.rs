@@ -9,6 +9,7 @@
 mod code;
 mod consent;
 mod flow;
+mod hint;
 mod issue;
 pub mod pkce;
 mod redirect;
@@ -20,6 +21,7 @@ mod tests;
 
 pub(crate) use code::{CODE_ACCESS_TOKEN_ID, CodePayload};
 pub use flow::{AuthorizeStep, ConsentDecision};
+pub(crate) use hint::IdTokenHint;
 pub use issue::Issued;
 pub use redirect::{ClientRedirect, ResponseMode};
 pub use request::{AuthorizationRequest, AuthorizeError, Prompt};

@@ -1,8 +1,8 @@
 //! The login and consent pages (`/account/login`, `/account/consent`).
 
 use super::authorize::{
-    bad_request, expired_request, found, next_step, open_request, render, sealed_request,
-    server_error_page,
+    bad_request, expired_request, found, next_step, open_request, render, seal_request,
+    sealed_request, server_error_page,
 };
 use super::form_error_response;
 use crate::discovery::EndpointPaths;
@@ -94,8 +94,17 @@ pub async fn login(
             return server_error_page();
         }
     };
+    // The request carries on naming the session this login started: that sign-in answers
+    // its prompt=login and max_age, however long the browser takes to come back.
+    let continued = match seal_request(&state, &authorization.signed_in_with(&session)) {
+        Ok(continued) => continued,
+        Err(error) => {
+            tracing::error!(%error, "sealing an authorization request");
+            return server_error_page();
+        }
+    };
     let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("request", sealed)
+        .append_pair("request", &continued)
         .finish();
     let mut response = found(&format!("{}?{query}", EndpointPaths::AUTHORIZE_CONTINUE));
     if let Err(error) = response.add_cookie(&cookie) {
