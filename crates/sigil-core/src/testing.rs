@@ -11,7 +11,7 @@ use crate::secret::SecretHash;
 use crate::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
 use crate::store::{
     ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
-    StoreError,
+    StoreError, Throttle, ThrottleOutcome,
 };
 use crate::time::Timestamp;
 use async_trait::async_trait;
@@ -19,11 +19,24 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[derive(Default)]
-pub(crate) struct MemoryStore(Mutex<HashMap<GrantKey, Grant>>);
+/// Grants in a map, and the store's clock (which stamps throttle commands), set by tests.
+pub(crate) struct MemoryStore(Mutex<HashMap<GrantKey, Grant>>, AtomicU64);
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self(Mutex::default(), AtomicU64::new(NOW.0))
+    }
+}
+
+impl MemoryStore {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.1.load(Ordering::SeqCst))
+    }
+}
 
 #[async_trait]
 impl GrantStore for MemoryStore {
@@ -64,6 +77,19 @@ impl GrantStore for MemoryStore {
     }
     async fn list_by_subject(&self, _: &str) -> Result<Vec<Grant>, StoreError> {
         Err(StoreError::Internal("not used".into()))
+    }
+    async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError> {
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|_| StoreError::Internal("poisoned".into()))?;
+        let now = self.now();
+        let live = map.get(&command.key).filter(|g| !now.reached(g.expires_at));
+        let (outcome, next) = command.apply(live, now);
+        if let Some(next) = next {
+            map.insert(command.key, next);
+        }
+        Ok(outcome)
     }
 }
 
