@@ -36,6 +36,11 @@ impl MemoryStore {
     fn now(&self) -> Timestamp {
         Timestamp(self.1.load(Ordering::SeqCst))
     }
+
+    /// Sets the store's clock.
+    pub(crate) fn set_now(&self, now: Timestamp) {
+        self.1.store(now.0, Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
@@ -181,8 +186,15 @@ pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
 }
 
 /// A provider with clients `jwt-app`, `ref-app`, `other-app` and the API `https://orders`
-/// (introspection secret [`SECRET`]).
+/// (introspection secret [`SECRET`]), and sign-in throttling off.
 pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
+    provider_with(crate::authorize::LoginThrottle::off())
+}
+
+/// [`provider`] with sign-in throttling as given.
+pub(crate) fn provider_with(
+    login_throttle: crate::authorize::LoginThrottle,
+) -> (Arc<MemoryStore>, Provider) {
     let store = Arc::new(MemoryStore::default());
     let mut web = client("web", AccessTokenFormat::Jwt);
     web.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
@@ -219,7 +231,10 @@ pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
         store: store.clone(),
         signer: Arc::new(DigestSigner),
         users: Arc::new(OneUser),
-        sessions: Default::default(),
+        sessions: crate::endpoint::SessionSettings {
+            login_throttle,
+            ..Default::default()
+        },
     });
     (store, provider)
 }

@@ -6,7 +6,6 @@ use super::request::{self, AuthorizationRequest, AuthorizeError};
 use super::session::Session;
 use crate::endpoint::Provider;
 use crate::error::{ErrorCode, ProtocolError};
-use crate::handle::new_token_id;
 use crate::model::{Client, User};
 use crate::parameters::Parameters;
 use crate::time::Timestamp;
@@ -173,36 +172,6 @@ impl Provider {
             .await
             .map_err(redirect_error)?;
         Ok(AuthorizeStep::Respond(issued))
-    }
-
-    /// Checks a username and password; on success starts a session (recorded in the grant
-    /// store) for the server to put in a sealed cookie. `Ok(None)` is a failed sign-in.
-    pub async fn sign_in(
-        &self,
-        username: &str,
-        password: &str,
-        now: Timestamp,
-    ) -> Result<Option<Session>, ProtocolError> {
-        let user = self
-            .users
-            .authenticate(username, password)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "user store");
-                ProtocolError::server_error()
-            })?;
-        let Some(user) = user else {
-            return Ok(None);
-        };
-        let session = Session {
-            sid: new_token_id(),
-            subject: user.subject.clone(),
-            auth_time: now,
-            amr: vec!["pwd".to_owned()],
-            expires_at: now.plus(self.sessions.lifetime),
-        };
-        self.store.put(session.record()).await?;
-        Ok(Some(session))
     }
 
     /// Ends a session on every pod (its record is removed; the cookie no longer opens a

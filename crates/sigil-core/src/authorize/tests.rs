@@ -181,7 +181,7 @@ fn state_round_trips_exactly() {
 
 // ---- Whether the session's sign-in answers the request (OIDC Core §3.1.2.1) ----
 
-use super::{AuthorizeStep, ConsentDecision, Session};
+use super::{AuthorizeStep, ConsentDecision, LoginAttempt, Session, SignInOutcome};
 use crate::endpoint::Provider;
 use crate::signing::TokenSigner as _;
 use crate::testing::SECRET;
@@ -190,11 +190,15 @@ use crate::tokens::IdTokenRequest;
 
 /// Alice signs in at `at`.
 async fn alice_at(provider: &Provider, at: Timestamp) -> Session {
-    provider
-        .sign_in("alice", SECRET, at)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"))
-        .unwrap_or_else(|| panic!("alice's password was refused"))
+    let attempt = LoginAttempt {
+        username: "alice",
+        password: SECRET,
+        address: std::net::Ipv4Addr::LOCALHOST.into(),
+    };
+    match provider.sign_in(&attempt, at).await {
+        Ok(SignInOutcome::SignedIn(session)) => session,
+        other => panic!("alice's sign-in: {other:?}"),
+    }
 }
 
 /// A provider where alice signed in at `NOW` and agreed, remembered, to `base()`'s scopes.
