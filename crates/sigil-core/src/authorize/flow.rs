@@ -280,8 +280,9 @@ impl Provider {
 /// The sign-in the login page performed for this very request always is, however long the
 /// browser took since: requiring it again would send a slow browser round in circles. Any other
 /// sign-in never answers `prompt=login` (nor `max_age=0`, which means the same), and answers
-/// `max_age` only if it is certainly no older: `auth_time` has whole seconds, so a sign-in
-/// stamped `t` happened before `t + 1`, and its age at `now` is below `now - t + 1` seconds.
+/// `max_age` only if it is certainly no older. Both clocks read whole seconds: a sign-in
+/// stamped `t`, seen at `now`, is less than `now - t + 1` seconds old, so `now - t < max_age`
+/// keeps it within `max_age` — the check a client makes on `auth_time` too.
 fn satisfies_login(request: &AuthorizationRequest, session: &Session, now: Timestamp) -> bool {
     if request.login_session.as_deref() == Some(session.sid.as_str()) {
         return true;
