@@ -440,3 +440,23 @@ pub fn now() -> u64 {
         .map(|d| d.as_secs())
         .unwrap_or_default()
 }
+
+/// Fills the login form of `page` with `user`'s credentials and posts it, following nothing:
+/// the answer to the login post itself.
+pub async fn post_credentials(browser: &mut Browser, page: &Page, user: &User) -> Page {
+    let login = page.form("/account/login").unwrap();
+    let pairs = login.fill(&[("username", user.username), ("password", user.password)]);
+    browser
+        .post_form(&page.resolve(&login.action).unwrap(), &pairs)
+        .await
+        .unwrap()
+}
+
+/// How long until the wall clock (which the server reads too) has just entered a new second.
+pub fn until_the_next_second() -> std::time::Duration {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let rest = 1000 - u64::from(since_epoch.subsec_millis());
+    std::time::Duration::from_millis(rest + 20)
+}

@@ -893,3 +893,98 @@ async fn logout_confirmation_needs_its_csrf_token() {
         );
     }
 }
+
+/// Sends `pairs` to the end-session endpoint as another site's form post would arrive: the
+/// `SameSite=Lax` session cookie stays home (the browser cookie, which holds no session, is
+/// sent or not: it makes no difference).
+async fn cross_site_logout(browser: &mut Browser, pairs: &[(&str, &str)]) -> Page {
+    let session = browser.cookie("sigil_session").map(str::to_owned);
+    browser.remove_cookie("sigil_session");
+    let page = browser
+        .post_form(&browser.issuer_url("/connect/endsession"), pairs)
+        .await
+        .unwrap();
+    assert!(
+        page.set_cookie("sigil_session").is_none(),
+        "a request that proved nothing touched the session cookie: {page:#?}"
+    );
+    if let Some(session) = session {
+        browser.set_cookie("sigil_session", &session);
+    }
+    page
+}
+
+#[tokio::test]
+async fn a_cross_site_logout_post_does_not_clear_the_session_cookie() {
+    let (sigil, mut browser) = start().await;
+    let request = Authorize::new(WEB, "openid");
+    let signed = sign_in(&mut browser, &request, &ALICE).await;
+    let tokens = redeem_ok(
+        &sigil.url("/connect/token"),
+        &request,
+        signed.callback.require("code").unwrap(),
+    )
+    .await;
+    let id_token = field(&tokens, "id_token");
+
+    for (case, pairs) in [
+        ("nothing", vec![]),
+        ("confirm without csrf", vec![("confirm", "yes")]),
+        (
+            "a registered redirect",
+            vec![
+                ("client_id", WEB.id),
+                ("post_logout_redirect_uri", WEB.post_logout_redirect_uri),
+            ],
+        ),
+    ] {
+        cross_site_logout(&mut browser, &pairs).await;
+        let check = Authorize::new(WEB, "openid").set("prompt", "none");
+        let response = respond_without_pages(&mut browser, &check).await;
+        assert!(response.get("code").is_some(), "{case}: {response:?}");
+    }
+
+    // The application's own logout, posted from its site with the user's ID token: the
+    // server cannot see the session, so it asks; confirming (a same-site post, which carries
+    // the cookie) signs the user out.
+    let hinted = [
+        ("id_token_hint", id_token),
+        ("post_logout_redirect_uri", WEB.post_logout_redirect_uri),
+        ("state", "s"),
+    ];
+    let page = cross_site_logout(&mut browser, &hinted).await;
+    assert_eq!(page.status, 200, "{page:#?}");
+    let confirm = page.form("/connect/endsession").unwrap();
+    let done = browser
+        .post_form(
+            &page.resolve(&confirm.action).unwrap(),
+            &confirm.fill(&[("confirm", "yes")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, 302, "{done:#?}");
+    assert_eq!(
+        done.redirect_target().unwrap().as_deref(),
+        Some(format!("{}?state=s", WEB.post_logout_redirect_uri).as_str())
+    );
+    let cleared = done
+        .set_cookie("sigil_session")
+        .unwrap_or_else(|| panic!("confirming did not clear the cookie: {done:#?}"));
+    assert!(cleared.expired(), "{cleared:?}");
+    let check = Authorize::new(WEB, "openid").set("prompt", "none");
+    let response = respond_without_pages(&mut browser, &check).await;
+    assert_eq!(
+        response.get("error"),
+        Some("login_required"),
+        "{response:?}"
+    );
+
+    // Nobody signed in: neither a link nor a post sets a cookie-clearing header.
+    let mut stranger = Browser::new(&sigil.base_url).unwrap();
+    let page = stranger
+        .get(&stranger.issuer_url("/connect/endsession"))
+        .await
+        .unwrap();
+    assert!(page.set_cookie("sigil_session").is_none(), "{page:#?}");
+    cross_site_logout(&mut stranger, &[]).await;
+}

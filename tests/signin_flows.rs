@@ -6,11 +6,12 @@ use serde_json::json;
 use sigil_e2e::config;
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, FIRST_PARTY, IMPLICIT, PORTAL, SPA, WEB, WEB_SCOPES, callback, decide,
-    field, id_token_claims, is_consent_page, is_login_page, log_in, now, open, redeem, redeem_ok,
-    refresh, respond_without_pages, scopes, sign_in, sign_in_with, userinfo,
+    field, id_token_claims, is_consent_page, is_login_page, log_in, now, open, post_credentials,
+    redeem, redeem_ok, refresh, respond_without_pages, scopes, sign_in, sign_in_with,
+    until_the_next_second, userinfo,
 };
 use sigil_testkit::SigilDev;
-use sigil_testkit::browser::{Browser, ResponseMode, half_sha256};
+use sigil_testkit::browser::{Browser, Page, ResponseMode, half_sha256};
 use sigil_testkit::client::{form, get_json, verify_access_token};
 use std::time::Duration;
 
@@ -550,6 +551,150 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
     let stale = Authorize::new(WEB, scope).set("max_age", "1");
     let page = open(&mut browser, &stale).await;
     assert!(is_login_page(&page), "max_age=1 after 2 s: {page:#?}");
+}
+
+/// Logs `request` in through the login page, and lets the clock enter a new second between
+/// the login post and the browser carrying on (a slow browser, or an unlucky moment).
+async fn log_in_across_a_second(browser: &mut Browser, request: &Authorize) -> Page {
+    let page = open(browser, request).await;
+    assert!(is_login_page(&page), "{page:#?}");
+    let posted = post_credentials(browser, &page, &ALICE).await;
+    assert_eq!(posted.status, 302, "{posted:#?}");
+    tokio::time::sleep(until_the_next_second()).await;
+    browser.follow(posted).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_sign_in_done_for_a_request_satisfies_it_across_second_boundaries() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+
+    // max_age=0 (and prompt=login): the login this request asked for answers it, however
+    // long the browser took to come back.
+    for (name, value) in [("max_age", "0"), ("prompt", "login")] {
+        let request = Authorize::new(FIRST_PARTY, "openid").set(name, value);
+        let page = log_in_across_a_second(&mut browser, &request).await;
+        assert!(
+            !is_login_page(&page),
+            "{name}={value} asked again: {page:#?}"
+        );
+        let response = callback(&browser, &page);
+        let tokens = redeem_ok(&token_url, &request, response.require("code").unwrap()).await;
+        let claims = verified(&sigil, FIRST_PARTY.id, field(&tokens, "id_token")).await;
+        assert!(claims["auth_time"].as_u64().is_some(), "{claims}");
+    }
+
+    // The same with the consent page on the way: the sign-in still counts after the
+    // consent post, a second later.
+    for (name, value) in [("max_age", "0"), ("prompt", "login consent")] {
+        let request = Authorize::new(WEB, "openid profile").set(name, value);
+        let page = log_in_across_a_second(&mut browser, &request).await;
+        assert!(is_consent_page(&page), "{name}={value}: {page:#?}");
+        tokio::time::sleep(until_the_next_second()).await;
+        let page = decide(&mut browser, &page, "allow", true).await;
+        assert!(
+            !is_login_page(&page),
+            "{name}={value} asked again: {page:#?}"
+        );
+        let response = callback(&browser, &page);
+        redeem_ok(&token_url, &request, response.require("code").unwrap()).await;
+    }
+}
+
+#[tokio::test]
+async fn prompt_login_right_after_a_sign_in_asks_for_the_password_again() {
+    let (sigil, _) = start().await;
+    // Each round signs in and at once asks again with prompt=login, starting early in a
+    // second so that both usually fall in the same second of the server's clock.
+    for round in 0..3 {
+        let mut browser = Browser::new(&sigil.base_url).unwrap();
+        tokio::time::sleep(until_the_next_second()).await;
+        let started = now();
+        let signed = sign_in(&mut browser, &Authorize::new(FIRST_PARTY, "openid"), &ALICE).await;
+        assert!(signed.saw_login);
+        let again = Authorize::new(FIRST_PARTY, "openid").set("prompt", "login");
+        let page = open(&mut browser, &again).await;
+        let same_second = now() == started;
+        assert!(
+            is_login_page(&page),
+            "round {round} (same second: {same_second}): prompt=login answered without a new sign-in: {page:#?}"
+        );
+        // max_age=0 is prompt=login (OIDC Core §3.1.2.1).
+        let zero = Authorize::new(FIRST_PARTY, "openid").set("max_age", "0");
+        let page = open(&mut browser, &zero).await;
+        assert!(is_login_page(&page), "round {round}: max_age=0: {page:#?}");
+    }
+}
+
+#[tokio::test]
+async fn prompt_none_with_an_id_token_hint_answers_only_for_that_user() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let scope = "openid profile";
+    let id_token_of = |tokens: &serde_json::Value| field(tokens, "id_token").to_owned();
+
+    let request = Authorize::new(WEB, scope);
+    let signed = sign_in(&mut browser, &request, &ALICE).await;
+    let alices = id_token_of(
+        &redeem_ok(
+            &token_url,
+            &request,
+            signed.callback.require("code").unwrap(),
+        )
+        .await,
+    );
+    let mut other = Browser::new(&sigil.base_url).unwrap();
+    let request = Authorize::new(WEB, scope);
+    let signed = sign_in(&mut other, &request, &BOB).await;
+    let bobs = id_token_of(
+        &redeem_ok(
+            &token_url,
+            &request,
+            signed.callback.require("code").unwrap(),
+        )
+        .await,
+    );
+
+    // Alice's browser, her own hint: a code.
+    let silent = Authorize::new(WEB, scope)
+        .set("prompt", "none")
+        .set("id_token_hint", &alices);
+    let response = respond_without_pages(&mut browser, &silent).await;
+    let code = response.require("code").unwrap();
+    redeem_ok(&token_url, &silent, code).await;
+
+    // Alice's browser, Bob's hint: login_required, no code.
+    let silent = Authorize::new(WEB, scope)
+        .set("prompt", "none")
+        .set("id_token_hint", &bobs);
+    let response = respond_without_pages(&mut browser, &silent).await;
+    assert_eq!(
+        response.get("error"),
+        Some("login_required"),
+        "{response:?}"
+    );
+    assert_eq!(response.get("code"), None);
+    assert_eq!(response.get("state"), Some(silent.state()));
+
+    // Without prompt=none, Bob's hint asks whoever is at Alice's browser to sign in.
+    let hinted = Authorize::new(WEB, scope).set("id_token_hint", &bobs);
+    let page = open(&mut browser, &hinted).await;
+    assert!(is_login_page(&page), "{page:#?}");
+
+    // A hint that is not an ID token from this server: invalid_request, at the client.
+    let (signed_part, _) = alices.rsplit_once('.').unwrap();
+    for forged in [format!("{signed_part}.AAAA"), "x.y.z".to_owned()] {
+        let silent = Authorize::new(WEB, scope)
+            .set("prompt", "none")
+            .set("id_token_hint", &forged);
+        let response = respond_without_pages(&mut browser, &silent).await;
+        assert_eq!(
+            response.get("error"),
+            Some("invalid_request"),
+            "{response:?}"
+        );
+        assert_eq!(response.get("code"), None);
+    }
 }
 
 #[tokio::test]

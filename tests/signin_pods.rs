@@ -6,11 +6,12 @@
 
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, FIRST_PARTY, PORTAL, WEB, WEB_SCOPES, callback, field, id_token_claims,
-    is_active, redeem, redeem_ok, refresh, respond_without_pages, sign_in, userinfo,
+    is_active, is_login_page, open, redeem, redeem_ok, refresh, respond_without_pages, sign_in,
+    userinfo,
 };
 use sigil_e2e::{POD_ISSUER, pod_config_of, sigil_keys};
 use sigil_testkit::SigilDev;
-use sigil_testkit::browser::{Browser, Visit};
+use sigil_testkit::browser::{Browser, Page, Visit};
 use sigil_testkit::client::form;
 use sigil_testkit::cluster::{StoreCluster, serve_pod};
 use std::time::Duration;
@@ -21,9 +22,14 @@ const PAST_GRACE: Duration = Duration::from_millis(3500);
 /// A three-node store cluster and two pods on one key directory. The pods' configuration is
 /// at `cluster.dir("keys-config.yaml")`.
 async fn deploy() -> (StoreCluster, SigilDev, SigilDev) {
+    deploy_with(|text| text).await
+}
+
+/// [`deploy`], with the pods' configuration changed by `change`.
+async fn deploy_with(change: impl Fn(String) -> String) -> (StoreCluster, SigilDev, SigilDev) {
     let cluster = StoreCluster::start(3).await.unwrap();
     let keys = cluster.dir("keys");
-    let config_text = pod_config_of("signin.yaml", &keys);
+    let config_text = change(pod_config_of("signin.yaml", &keys));
     let config_path = cluster.dir("keys-config.yaml");
     std::fs::write(&config_path, &config_text).unwrap();
     let generated = sigil_keys(&["generate"], &config_path, &[]);
@@ -287,4 +293,135 @@ async fn revoking_a_user_ends_their_sign_in_tokens_and_consent_on_every_pod() {
     let silent = Authorize::new(WEB, WEB_SCOPES).set("prompt", "none");
     let page = bob.open(&silent.url(&bob)).await.unwrap();
     assert!(callback(&bob, &page).get("code").is_some());
+}
+
+/// Small numbers, so that the test waits seconds: per account, 3 failures then 4 s waits;
+/// per address, 6 failures then 4 s waits, remembered for a minute.
+const THROTTLE: &str = "sessions: { cookie_secure: false, login_throttle: { \
+    per_account: { free_failures: 3, first_delay: 4s, max_delay: 4s, window: 4s }, \
+    per_address: { free_failures: 6, first_delay: 4s, max_delay: 4s, window: 60s } } }";
+
+/// Posts `username` and `password` with the login form of `page` (to the next pod in turn).
+async fn try_password(browser: &mut Browser, page: &Page, username: &str, password: &str) -> Page {
+    let login = page.form("/account/login").unwrap();
+    let pairs = login.fill(&[("username", username), ("password", password)]);
+    browser
+        .post_form(&page.resolve(&login.action).unwrap(), &pairs)
+        .await
+        .unwrap()
+}
+
+/// Asserts a wrong password's answer: the form again, 200.
+fn assert_refused(page: &Page, case: &str) {
+    assert_eq!(page.status, 200, "{case}: {page:#?}");
+    assert!(page.body.contains("Invalid username or password"), "{case}");
+}
+
+/// Asserts a throttled attempt's answer: 429 with `Retry-After` (at most `most` seconds) and
+/// the login page with a message for people; returns the wait.
+fn assert_throttled(page: &Page, most: u64, case: &str) -> Duration {
+    assert_eq!(page.status, 429, "{case}: {page:#?}");
+    let retry_after: u64 = page
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{case}: no Retry-After in {page:#?}"));
+    assert!(
+        (1..=most).contains(&retry_after),
+        "{case}: Retry-After {retry_after}"
+    );
+    assert!(
+        page.content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{case}: {page:#?}"
+    );
+    assert!(
+        page.body.contains("Too many failed sign-in attempts"),
+        "{case}: {}",
+        page.body
+    );
+    assert!(
+        page.form("/account/login").is_ok(),
+        "{case}: the form is still there"
+    );
+    Duration::from_secs(retry_after)
+}
+
+#[tokio::test]
+async fn password_guesses_spread_over_pods_are_throttled_by_the_shared_counts() {
+    let (_cluster, a, b) = deploy_with(|text| {
+        let sessions = "sessions: { cookie_secure: false }";
+        assert!(text.contains(sessions));
+        text.replace(sessions, THROTTLE)
+    })
+    .await;
+    let mut browser = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
+    let page = open(&mut browser, &Authorize::new(WEB, "openid")).await;
+    assert!(is_login_page(&page), "{page:#?}");
+    let pod_of = |page: &Page| {
+        if page.sent_to.starts_with(&a.base_url) {
+            "A"
+        } else {
+            "B"
+        }
+    };
+
+    // Alice's account: three wrong passwords, alternating pods; then every pod refuses at
+    // once, the right password too, without a session.
+    for n in 0..3 {
+        let answer = try_password(&mut browser, &page, ALICE.username, "guess").await;
+        assert_refused(&answer, &format!("failure {n}"));
+    }
+    let mut pods = Vec::new();
+    let mut wait = Duration::ZERO;
+    for password in ["guess", ALICE.password, ALICE.password] {
+        let answer = try_password(&mut browser, &page, ALICE.username, password).await;
+        wait = wait.max(assert_throttled(
+            &answer,
+            4,
+            &format!("{password} on {}", pod_of(&answer)),
+        ));
+        assert!(answer.set_cookie("sigil_session").is_none());
+        pods.push(pod_of(&answer));
+    }
+    assert!(pods.contains(&"A") && pods.contains(&"B"), "{pods:?}");
+
+    // After the wait, the right password works (on whichever pod).
+    tokio::time::sleep(wait + Duration::from_millis(200)).await;
+    let answer = try_password(&mut browser, &page, ALICE.username, ALICE.password).await;
+    assert_eq!(answer.status, 302, "{answer:#?}");
+    assert!(answer.set_cookie("sigil_session").is_some());
+
+    // One address guessing across many accounts: its count is shared by the pods too.
+    let mut guesser = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
+    let page = open(&mut guesser, &Authorize::new(WEB, "openid")).await;
+    // Three failures from phase one are still counted for this address (window 60 s).
+    for n in 0..3 {
+        let answer = try_password(&mut guesser, &page, &format!("user-{n}"), "guess").await;
+        assert_refused(&answer, &format!("user-{n}"));
+    }
+    let mut pods = Vec::new();
+    for n in 3..5 {
+        let answer = try_password(&mut guesser, &page, &format!("user-{n}"), "guess").await;
+        assert_throttled(&answer, 4, &format!("user-{n} on {}", pod_of(&answer)));
+        pods.push(pod_of(&answer));
+    }
+    assert!(pods.contains(&"A") && pods.contains(&"B"), "{pods:?}");
+
+    for pod in [&a, &b] {
+        pod.wait_for_event("login_throttled").await.unwrap();
+        let metrics = reqwest::get(pod.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics
+                .lines()
+                .any(|line| line.starts_with("sigil_sign_ins_throttled_total{reason=\"")),
+            "{metrics}"
+        );
+        assert!(!metrics.contains("alice"), "no user names in metrics");
+    }
 }

@@ -9,6 +9,10 @@ use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+mod throttle;
+
+pub use throttle::{FailureCount, Throttle, ThrottleEvent, ThrottleOutcome, ThrottlePolicy};
+
 /// What a stored grant is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -27,6 +31,9 @@ pub enum GrantKind {
     Session,
     /// A user's remembered consent to a client's scopes.
     Consent,
+    /// Failed sign-ins under one account or client address ([`FailureCount`]), changed only
+    /// by [`GrantStore::throttle`].
+    LoginFailures,
 }
 
 /// One record in the grant store.
@@ -147,7 +154,8 @@ pub enum StoreError {
 /// The operations the protocol needs from the grant store.
 ///
 /// Writes return once a majority of store nodes have the command durably; reads and
-/// read-modify-writes (`get`, `consume`, `rotate`, `list_by_subject`) are linearizable. The
+/// read-modify-writes (`get`, `consume`, `rotate`, `throttle`, `list_by_subject`) are
+/// linearizable. The
 /// store stamps commands with its own clock, and never returns a grant whose `expires_at` has
 /// been reached, even before it is swept.
 #[async_trait]
@@ -170,4 +178,8 @@ pub trait GrantStore: Send + Sync + 'static {
 
     /// The live grants of a subject, in key order.
     async fn list_by_subject(&self, subject: &str) -> Result<Vec<Grant>, StoreError>;
+
+    /// Counts a sign-in failure, or admits or refuses an attempt, under a login-failure
+    /// counter, atomically; see [`Throttle::apply`] for the rule.
+    async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError>;
 }

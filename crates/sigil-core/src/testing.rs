@@ -11,7 +11,7 @@ use crate::secret::SecretHash;
 use crate::signing::{Algorithm, SigningError, TokenSigner, VerifiedJwt, VerifyError};
 use crate::store::{
     ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
-    StoreError,
+    StoreError, Throttle, ThrottleOutcome,
 };
 use crate::time::Timestamp;
 use async_trait::async_trait;
@@ -19,11 +19,29 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[derive(Default)]
-pub(crate) struct MemoryStore(Mutex<HashMap<GrantKey, Grant>>);
+/// Grants in a map, and the store's clock (which stamps throttle commands), set by tests.
+pub(crate) struct MemoryStore(Mutex<HashMap<GrantKey, Grant>>, AtomicU64);
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self(Mutex::default(), AtomicU64::new(NOW.0))
+    }
+}
+
+impl MemoryStore {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.1.load(Ordering::SeqCst))
+    }
+
+    /// Sets the store's clock.
+    pub(crate) fn set_now(&self, now: Timestamp) {
+        self.1.store(now.0, Ordering::SeqCst);
+    }
+}
 
 #[async_trait]
 impl GrantStore for MemoryStore {
@@ -64,6 +82,19 @@ impl GrantStore for MemoryStore {
     }
     async fn list_by_subject(&self, _: &str) -> Result<Vec<Grant>, StoreError> {
         Err(StoreError::Internal("not used".into()))
+    }
+    async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError> {
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|_| StoreError::Internal("poisoned".into()))?;
+        let now = self.now();
+        let live = map.get(&command.key).filter(|g| !now.reached(g.expires_at));
+        let (outcome, next) = command.apply(live, now);
+        if let Some(next) = next {
+            map.insert(command.key, next);
+        }
+        Ok(outcome)
     }
 }
 
@@ -161,9 +192,15 @@ pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
 }
 
 /// A provider with clients `jwt-app`, `ref-app`, `other-app`, `web`, the public client `spa`
-/// and the API `https://orders`
-/// (introspection secret [`SECRET`]).
+/// and the API `https://orders` (introspection secret [`SECRET`]), and sign-in throttling off.
 pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
+    provider_with(crate::authorize::LoginThrottle::off())
+}
+
+/// [`provider`] with sign-in throttling as given.
+pub(crate) fn provider_with(
+    login_throttle: crate::authorize::LoginThrottle,
+) -> (Arc<MemoryStore>, Provider) {
     let store = Arc::new(MemoryStore::default());
     let mut web = client("web", AccessTokenFormat::Jwt);
     web.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
@@ -208,7 +245,10 @@ pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
         signer: Arc::new(DigestSigner),
         users: Arc::new(OneUser),
         secret_checks: Arc::new(crate::secret::InlineChecks),
-        sessions: Default::default(),
+        sessions: crate::endpoint::SessionSettings {
+            login_throttle,
+            ..Default::default()
+        },
     });
     (store, provider)
 }

@@ -48,6 +48,26 @@ pub fn login_failed(username: &str, client_id: &str) {
     tracing::warn!(target: TARGET, event = "login_failed", username, client_id);
 }
 
+/// A sign-in attempt was refused without checking the password: too many failures for the
+/// user name typed (`reason = account`) or from the client's address (`reason = address`).
+pub fn login_throttled(
+    username: &str,
+    client_id: &str,
+    address: std::net::IpAddr,
+    reason: &str,
+    retry_after: u64,
+) {
+    tracing::warn!(
+        target: TARGET,
+        event = "login_throttled",
+        username,
+        client_id,
+        address = %address,
+        reason,
+        retry_after,
+    );
+}
+
 /// A user signed out.
 pub fn logout(subject: &str, client_id: Option<&str>) {
     tracing::info!(target: TARGET, event = "logout", subject, client_id);

@@ -21,6 +21,9 @@ pub struct Metrics {
     pub introspections: IntCounterVec,
     /// Sign-in attempts on the login page, by outcome.
     pub sign_ins: IntCounterVec,
+    /// Sign-in attempts refused unchecked because of earlier failures, by which count
+    /// (`account` or `address`; never the user name or the address itself).
+    pub sign_ins_throttled: IntCounterVec,
     /// HTTP request latency, by endpoint (route pattern) and method.
     pub request_duration: HistogramVec,
 }
@@ -65,6 +68,11 @@ impl Metrics {
             "Username and password sign-ins on the login page, by outcome.",
             &["outcome"],
         )?;
+        let sign_ins_throttled = counter(
+            "sigil_sign_ins_throttled_total",
+            "Sign-in attempts refused without checking the password, after too many failures for the account or from the client address.",
+            &["reason"],
+        )?;
         let request_duration = HistogramVec::new(
             HistogramOpts::new(
                 "sigil_http_request_duration_seconds",
@@ -84,6 +92,7 @@ impl Metrics {
             tokens_revoked,
             introspections,
             sign_ins,
+            sign_ins_throttled,
             request_duration,
         })
     }

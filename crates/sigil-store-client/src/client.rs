@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use sigil_core::handle::GrantKey;
 use sigil_core::store::{
     ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
-    StoreError,
+    StoreError, Throttle, ThrottleOutcome,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -188,5 +188,19 @@ impl GrantStore for StoreClient {
             "list_by_subject",
             proto::convert::grants_from_wire(response.into_inner().grants),
         )
+    }
+
+    async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError> {
+        let message = proto::convert::throttle_request([0; 16], command);
+        let response = self
+            .call("throttle", |mut grpc, request_id, timeout| {
+                let message = proto::ThrottleRequest {
+                    request_id,
+                    ..message.clone()
+                };
+                async move { grpc.throttle(request(message, timeout)).await }
+            })
+            .await?;
+        decode("throttle", ThrottleOutcome::try_from(response.into_inner()))
     }
 }

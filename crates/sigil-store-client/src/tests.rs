@@ -117,6 +117,14 @@ impl Service for Fake {
             proto::ListBySubjectResponse { grants: Vec::new() },
         )
     }
+
+    async fn throttle(
+        &self,
+        request: Request<proto::ThrottleRequest>,
+    ) -> Result<Response<proto::ThrottleResponse>, Status> {
+        let _ = request;
+        Err(Status::unimplemented("throttle"))
+    }
 }
 
 /// Starts a fake node on a free loopback port; returns it and its URL.

@@ -8,7 +8,8 @@
 use crate::v1 as wire;
 use sigil_core::handle::{FamilyId, GrantKey};
 use sigil_core::store::{
-    ConsumeOutcome, Grant, GrantKind, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
+    ConsumeOutcome, FailureCount, Grant, GrantKind, PutOutcome, RevokeTarget, RotateOutcome,
+    Rotation, Throttle, ThrottleEvent, ThrottleOutcome, ThrottlePolicy,
 };
 use sigil_core::time::Timestamp;
 
@@ -62,6 +63,7 @@ impl TryFrom<GrantKind> for wire::GrantKind {
             GrantKind::RefreshToken => Ok(Self::RefreshToken),
             GrantKind::Session => Ok(Self::Session),
             GrantKind::Consent => Ok(Self::Consent),
+            GrantKind::LoginFailures => Ok(Self::LoginFailures),
             other => Err(WireError(format!("grant kind {other:?} has no wire form"))),
         }
     }
@@ -77,6 +79,7 @@ pub fn kind_from_wire(kind: i32) -> Result<GrantKind, WireError> {
         Ok(wire::GrantKind::RefreshToken) => Ok(GrantKind::RefreshToken),
         Ok(wire::GrantKind::Session) => Ok(GrantKind::Session),
         Ok(wire::GrantKind::Consent) => Ok(GrantKind::Consent),
+        Ok(wire::GrantKind::LoginFailures) => Ok(GrantKind::LoginFailures),
         Ok(wire::GrantKind::Unspecified) | Err(_) => {
             Err(WireError(format!("unknown grant kind {kind}")))
         }
@@ -314,6 +317,95 @@ impl TryFrom<wire::RotateResponse> for RotateOutcome {
             Some(Outcome::SuccessorExists(_)) => Ok(Self::SuccessorExists),
             Some(Outcome::NotFound(_)) => Ok(Self::NotFound),
             None => Err(WireError::new("rotate answer without an outcome")),
+        }
+    }
+}
+
+/// Builds the wire request for a throttle command.
+pub fn throttle_request(request_id: [u8; 16], command: Throttle) -> wire::ThrottleRequest {
+    let event = match command.event {
+        ThrottleEvent::Attempt => wire::ThrottleEvent::Attempt,
+        ThrottleEvent::Failure => wire::ThrottleEvent::Failure,
+    };
+    let policy = command.policy;
+    wire::ThrottleRequest {
+        request_id: request_id.to_vec(),
+        key: command.key.as_bytes().to_vec(),
+        event: event.into(),
+        policy: Some(wire::ThrottlePolicy {
+            free_failures: policy.free_failures,
+            first_delay_seconds: policy.first_delay_secs,
+            max_delay_seconds: policy.max_delay_secs,
+            window_seconds: policy.window_secs,
+        }),
+    }
+}
+
+impl TryFrom<wire::ThrottleRequest> for Throttle {
+    type Error = WireError;
+
+    /// The command a request asks for (its `request_id` is read separately).
+    fn try_from(request: wire::ThrottleRequest) -> Result<Self, WireError> {
+        let event = match wire::ThrottleEvent::try_from(request.event) {
+            Ok(wire::ThrottleEvent::Attempt) => ThrottleEvent::Attempt,
+            Ok(wire::ThrottleEvent::Failure) => ThrottleEvent::Failure,
+            Ok(wire::ThrottleEvent::Unspecified) | Err(_) => {
+                return Err(WireError(format!(
+                    "unknown throttle event {}",
+                    request.event
+                )));
+            }
+        };
+        let policy = request
+            .policy
+            .ok_or_else(|| WireError::new("throttle request without a policy"))?;
+        Ok(Self {
+            key: key_from_wire(&request.key)?,
+            event,
+            policy: ThrottlePolicy {
+                free_failures: policy.free_failures,
+                first_delay_secs: policy.first_delay_seconds,
+                max_delay_secs: policy.max_delay_seconds,
+                window_secs: policy.window_seconds,
+            },
+        })
+    }
+}
+
+impl From<ThrottleOutcome> for wire::ThrottleResponse {
+    fn from(outcome: ThrottleOutcome) -> Self {
+        use wire::throttle_response::Outcome;
+        let outcome = match outcome {
+            ThrottleOutcome::Admitted => Outcome::Admitted(wire::Admitted {}),
+            ThrottleOutcome::Blocked { until } => Outcome::Blocked(wire::Blocked {
+                until: until.as_secs(),
+            }),
+            ThrottleOutcome::Counted(count) => Outcome::Counted(wire::Counted {
+                failures: count.failures,
+                blocked_until: count.blocked_until.as_secs(),
+            }),
+        };
+        Self {
+            outcome: Some(outcome),
+        }
+    }
+}
+
+impl TryFrom<wire::ThrottleResponse> for ThrottleOutcome {
+    type Error = WireError;
+
+    fn try_from(response: wire::ThrottleResponse) -> Result<Self, WireError> {
+        use wire::throttle_response::Outcome;
+        match response.outcome {
+            Some(Outcome::Admitted(_)) => Ok(Self::Admitted),
+            Some(Outcome::Blocked(blocked)) => Ok(Self::Blocked {
+                until: Timestamp(blocked.until),
+            }),
+            Some(Outcome::Counted(counted)) => Ok(Self::Counted(FailureCount {
+                failures: counted.failures,
+                blocked_until: Timestamp(counted.blocked_until),
+            })),
+            None => Err(WireError::new("throttle answer without an outcome")),
         }
     }
 }

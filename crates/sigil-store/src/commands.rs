@@ -15,7 +15,10 @@ use crate::codec::{decode, encode, family_prefix, name_prefix, parse_expiry_inde
 use crate::grant_trees::{RequestRecord, RotationRecord, TreeId, WriteSet, request_time_of};
 use crate::types::{Command, DEDUPE_WINDOW_SECS, Proposal, Request, Response};
 use sigil_core::handle::GrantKey;
-use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget, RotateOutcome, Rotation};
+use sigil_core::store::{
+    ConsumeOutcome, Grant, PutOutcome, RevokeTarget, RotateOutcome, Rotation, Throttle,
+    ThrottleOutcome,
+};
 use sigil_core::time::Timestamp;
 use std::io;
 
@@ -63,6 +66,7 @@ pub(crate) fn plan(
         Command::Revoke { target } => revoke(target, writes).map(Response::Revoked),
         Command::Expire { limit } => expire(now, *limit, writes).map(Response::Expired),
         Command::Rotate(rotation) => rotate(now, rotation, writes).map(Response::Rotate),
+        Command::Throttle(command) => throttle(now, command, writes).map(Response::Throttle),
     }
 }
 
@@ -157,6 +161,25 @@ fn rotate(
         None => revoke(&RevokeTarget::Grant(previous.key), writes)?,
     };
     Ok(RotateOutcome::ReuseDetected { previous, revoked })
+}
+
+/// Applies a login-failure counter command (the rule is sigil-core's, so that it is the
+/// same on every replica); replaces the counter's grant, with its index entries, if it
+/// changes.
+fn throttle(
+    now: Timestamp,
+    command: &Throttle,
+    writes: &mut WriteSet<'_>,
+) -> io::Result<ThrottleOutcome> {
+    let current = live(writes, &command.key, now)?;
+    let (outcome, replacement) = command.apply(current.as_ref(), now);
+    if let Some(replacement) = replacement {
+        if let Some(stored) = writes.grant(&command.key)? {
+            writes.remove_grant(&stored);
+        }
+        writes.insert_grant(&replacement)?;
+    }
+    Ok(outcome)
 }
 
 fn revoke(target: &RevokeTarget, writes: &mut WriteSet<'_>) -> io::Result<u64> {

@@ -17,7 +17,7 @@ use openraft::{Config, RaftMetrics, SnapshotPolicy};
 use sigil_core::handle::GrantKey;
 use sigil_core::store::{
     ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
-    StoreError,
+    StoreError, Throttle, ThrottleOutcome,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -221,5 +221,9 @@ impl GrantStore for EmbeddedStore {
 
     async fn list_by_subject(&self, subject: &str) -> Result<Vec<Grant>, StoreError> {
         self.replica.list_by_subject(subject).await
+    }
+
+    async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError> {
+        GrantStore::throttle(&self.replica, command).await
     }
 }

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use sigil_core::handle::GrantKey;
 use sigil_core::store::{
     ConsumeOutcome, Grant, GrantStore, PutOutcome, RevokeTarget, RotateOutcome, Rotation,
-    StoreError,
+    StoreError, Throttle, ThrottleOutcome,
 };
 use sigil_core::time::Timestamp;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -242,5 +242,12 @@ impl GrantStore for Replica {
 
     async fn list_by_subject(&self, subject: &str) -> Result<Vec<Grant>, StoreError> {
         Replica::list_by_subject(self, subject).await
+    }
+
+    async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError> {
+        match self.submit(None, Command::Throttle(command)).await? {
+            Response::Throttle(outcome) => Ok(outcome),
+            other => Err(unexpected(other)),
+        }
     }
 }

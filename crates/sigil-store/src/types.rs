@@ -13,7 +13,10 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sigil_core::handle::GrantKey;
-use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget, RotateOutcome, Rotation};
+use sigil_core::store::{
+    ConsumeOutcome, Grant, PutOutcome, RevokeTarget, RotateOutcome, Rotation, Throttle,
+    ThrottleOutcome,
+};
 use sigil_core::time::Timestamp;
 use std::io::Cursor;
 
@@ -113,6 +116,9 @@ pub enum Command {
     },
     /// Rotate a refresh token; see [`RotateOutcome`].
     Rotate(Rotation),
+    /// Admit, refuse or count a sign-in attempt under a login-failure counter; see
+    /// [`Throttle::apply`].
+    Throttle(Throttle),
 }
 
 /// What applying one proposal (or one log entry) returned.
@@ -133,6 +139,8 @@ pub enum Response {
     Rotate(RotateOutcome),
     /// The result of a log entry carrying a [`Request`]: one response per proposal, in order.
     Batch(Vec<Response>),
+    /// The result of [`Command::Throttle`].
+    Throttle(ThrottleOutcome),
 }
 
 /// The versions of a request's encoding. Version 1 is `{ now, command }` (read as a batch of

@@ -222,6 +222,13 @@ impl Browser {
         };
         let location = header("location");
         let content_type = header("content-type");
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
         let set_cookies: Vec<String> = response
             .headers()
             .get_all("set-cookie")
@@ -246,6 +253,7 @@ impl Browser {
             location,
             content_type,
             set_cookies,
+            headers,
             body,
         })
     }
@@ -286,6 +294,8 @@ pub struct Page {
     pub content_type: Option<String>,
     /// Every `Set-Cookie` header, raw.
     pub set_cookies: Vec<String>,
+    /// Every header (names lower-case), in order.
+    pub headers: Vec<(String, String)>,
     /// The body as text.
     pub body: String,
 }
@@ -302,6 +312,14 @@ impl Page {
             (Some(location), true) => Ok(Some(self.resolve(location)?)),
             _ => Ok(None),
         }
+    }
+
+    /// The first header `name` (lower-case), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The `Set-Cookie` this response sent for `name`, parsed.

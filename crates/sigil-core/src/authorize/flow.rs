@@ -6,7 +6,6 @@ use super::request::{self, AuthorizationRequest, AuthorizeError};
 use super::session::Session;
 use crate::endpoint::Provider;
 use crate::error::{ErrorCode, ProtocolError};
-use crate::handle::new_token_id;
 use crate::model::{Client, User};
 use crate::parameters::Parameters;
 use crate::time::Timestamp;
@@ -48,6 +47,16 @@ struct SignedIn {
     user: Arc<User>,
 }
 
+/// Whether the browser's sign-in answers a request.
+enum SignInState {
+    /// It does.
+    Answers(SignedIn),
+    /// The user must sign in (again).
+    Needed,
+    /// The login page signed in someone other than the user the `id_token_hint` names.
+    NotTheHintedUser,
+}
+
 impl Provider {
     /// `GET|POST /connect/authorize`: validates the request, then decides the next step for
     /// the browser's `session` (from its cookie, if it has one).
@@ -57,7 +66,15 @@ impl Provider {
         session: Option<&Session>,
         now: Timestamp,
     ) -> Result<AuthorizeStep, AuthorizeError> {
-        let request = request::validate(&self.catalog, &self.issuer, params, now)?;
+        let mut request = request::validate(&self.catalog, &self.issuer, params, now)?;
+        if let Some(hint) = params.get("id_token_hint") {
+            match self.id_token_hint(hint) {
+                Ok(hint) => request.hinted_subject = Some(hint.subject),
+                Err(error) => {
+                    return Err(AuthorizeError::Redirect(request.error(&self.issuer, error)));
+                }
+            }
+        }
         self.continue_authorize(request, session, now).await
     }
 
@@ -71,19 +88,18 @@ impl Provider {
         let client = self.trusted_client(&request)?;
         let redirect_error =
             |error: ProtocolError| AuthorizeError::Redirect(request.error(&self.issuer, error));
-        let signed_in = self
-            .live_session(session, now)
+        let signed_in = match self
+            .sign_in_state(&request, session, now)
             .await
             .map_err(redirect_error)?
-            .filter(|signed_in| satisfies_login(&request, &signed_in.session, now));
-        let Some(signed_in) = signed_in else {
-            if request.prompt.none {
-                return Err(redirect_error(ProtocolError::new(
-                    ErrorCode::LoginRequired,
-                    "the user must sign in",
-                )));
+        {
+            SignInState::Answers(signed_in) => signed_in,
+            SignInState::Needed if !request.prompt.none => {
+                return Ok(AuthorizeStep::Login(request));
             }
-            return Ok(AuthorizeStep::Login(request));
+            SignInState::Needed | SignInState::NotTheHintedUser => {
+                return Err(redirect_error(login_required(&request)));
+            }
         };
         let consented = self
             .has_consent(&client, &signed_in.user, &request)
@@ -120,13 +136,17 @@ impl Provider {
         let client = self.trusted_client(&request)?;
         let redirect_error =
             |error: ProtocolError| AuthorizeError::Redirect(request.error(&self.issuer, error));
-        let Some(signed_in) = self
-            .live_session(session, now)
+        // The session may have ended, or changed, while the consent page was open.
+        let signed_in = match self
+            .sign_in_state(&request, session, now)
             .await
             .map_err(redirect_error)?
-        else {
-            // The session ended while the consent page was open: sign in again.
-            return Ok(AuthorizeStep::Login(request));
+        {
+            SignInState::Answers(signed_in) => signed_in,
+            SignInState::Needed => return Ok(AuthorizeStep::Login(request)),
+            SignInState::NotTheHintedUser => {
+                return Err(redirect_error(login_required(&request)));
+            }
         };
         let ConsentDecision::Allow { remember } = decision else {
             return Err(redirect_error(ProtocolError::new(
@@ -154,36 +174,6 @@ impl Provider {
         Ok(AuthorizeStep::Respond(issued))
     }
 
-    /// Checks a username and password; on success starts a session (recorded in the grant
-    /// store) for the server to put in a sealed cookie. `Ok(None)` is a failed sign-in.
-    pub async fn sign_in(
-        &self,
-        username: &str,
-        password: &str,
-        now: Timestamp,
-    ) -> Result<Option<Session>, ProtocolError> {
-        let user = self
-            .users
-            .authenticate(username, password)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "user store");
-                ProtocolError::server_error()
-            })?;
-        let Some(user) = user else {
-            return Ok(None);
-        };
-        let session = Session {
-            sid: new_token_id(),
-            subject: user.subject.clone(),
-            auth_time: now,
-            amr: vec!["pwd".to_owned()],
-            expires_at: now.plus(self.sessions.lifetime),
-        };
-        self.store.put(session.record()).await?;
-        Ok(Some(session))
-    }
-
     /// Ends a session on every pod (its record is removed; the cookie no longer opens a
     /// session anywhere).
     pub async fn end_session_record(&self, session: &Session) -> Result<(), ProtocolError> {
@@ -207,6 +197,38 @@ impl Provider {
                     "the client or its redirect_uri is no longer registered",
                 ))
             })
+    }
+
+    /// Whether `session` answers `request`: live, of the hinted user if there is a hint, and
+    /// recent enough.
+    async fn sign_in_state(
+        &self,
+        request: &AuthorizationRequest,
+        session: Option<&Session>,
+        now: Timestamp,
+    ) -> Result<SignInState, ProtocolError> {
+        let Some(signed_in) = self.live_session(session, now).await? else {
+            return Ok(SignInState::Needed);
+        };
+        let session = &signed_in.session;
+        let signed_in_for_this = request.login_session.as_deref() == Some(session.sid.as_str());
+        if request
+            .hinted_subject
+            .as_ref()
+            .is_some_and(|hinted| *hinted != session.subject)
+        {
+            // Asking again after the user signed in for this request as someone else would
+            // only loop: the client hears that its user did not sign in.
+            return Ok(if signed_in_for_this {
+                SignInState::NotTheHintedUser
+            } else {
+                SignInState::Needed
+            });
+        }
+        if !satisfies_login(request, session, now) {
+            return Ok(SignInState::Needed);
+        }
+        Ok(SignInState::Answers(signed_in))
     }
 
     /// The session if it is unexpired, not logged out, and its user still exists.
@@ -253,13 +275,33 @@ impl Provider {
     }
 }
 
-/// `prompt=login` wants a sign-in after the request arrived; `max_age` a recent enough one.
+/// Whether the session's sign-in is good enough for the request (OIDC Core §3.1.2.1).
+///
+/// The sign-in the login page performed for this very request always is, however long the
+/// browser took since: requiring it again would send a slow browser round in circles. Any other
+/// sign-in never answers `prompt=login` (nor `max_age=0`, which means the same), and answers
+/// `max_age` only if it is certainly no older. Both clocks read whole seconds: a sign-in
+/// stamped `t`, seen at `now`, is less than `now - t + 1` seconds old, so `now - t < max_age`
+/// keeps it within `max_age` — the check a client makes on `auth_time` too.
 fn satisfies_login(request: &AuthorizationRequest, session: &Session, now: Timestamp) -> bool {
-    if request.prompt.login && session.auth_time < request.received_at {
+    if request.login_session.as_deref() == Some(session.sid.as_str()) {
+        return true;
+    }
+    if request.prompt.login {
         return false;
     }
     match request.max_age {
-        Some(max_age) => now.as_secs().saturating_sub(session.auth_time.as_secs()) <= max_age,
+        Some(max_age) => now.as_secs().saturating_sub(session.auth_time.as_secs()) < max_age,
         None => true,
     }
+}
+
+/// `login_required`, saying why.
+fn login_required(request: &AuthorizationRequest) -> ProtocolError {
+    let description = if request.hinted_subject.is_some() {
+        "the user the id_token_hint names must sign in"
+    } else {
+        "the user must sign in"
+    };
+    ProtocolError::new(ErrorCode::LoginRequired, description)
 }

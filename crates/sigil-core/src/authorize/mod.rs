@@ -6,21 +6,28 @@
 //! request travels sealed through the pages; the [`Session`] lives in a sealed cookie and a
 //! grant-store record, so any pod can carry on where another left off.
 
+pub mod client_address;
 mod code;
 mod consent;
 mod flow;
+mod hint;
 mod issue;
+mod login;
 pub mod pkce;
 mod redirect;
 pub mod request;
 mod session;
+mod throttle;
 
 #[cfg(test)]
 mod tests;
 
 pub(crate) use code::{CODE_ACCESS_TOKEN_ID, CodePayload};
 pub use flow::{AuthorizeStep, ConsentDecision};
+pub(crate) use hint::IdTokenHint;
 pub use issue::Issued;
+pub use login::{LoginAttempt, SignInOutcome};
 pub use redirect::{ClientRedirect, ResponseMode};
 pub use request::{AuthorizationRequest, AuthorizeError, Prompt};
 pub use session::{Session, session_key};
+pub use throttle::{LoginThrottle, ThrottleReason, Throttled};

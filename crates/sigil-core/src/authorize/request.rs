@@ -6,6 +6,7 @@
 
 use super::pkce::{ChallengeMethod, CodeChallenge};
 use super::redirect::{ClientRedirect, ResponseMode};
+use super::session::Session;
 use crate::access;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::model::{Catalog, Client, OPENID, ResponseType};
@@ -59,17 +60,34 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     /// `prompt`.
     pub prompt: Prompt,
-    /// `max_age`: the longest time since sign-in the client accepts, in seconds.
+    /// `max_age`: the longest time since sign-in the client accepts, in seconds (`0` is
+    /// `prompt=login`).
     pub max_age: Option<u64>,
     /// `login_hint`: prefilled user name.
     pub login_hint: Option<String>,
     /// The PKCE challenge.
     pub code_challenge: Option<CodeChallenge>,
-    /// When the request arrived; `prompt=login` is satisfied by a sign-in after this.
+    /// When the request arrived (the sealed request expires an hour later).
     pub received_at: Timestamp,
+    /// The user a verified `id_token_hint` names: only their session may answer.
+    #[serde(default)]
+    pub hinted_subject: Option<String>,
+    /// The session started by the login page for this very request. That sign-in answers
+    /// the request's `prompt=login` and `max_age` however long the browser then takes (OIDC
+    /// Core §3.1.2.1: the authentication performed for this request).
+    #[serde(default)]
+    pub login_session: Option<String>,
 }
 
 impl AuthorizationRequest {
+    /// The request as it carries on after the login page signed the user in for it.
+    pub fn signed_in_with(self, session: &Session) -> Self {
+        Self {
+            login_session: Some(session.sid.clone()),
+            ..self
+        }
+    }
+
     /// True if the client asked for `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|own| own == scope)
@@ -224,6 +242,8 @@ pub fn validate(
         login_hint: params.get("login_hint").map(str::to_owned),
         code_challenge,
         received_at: now,
+        hinted_subject: None,
+        login_session: None,
     })
 }
 

@@ -178,3 +178,302 @@ fn state_round_trips_exactly() {
     let redirect = redirected(&with(&[("state", odd), ("response_type", "token")]));
     assert_eq!(redirect.param("state"), Some(odd));
 }
+
+// ---- Whether the session's sign-in answers the request (OIDC Core §3.1.2.1) ----
+
+use super::{AuthorizeStep, ConsentDecision, LoginAttempt, Session, SignInOutcome};
+use crate::endpoint::Provider;
+use crate::signing::TokenSigner as _;
+use crate::testing::SECRET;
+use crate::time::Timestamp;
+use crate::tokens::IdTokenRequest;
+
+/// Alice signs in at `at`.
+async fn alice_at(provider: &Provider, at: Timestamp) -> Session {
+    let attempt = LoginAttempt {
+        username: "alice",
+        password: SECRET,
+        address: std::net::Ipv4Addr::LOCALHOST.into(),
+    };
+    match provider.sign_in(&attempt, at).await {
+        Ok(SignInOutcome::SignedIn(session)) => session,
+        other => panic!("alice's sign-in: {other:?}"),
+    }
+}
+
+/// A provider where alice signed in at `NOW` and agreed, remembered, to `base()`'s scopes.
+async fn signed_in_and_consented() -> (Provider, Session) {
+    let (_, provider) = provider();
+    let session = alice_at(&provider, NOW).await;
+    let step = provider
+        .authorize(&params(&base()), Some(&session), NOW)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let AuthorizeStep::Consent { request, .. } = step else {
+        panic!("expected the consent page, got {step:?}");
+    };
+    let allow = ConsentDecision::Allow { remember: true };
+    let step = provider
+        .consent(request, Some(&session), allow, NOW)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(matches!(step, AuthorizeStep::Respond(_)), "{step:?}");
+    (provider, session)
+}
+
+fn is_login(step: &Result<AuthorizeStep, AuthorizeError>) -> bool {
+    matches!(step, Ok(AuthorizeStep::Login(_)))
+}
+
+fn is_code(step: &Result<AuthorizeStep, AuthorizeError>) -> bool {
+    matches!(step, Ok(AuthorizeStep::Respond(issued)) if issued.redirect.param("code").is_some())
+}
+
+fn error_of(step: &Result<AuthorizeStep, AuthorizeError>) -> Option<&str> {
+    match step {
+        Err(AuthorizeError::Redirect(redirect)) => redirect.param("error"),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn prompt_login_wants_a_new_sign_in_even_within_the_same_second() {
+    let (provider, session) = signed_in_and_consented().await;
+    for now in [NOW, Timestamp(NOW.0 + 1), Timestamp(NOW.0 + 600)] {
+        let step = provider
+            .authorize(&params(&with(&[("prompt", "login")])), Some(&session), now)
+            .await;
+        assert!(is_login(&step), "at +{}: {step:?}", now.0 - NOW.0);
+    }
+}
+
+#[tokio::test]
+async fn max_age_zero_wants_a_new_sign_in_even_within_the_same_second() {
+    let (provider, session) = signed_in_and_consented().await;
+    let step = provider
+        .authorize(&params(&with(&[("max_age", "0")])), Some(&session), NOW)
+        .await;
+    assert!(is_login(&step), "{step:?}");
+}
+
+/// An ID token this provider issued to `web` for `subject`, long expired.
+async fn id_token_for(provider: &Provider, subject: &str) -> String {
+    let client = provider.catalog().client("web").cloned();
+    let client = client.unwrap_or_else(|| panic!("no web client"));
+    provider
+        .minter()
+        .id_token(IdTokenRequest {
+            client: &client,
+            subject,
+            nonce: None,
+            auth_time: Timestamp(NOW.0 - 90_000),
+            amr: &[],
+            sid: None,
+            access_token: None,
+            code: None,
+            user_claims: None,
+            now: Timestamp(NOW.0 - 86_400),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+#[tokio::test]
+async fn prompt_none_answers_only_for_the_user_the_id_token_hint_names() {
+    let (provider, session) = signed_in_and_consented().await;
+    let alices = id_token_for(&provider, "alice-id").await;
+    let bobs = id_token_for(&provider, "bob-id").await;
+
+    let silent = |hint: &str| {
+        params(
+            &with(&[("prompt", "none")])
+                .into_iter()
+                .chain([("id_token_hint", hint)])
+                .collect::<Vec<_>>(),
+        )
+    };
+    let step = provider
+        .authorize(&silent(&alices), Some(&session), NOW)
+        .await;
+    assert!(
+        is_code(&step),
+        "the signed-in user's own (expired) hint: {step:?}"
+    );
+
+    let step = provider
+        .authorize(&silent(&bobs), Some(&session), NOW)
+        .await;
+    assert_eq!(error_of(&step), Some("login_required"), "{step:?}");
+
+    // Without prompt=none, the user is asked to sign in as the hinted user.
+    let hinted = params(
+        &base()
+            .into_iter()
+            .chain([("id_token_hint", bobs.as_str())])
+            .collect::<Vec<_>>(),
+    );
+    let step = provider.authorize(&hinted, Some(&session), NOW).await;
+    assert!(is_login(&step), "{step:?}");
+}
+
+#[tokio::test]
+async fn a_forged_or_foreign_id_token_hint_is_an_invalid_request() {
+    let (provider, session) = signed_in_and_consented().await;
+    let genuine = id_token_for(&provider, "alice-id").await;
+    let (signed, _) = genuine.rsplit_once('.').unwrap_or_default();
+    let forged = format!("{signed}.AAAA");
+    // Signed with this server's key, but an access token, not an ID token.
+    let not_an_id_token = crate::testing::DigestSigner
+        .sign(
+            "at+jwt",
+            br#"{"iss":"https://sigil.test","sub":"alice-id","aud":"web"}"#,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Signed with this server's key, but naming another issuer.
+    let foreign = crate::testing::DigestSigner
+        .sign(
+            "JWT",
+            br#"{"iss":"https://other.test","sub":"alice-id","aud":"web"}"#,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for hint in [
+        forged.as_str(),
+        "not-a-jwt",
+        not_an_id_token.as_str(),
+        foreign.as_str(),
+    ] {
+        let pairs: Vec<_> = with(&[("prompt", "none")])
+            .into_iter()
+            .chain([("id_token_hint", hint)])
+            .collect();
+        let step = provider
+            .authorize(&params(&pairs), Some(&session), NOW)
+            .await;
+        assert_eq!(
+            error_of(&step),
+            Some("invalid_request"),
+            "{hint:?}: {step:?}"
+        );
+        let Err(AuthorizeError::Redirect(redirect)) = step else {
+            continue;
+        };
+        assert_eq!(redirect.param("state"), Some("s-1"));
+    }
+}
+
+/// The request `pairs` make, as the login page hands it on after signing the user in for it
+/// at `at`; and that session.
+async fn logged_in_for(
+    provider: &Provider,
+    pairs: &[(&str, &str)],
+    at: Timestamp,
+) -> (super::AuthorizationRequest, Session) {
+    let step = provider.authorize(&params(pairs), None, at).await;
+    let Ok(AuthorizeStep::Login(request)) = step else {
+        panic!("expected the login page, got {step:?}");
+    };
+    let session = alice_at(provider, at).await;
+    (request.signed_in_with(&session), session)
+}
+
+#[tokio::test]
+async fn the_sign_in_done_for_a_request_answers_its_prompt_login_and_max_age_at_any_second() {
+    let (provider, _) = signed_in_and_consented().await;
+    for changes in [
+        [("max_age", "0")],
+        [("prompt", "login")],
+        [("max_age", "1")],
+    ] {
+        let (request, session) = logged_in_for(&provider, &with(&changes), NOW).await;
+        for later in [0, 1, 2, 30] {
+            let now = Timestamp(NOW.0 + later);
+            let step = provider
+                .continue_authorize(request.clone(), Some(&session), now)
+                .await;
+            assert!(is_code(&step), "{changes:?} at +{later}: {step:?}");
+        }
+        // Another session (another sign-in in the same browser, or another browser) does not
+        // count as the one this request asked for.
+        let other = alice_at(&provider, NOW).await;
+        let step = provider
+            .continue_authorize(request.clone(), Some(&other), NOW)
+            .await;
+        let expect_login = changes != [("max_age", "1")];
+        assert_eq!(is_login(&step), expect_login, "{changes:?}: {step:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_sign_in_still_counts_after_the_consent_page() {
+    let (_, provider) = provider();
+    for changes in [[("max_age", "0")], [("prompt", "login consent")]] {
+        let (request, session) = logged_in_for(&provider, &with(&changes), NOW).await;
+        let step = provider
+            .continue_authorize(request, Some(&session), Timestamp(NOW.0 + 1))
+            .await;
+        let Ok(AuthorizeStep::Consent { request, .. }) = step else {
+            panic!("{changes:?}: expected the consent page, got {step:?}");
+        };
+        let allow = ConsentDecision::Allow { remember: false };
+        let step = provider
+            .consent(request.clone(), Some(&session), allow, Timestamp(NOW.0 + 2))
+            .await;
+        assert!(is_code(&step), "{changes:?}: {step:?}");
+        // The consent post is no way around a fresh sign-in: another session is sent to login.
+        let other = alice_at(&provider, Timestamp(NOW.0 + 2)).await;
+        let step = provider
+            .consent(request, Some(&other), allow, Timestamp(NOW.0 + 2))
+            .await;
+        assert!(is_login(&step), "{changes:?}: {step:?}");
+    }
+}
+
+#[tokio::test]
+async fn max_age_is_met_only_by_a_sign_in_certainly_no_older() {
+    let (provider, session) = signed_in_and_consented().await;
+    // auth_time is whole seconds: at +N s the sign-in is between N - 1 and N + 1 s old.
+    for (max_age, later, answered) in [
+        ("1", 0, true),
+        ("1", 1, false),
+        ("5", 4, true),
+        ("5", 5, false),
+        ("3600", 3599, true),
+    ] {
+        let step = provider
+            .authorize(
+                &params(&with(&[("max_age", max_age)])),
+                Some(&session),
+                Timestamp(NOW.0 + later),
+            )
+            .await;
+        assert_eq!(
+            is_code(&step),
+            answered,
+            "max_age={max_age} at +{later}: {step:?}"
+        );
+        assert_eq!(
+            is_login(&step),
+            !answered,
+            "max_age={max_age} at +{later}: {step:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn signing_in_as_someone_else_than_the_hint_names_tells_the_client() {
+    let (provider, _) = signed_in_and_consented().await;
+    let bobs = id_token_for(&provider, "bob-id").await;
+    let pairs: Vec<_> = base()
+        .into_iter()
+        .chain([("id_token_hint", bobs.as_str())])
+        .collect();
+    // Nobody signed in: the login page. Alice signs in there for this request.
+    let (request, session) = logged_in_for(&provider, &pairs, NOW).await;
+    assert_eq!(request.hinted_subject.as_deref(), Some("bob-id"));
+    let step = provider
+        .continue_authorize(request, Some(&session), NOW)
+        .await;
+    assert_eq!(error_of(&step), Some("login_required"), "{step:?}");
+}

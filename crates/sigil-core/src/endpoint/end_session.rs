@@ -1,7 +1,8 @@
 use super::Provider;
+use crate::authorize::IdTokenHint;
 use crate::error::ProtocolError;
 use crate::parameters::Parameters;
-use crate::tokens::{Audience, ID_TOKEN_TYPE};
+use crate::tokens::Audience;
 
 /// A validated RP-initiated logout request (OpenID Connect RP-Initiated Logout 1.0).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,7 @@ impl Provider {
         let mut client_id = params.get("client_id").map(str::to_owned);
         let mut hinted_subject = None;
         if let Some(hint) = params.get("id_token_hint") {
-            let (audience, subject) = self.id_token_hint(hint)?;
+            let IdTokenHint { audience, subject } = self.id_token_hint(hint)?;
             match &client_id {
                 Some(id) if !audience.contains(id) => {
                     return Err(ProtocolError::invalid_request(
@@ -72,31 +73,5 @@ impl Provider {
             hinted_subject,
             redirect,
         })
-    }
-
-    /// An id_token this server issued (expired ones too: the hint names who, not whether).
-    fn id_token_hint(&self, hint: &str) -> Result<(Audience, String), ProtocolError> {
-        let bad = || {
-            ProtocolError::invalid_request("the id_token_hint is not an id_token from this server")
-        };
-        let verified = self.signer.verify(hint).map_err(|_| bad())?;
-        if verified.typ.as_deref() != Some(ID_TOKEN_TYPE) {
-            return Err(bad());
-        }
-        let claims = verified.claims;
-        if claims.get("iss").and_then(|v| v.as_str()) != Some(self.issuer.as_str()) {
-            return Err(bad());
-        }
-        let audience: Audience = claims
-            .get("aud")
-            .cloned()
-            .and_then(|aud| serde_json::from_value(aud).ok())
-            .ok_or_else(bad)?;
-        let subject = claims
-            .get("sub")
-            .and_then(|v| v.as_str())
-            .ok_or_else(bad)?
-            .to_owned();
-        Ok((audience, subject))
     }
 }

@@ -1,3 +1,4 @@
+use crate::authorize::LoginThrottle;
 use crate::client_auth::ClientAuthenticator;
 use crate::grants::{AuthorizationCode, RefreshToken};
 use crate::grants::{ClientCredentials, DuplicateGrantType, GrantHandler, Registry};
@@ -29,13 +30,15 @@ pub struct ProviderSettings {
     pub sessions: SessionSettings,
 }
 
-/// How long sign-ins and remembered consent last.
-#[derive(Debug, Clone, Copy)]
+/// How long sign-ins and remembered consent last, and how failed sign-ins are throttled.
+#[derive(Debug, Clone)]
 pub struct SessionSettings {
     /// A sign-in session's lifetime.
     pub lifetime: Duration,
     /// How long remembered consent lasts.
     pub consent_lifetime: Duration,
+    /// How failed sign-ins slow down further attempts.
+    pub login_throttle: LoginThrottle,
 }
 
 impl Default for SessionSettings {
@@ -43,6 +46,7 @@ impl Default for SessionSettings {
         Self {
             lifetime: Duration::from_secs(8 * 3600),
             consent_lifetime: Duration::from_secs(90 * 24 * 3600),
+            login_throttle: LoginThrottle::default(),
         }
     }
 }
@@ -122,6 +126,11 @@ impl Provider {
     /// The catalog of clients, scopes and resources.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// How failed sign-ins are throttled (the server reads which proxies it trusts here).
+    pub fn login_throttle(&self) -> &LoginThrottle {
+        &self.sessions.login_throttle
     }
 
     /// Supported grant types, for discovery.

@@ -1,8 +1,8 @@
 //! The login and consent pages (`/account/login`, `/account/consent`).
 
 use super::authorize::{
-    bad_request, expired_request, found, next_step, open_request, render, sealed_request,
-    server_error_page,
+    bad_request, expired_request, found, next_step, open_request, render, seal_request,
+    sealed_request, server_error_page,
 };
 use super::form_error_response;
 use crate::discovery::EndpointPaths;
@@ -10,11 +10,17 @@ use crate::form::read_form;
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use sigil_core::authorize::{AuthorizationRequest, AuthorizeStep, ConsentDecision};
+use sigil_core::authorize::client_address::client_address;
+use sigil_core::authorize::{
+    AuthorizationRequest, AuthorizeStep, ConsentDecision, LoginAttempt, LoginThrottle,
+    SignInOutcome,
+};
 use sigil_core::model::Catalog;
 use sigil_core::parameters::Parameters;
 use sigil_core::time::Timestamp;
+use std::net::{IpAddr, Ipv4Addr};
 
 const LOGIN_FORM: &str = "login";
 const CONSENT_FORM: &str = "consent";
@@ -59,26 +65,61 @@ pub async fn login(
     };
     let username = params.get("username").unwrap_or("");
     let password = params.get("password").unwrap_or("");
-    let signed_in = match state.provider.sign_in(username, password, now).await {
-        Ok(signed_in) => signed_in,
+    let attempt = LoginAttempt {
+        username,
+        password,
+        address: attempt_address(&request, state.provider.login_throttle()),
+    };
+    let session = match state.provider.sign_in(&attempt, now).await {
+        Ok(SignInOutcome::SignedIn(session)) => session,
+        Ok(SignInOutcome::Failed) => {
+            audit::login_failed(username, &authorization.client_id);
+            state.metrics.sign_ins.with_label_values(&["failed"]).inc();
+            let message = "Invalid username or password.";
+            return login_form(
+                &state,
+                &request,
+                &authorization,
+                sealed,
+                Some(username),
+                Some(message),
+                now,
+            );
+        }
+        Ok(SignInOutcome::Throttled(throttled)) => {
+            let retry_after = throttled.retry_after(now);
+            let reason = throttled.reason.as_str();
+            audit::login_throttled(
+                username,
+                &authorization.client_id,
+                attempt.address,
+                reason,
+                retry_after,
+            );
+            state
+                .metrics
+                .sign_ins_throttled
+                .with_label_values(&[reason])
+                .inc();
+            let message = format!(
+                "Too many failed sign-in attempts. Wait {}, then try again.",
+                pages::wait_in_words(retry_after)
+            );
+            let page = login_form(
+                &state,
+                &request,
+                &authorization,
+                sealed,
+                Some(username),
+                Some(&message),
+                now,
+            );
+            return too_many_requests(page, retry_after);
+        }
         Err(error) => {
             tracing::error!(%error, "sign-in");
             return server_error_page();
         }
-    };
-    let Some(session) = signed_in else {
-        audit::login_failed(username, &authorization.client_id);
-        state.metrics.sign_ins.with_label_values(&["failed"]).inc();
-        let message = "Invalid username or password.";
-        return login_form(
-            &state,
-            &request,
-            &authorization,
-            sealed,
-            Some(username),
-            Some(message),
-            now,
-        );
     };
     audit::login_succeeded(&session.subject, &authorization.client_id);
     state
@@ -94,8 +135,17 @@ pub async fn login(
             return server_error_page();
         }
     };
+    // The request carries on naming the session this login started: that sign-in answers
+    // its prompt=login and max_age, however long the browser takes to come back.
+    let continued = match seal_request(&state, &authorization.signed_in_with(&session)) {
+        Ok(continued) => continued,
+        Err(error) => {
+            tracing::error!(%error, "sealing an authorization request");
+            return server_error_page();
+        }
+    };
     let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("request", sealed)
+        .append_pair("request", &continued)
         .finish();
     let mut response = found(&format!("{}?{query}", EndpointPaths::AUTHORIZE_CONTINUE));
     if let Err(error) = response.add_cookie(&cookie) {
@@ -196,6 +246,28 @@ fn login_form(
         error,
     });
     with_cookie(pages::html(StatusCode::OK, page), new_cookie)
+}
+
+/// Turns a page into `429 Too Many Requests` with `Retry-After` (RFC 6585 §4).
+fn too_many_requests(mut page: HttpResponse, retry_after: u64) -> HttpResponse {
+    *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    page
+}
+
+/// The address the attempt comes from: the connection's peer, or the client a trusted proxy
+/// names (see `sessions.login_throttle.trusted_proxies`).
+fn attempt_address(request: &HttpRequest, throttle: &LoginThrottle) -> IpAddr {
+    let peer = request
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| peer.ip());
+    let forwarded_for: Vec<&str> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    client_address(peer, &forwarded_for, &throttle.trusted_proxies)
 }
 
 fn with_cookie(

@@ -1,8 +1,11 @@
 //! `GET|POST /connect/endsession`: OpenID Connect RP-Initiated Logout.
 //!
 //! With an `id_token_hint` naming the signed-in user, the session ends at once; otherwise the
-//! user confirms on a page first (so a link on another site cannot sign them out). The
-//! browser is sent back only to a registered `post_logout_redirect_uri`.
+//! user confirms on a page first (so a link on another site cannot sign them out). A post
+//! that arrives without the session cookie (another site's form: `SameSite=Lax` keeps the
+//! cookie home) gets the confirmation page too, and no cookie is ever cleared for a request
+//! that ended no session. The browser is sent back only to a registered
+//! `post_logout_redirect_uri`.
 
 use super::account::{csrf_failed, csrf_ok};
 use super::authorize::{bad_request, found, server_error_page};
@@ -10,6 +13,7 @@ use super::form_error_response;
 use crate::form::read_form;
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::endpoint::LogoutRequest;
@@ -56,14 +60,20 @@ async fn end_session(
         Ok(logout) => logout,
         Err(error) => return bad_request(&error.description),
     };
-    let Some(session) = cookies::session(request, state.sealer.as_ref(), now) else {
-        // Nobody is signed in here: nothing to end.
-        return finish(state, &logout);
-    };
     let confirmed = posted && params.get("confirm") == Some("yes");
     if confirmed && !csrf_ok(state, request, LOGOUT_FORM, params, now) {
         return csrf_failed();
     }
+    let Some(session) = cookies::session(request, state.sealer.as_ref(), now) else {
+        // No session cookie came. A link (GET) carries the SameSite=Lax cookie, so nobody is
+        // signed in here; but another site's form post never carries it, whoever is signed
+        // in: only a confirmation from this site's own page (which carries it) can tell.
+        // Either way nothing is proven, so no cookie is touched.
+        if posted && !confirmed {
+            return confirm_page(state, request, params, now);
+        }
+        return finish(&logout, None);
+    };
     let hinted = logout.hinted_subject.as_deref() == Some(session.subject.as_str());
     if !confirmed && !hinted {
         return confirm_page(state, request, params, now);
@@ -73,17 +83,20 @@ async fn end_session(
         return server_error_page();
     }
     audit::logout(&session.subject, logout.client_id.as_deref());
-    finish(state, &logout)
+    finish(&logout, Some(cookies::clear_session_cookie(state.cookies)))
 }
 
-/// Clears the cookie and sends the browser on.
-fn finish(state: &AppState, logout: &LogoutRequest) -> HttpResponse {
+/// Sends the browser on, clearing the session cookie only where the session was ended: a
+/// request that proved nothing must not sign anyone out, not even in one browser.
+fn finish(logout: &LogoutRequest, clear: Option<Cookie<'static>>) -> HttpResponse {
     let mut response = match &logout.redirect {
         Some(location) => found(location),
         None => pages::html(StatusCode::OK, pages::signed_out()),
     };
-    if let Err(error) = response.add_cookie(&cookies::clear_session_cookie(state.cookies)) {
-        tracing::error!(%error, "clearing the session cookie");
+    if let Some(cookie) = clear {
+        if let Err(error) = response.add_cookie(&cookie) {
+            tracing::error!(%error, "clearing the session cookie");
+        }
     }
     response
 }

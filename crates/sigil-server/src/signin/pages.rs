@@ -102,6 +102,17 @@ pub fn login(page: &LoginPage<'_>) -> String {
     )
 }
 
+/// A wait in words: "1 second", "40 seconds", "3 minutes" (rounded up).
+pub fn wait_in_words(seconds: u64) -> String {
+    let (count, unit) = if seconds < 60 {
+        (seconds.max(1), "second")
+    } else {
+        (seconds.div_ceil(60), "minute")
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural}")
+}
+
 /// What the consent page shows.
 pub struct ConsentPage<'a> {
     /// The sealed authorization request.
@@ -206,6 +217,16 @@ pub fn signed_out() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_read_as_words() {
+        assert_eq!(wait_in_words(0), "1 second");
+        assert_eq!(wait_in_words(1), "1 second");
+        assert_eq!(wait_in_words(59), "59 seconds");
+        assert_eq!(wait_in_words(60), "1 minute");
+        assert_eq!(wait_in_words(61), "2 minutes");
+        assert_eq!(wait_in_words(900), "15 minutes");
+    }
 
     #[test]
     fn values_are_escaped_in_text_and_attributes() {

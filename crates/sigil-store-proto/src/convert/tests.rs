@@ -35,6 +35,7 @@ fn every_grant_kind_survives_the_round_trip() {
         GrantKind::RefreshToken,
         GrantKind::Session,
         GrantKind::Consent,
+        GrantKind::LoginFailures,
     ] {
         let original = Grant { kind, ..grant() };
         let back = Grant::try_from(wire::Grant::try_from(original.clone()).unwrap()).unwrap();
@@ -148,4 +149,74 @@ fn request_ids_must_be_sixteen_bytes() {
 fn malformed_input_maps_to_invalid_argument() {
     let status = tonic::Status::from(key_from_wire(&[0; 2]).unwrap_err());
     assert_eq!(status.code(), Code::InvalidArgument);
+}
+
+#[test]
+fn throttle_commands_and_outcomes_survive_the_round_trip() {
+    let policy = ThrottlePolicy {
+        free_failures: 5,
+        first_delay_secs: 2,
+        max_delay_secs: 900,
+        window_secs: 901,
+    };
+    for event in [ThrottleEvent::Attempt, ThrottleEvent::Failure] {
+        let command = Throttle {
+            key: GrantKey::derived("test", &["k"]),
+            event,
+            policy,
+        };
+        let wire = throttle_request([3; 16], command);
+        assert_eq!(wire.request_id, vec![3; 16]);
+        assert_eq!(Throttle::try_from(wire).unwrap(), command);
+    }
+    for outcome in [
+        ThrottleOutcome::Admitted,
+        ThrottleOutcome::Blocked {
+            until: Timestamp(9),
+        },
+        ThrottleOutcome::Counted(FailureCount {
+            failures: 7,
+            blocked_until: Timestamp(12),
+        }),
+    ] {
+        let back = ThrottleOutcome::try_from(wire::ThrottleResponse::from(outcome)).unwrap();
+        assert_eq!(back, outcome);
+    }
+}
+
+#[test]
+fn malformed_throttle_messages_are_errors() {
+    let command = Throttle {
+        key: GrantKey::derived("test", &["k"]),
+        event: ThrottleEvent::Failure,
+        policy: ThrottlePolicy {
+            free_failures: 1,
+            first_delay_secs: 1,
+            max_delay_secs: 1,
+            window_secs: 1,
+        },
+    };
+    let good = throttle_request([0; 16], command);
+    for bad in [
+        wire::ThrottleRequest {
+            event: 0,
+            ..good.clone()
+        },
+        wire::ThrottleRequest {
+            event: 99,
+            ..good.clone()
+        },
+        wire::ThrottleRequest {
+            policy: None,
+            ..good.clone()
+        },
+        wire::ThrottleRequest {
+            key: vec![1; 31],
+            ..good
+        },
+    ] {
+        let error = Throttle::try_from(bad).unwrap_err();
+        assert_eq!(tonic::Status::from(error).code(), Code::InvalidArgument);
+    }
+    assert!(ThrottleOutcome::try_from(wire::ThrottleResponse { outcome: None }).is_err());
 }

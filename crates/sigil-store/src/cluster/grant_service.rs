@@ -8,7 +8,7 @@ use super::leader;
 use super::metrics::NodeMetrics;
 use crate::replica::Replica;
 use crate::types::{Command, NodeId, RequestId, Response as StoreResponse};
-use sigil_core::store::{Rotation, StoreError};
+use sigil_core::store::{Rotation, StoreError, Throttle};
 use sigil_store_proto::convert::{grants_to_wire, key_from_wire, required_grant, target_from_wire};
 use sigil_store_proto::grant_store_server::GrantStore;
 use sigil_store_proto::{self as wire, WireError, request_id_from_wire};
@@ -151,5 +151,18 @@ impl GrantStore for GrantService {
             .map_err(|e| self.status(e))?;
         let grants = grants_to_wire(grants).map_err(encoding)?;
         Ok(Response::new(wire::ListBySubjectResponse { grants }))
+    }
+
+    async fn throttle(
+        &self,
+        request: Request<wire::ThrottleRequest>,
+    ) -> Result<Response<wire::ThrottleResponse>, Status> {
+        let request = request.into_inner();
+        let request_id = request.request_id.clone();
+        let command = Throttle::try_from(request)?;
+        match self.write(&request_id, Command::Throttle(command)).await? {
+            StoreResponse::Throttle(outcome) => Ok(Response::new(outcome.into())),
+            other => Err(unexpected(other)),
+        }
     }
 }

@@ -11,6 +11,7 @@ mod replica;
 mod rotate;
 mod state_machine;
 mod suite;
+mod throttle;
 
 use crate::codec::{self, expiry_index_key, family_index_key, name_index_key};
 use crate::grant_trees::GrantTrees;

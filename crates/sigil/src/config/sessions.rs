@@ -1,3 +1,7 @@
+mod login_throttle;
+
+pub use login_throttle::LoginThrottleConfig;
+
 use super::Issues;
 use serde::Deserialize;
 use sigil_core::endpoint::SessionSettings;
@@ -15,6 +19,9 @@ pub struct SessionsConfig {
     /// How long remembered consent lasts. Default 90d.
     #[serde(default = "default_consent_lifetime", with = "humantime_serde")]
     pub consent_lifetime: Duration,
+    /// How failed sign-ins slow down further attempts.
+    #[serde(default)]
+    pub login_throttle: LoginThrottleConfig,
 }
 
 impl Default for SessionsConfig {
@@ -23,6 +30,7 @@ impl Default for SessionsConfig {
             cookie_secure: None,
             lifetime: default_lifetime(),
             consent_lifetime: default_consent_lifetime(),
+            login_throttle: LoginThrottleConfig::default(),
         }
     }
 }
@@ -43,13 +51,15 @@ impl SessionsConfig {
         if self.consent_lifetime.is_zero() {
             issues.push("sessions.consent_lifetime", "must be longer than zero");
         }
+        self.login_throttle.validate(issues);
     }
 
-    /// The lifetimes, as the provider takes them.
+    /// The lifetimes and the sign-in throttle, as the provider takes them.
     pub fn settings(&self) -> SessionSettings {
         SessionSettings {
             lifetime: self.lifetime,
             consent_lifetime: self.consent_lifetime,
+            login_throttle: self.login_throttle.settings(),
         }
     }
 

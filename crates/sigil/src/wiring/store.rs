@@ -137,6 +137,7 @@ mod tests {
     use super::*;
     use sigil_core::store::{
         ConsumeOutcome, Grant, PutOutcome, RevokeTarget, RotateOutcome, Rotation, StoreError,
+        Throttle, ThrottleOutcome,
     };
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -174,6 +175,9 @@ mod tests {
             unused()
         }
         async fn list_by_subject(&self, _: &str) -> Result<Vec<Grant>, StoreError> {
+            unused()
+        }
+        async fn throttle(&self, _: Throttle) -> Result<ThrottleOutcome, StoreError> {
             unused()
         }
     }
