@@ -32,11 +32,13 @@ bench:
 	bash tests/bench/store.sh
 	bash tests/bench/signin.sh
 
-## Tools the tests need: promtool (checks the /metrics exposition) and openssl (makes PKCS#1/SEC1 keys).
+## Tools the tests need: promtool (checks the /metrics exposition), openssl (makes PKCS#1/SEC1 keys)
+## and iproute2's `ip` (network namespaces for the silent-partition test, which runs as root).
 tools:
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
