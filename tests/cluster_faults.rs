@@ -1,17 +1,22 @@
-//! Faults under load: a 3-node store cluster with every Raft link behind a cuttable proxy,
-//! two `sigil serve` pods behind a round-robin balancer, and a load driver issuing,
-//! introspecting and revoking reference tokens through the balancer.
+//! Faults under load: a 3-node store cluster, `sigil serve` pods in front of it, and a load
+//! driver issuing, introspecting and revoking reference tokens through them.
 //!
-//! Phases: kill -9 the leader, restart it, partition a follower, partition the leader, kill
-//! and restart every node. After each: every acknowledged token is active unless its
-//! revocation was acknowledged, every acknowledged revocation holds, and issuance resumed
-//! within [`MAX_UNAVAILABLE`] of the fault (each window is printed: how long after the fault
-//! the first request sent after it was answered). While a node is partitioned away, a pod
-//! that can reach only that node must fail to issue.
+//! [`the_cluster_keeps_acknowledged_grants_through_faults`] puts every Raft link behind a
+//! cuttable proxy and two pods behind a round-robin balancer. Phases: kill -9 the leader,
+//! restart it, partition a follower, partition the leader, kill and restart every node. After
+//! each: every acknowledged token is active unless its revocation was acknowledged, every
+//! acknowledged revocation holds, and issuance resumed within [`MAX_UNAVAILABLE`] of the fault
+//! (each window is printed: how long after the fault the first request sent after it was
+//! answered). While a node is partitioned away, a pod that can reach only that node must fail
+//! to issue, with `503 temporarily_unavailable` and `Retry-After`.
+//!
+//! Throughout, an answer with a 5xx status other than 503, or a 503 without `Retry-After`, is a
+//! failure: the store being unreachable is `temporarily_unavailable` (RFC 6749 §5.2), never
+//! `server_error`.
 
 use sigil_e2e::{API_SECRET, CLIENT_SECRET, pod_config};
 use sigil_testkit::SigilDev;
-use sigil_testkit::client::{Answer, basic, form, post_form};
+use sigil_testkit::client::{Answer, answer, basic, form};
 use sigil_testkit::cluster::{serve_pod, write_signing_key};
 use sigil_testkit::faults::{RoundRobinProxy, url_addr};
 use sigil_testkit::proxied::ProxiedCluster;
@@ -26,46 +31,100 @@ const MAX_UNAVAILABLE: Duration = Duration::from_secs(10);
 const CALL_TIMEOUT: Duration = Duration::from_secs(8);
 const LOAD_TASKS: usize = 3;
 
-/// `post_form` with a deadline; `None` if it failed or timed out.
-async fn post(url: &str, authorization: &str, body: &str) -> Option<Answer> {
-    tokio::time::timeout(CALL_TIMEOUT, post_form(url, Some(authorization), body))
-        .await
-        .ok()?
-        .ok()
+/// A token service as the driver sees it: a base URL, and the answers it should not have given.
+#[derive(Clone)]
+struct Pod {
+    base: String,
+    /// Answers with a 5xx other than 503, or a 503 without `Retry-After`.
+    misanswers: Arc<Mutex<Vec<String>>>,
 }
 
-async fn issue(base: &str) -> Option<String> {
-    let answer = post(
-        &format!("{base}/connect/token"),
-        &basic("ref-client", CLIENT_SECRET),
-        "grant_type=client_credentials",
-    )
-    .await?;
-    if answer.status != 200 {
-        return None;
+impl Pod {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            misanswers: Arc::default(),
+        }
     }
-    answer.body["access_token"].as_str().map(str::to_owned)
-}
 
-/// `Some(active)` if the introspection was answered.
-async fn introspect(base: &str, token: &str) -> Option<bool> {
-    let answer = post(
-        &format!("{base}/connect/introspect"),
-        &basic("https://orders.test", API_SECRET),
-        &form(&[("token", token)]),
-    )
-    .await?;
-    (answer.status == 200).then(|| answer.body["active"] == true)
-}
+    /// POSTs a form; `None` if it failed or timed out. Records a misanswer.
+    async fn post(&self, path: &str, authorization: &str, body: &str) -> Option<Answer> {
+        let request = reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("authorization", authorization)
+            .body(body.to_owned());
+        let call = async {
+            let response = request.send().await.ok()?;
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            Some((retry_after, answer(response).await.ok()?))
+        };
+        let (retry_after, answer) = tokio::time::timeout(CALL_TIMEOUT, call).await.ok()??;
+        let misanswer = match (answer.status, &retry_after) {
+            (503, Some(seconds)) if seconds.parse::<u64>().is_ok() => None,
+            (503, _) => Some(format!("503 with Retry-After {retry_after:?}")),
+            (500..=599, _) => Some(format!("{}", answer.status)),
+            _ => None,
+        };
+        if let Some(misanswer) = misanswer {
+            self.misanswers
+                .lock()
+                .unwrap()
+                .push(format!("{path}: {misanswer} {}", answer.body));
+        }
+        Some(answer)
+    }
 
-async fn revoke(base: &str, token: &str) -> bool {
-    post(
-        &format!("{base}/connect/revocation"),
-        &basic("ref-client", CLIENT_SECRET),
-        &form(&[("token", token)]),
-    )
-    .await
-    .is_some_and(|answer| answer.status == 200)
+    async fn issue(&self) -> Option<String> {
+        let answer = self
+            .post(
+                "/connect/token",
+                &basic("ref-client", CLIENT_SECRET),
+                "grant_type=client_credentials",
+            )
+            .await?;
+        if answer.status != 200 {
+            return None;
+        }
+        answer.body["access_token"].as_str().map(str::to_owned)
+    }
+
+    /// `Some(active)` if the introspection was answered.
+    async fn introspect(&self, token: &str) -> Option<bool> {
+        let answer = self
+            .post(
+                "/connect/introspect",
+                &basic("https://orders.test", API_SECRET),
+                &form(&[("token", token)]),
+            )
+            .await?;
+        (answer.status == 200).then(|| answer.body["active"] == true)
+    }
+
+    async fn revoke(&self, token: &str) -> bool {
+        self.post(
+            "/connect/revocation",
+            &basic("ref-client", CLIENT_SECRET),
+            &form(&[("token", token)]),
+        )
+        .await
+        .is_some_and(|answer| answer.status == 200)
+    }
+
+    /// Fails if any answer so far was a 5xx other than 503, or a 503 without `Retry-After`.
+    fn assert_no_misanswers(&self, phase: &str) {
+        let misanswers = self.misanswers.lock().unwrap();
+        assert!(
+            misanswers.is_empty(),
+            "{phase}: {} answers were server errors rather than 503 + Retry-After: {:?}",
+            misanswers.len(),
+            *misanswers
+        );
+    }
 }
 
 /// What the load driver saw acknowledged.
@@ -81,24 +140,25 @@ struct Ledger {
 }
 
 struct Driver {
+    pod: Pod,
     ledger: Arc<Mutex<Ledger>>,
     stop: Arc<AtomicBool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Driver {
-    fn start(base: String) -> Self {
+    fn start(pod: Pod) -> Self {
         let ledger = Arc::new(Mutex::new(Ledger::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let tasks = (0..LOAD_TASKS)
             .map(|task| {
-                let (ledger, stop, base) = (ledger.clone(), stop.clone(), base.clone());
+                let (ledger, stop, pod) = (ledger.clone(), stop.clone(), pod.clone());
                 tokio::spawn(async move {
                     let mut round = 0_usize;
                     while !stop.load(Ordering::Relaxed) {
                         round += 1;
                         let sent = Instant::now();
-                        if let Some(token) = issue(&base).await {
+                        if let Some(token) = pod.issue().await {
                             let will_revoke = (round + task) % 3 == 0;
                             {
                                 let mut ledger = ledger.lock().unwrap();
@@ -109,8 +169,8 @@ impl Driver {
                                 }
                             }
                             // Read back through the balancer (any pod).
-                            let _ = introspect(&base, &token).await;
-                            if will_revoke && revoke(&base, &token).await {
+                            let _ = pod.introspect(&token).await;
+                            if will_revoke && pod.revoke(&token).await {
                                 let mut ledger = ledger.lock().unwrap();
                                 ledger.maybe_revoked.remove(&token);
                                 ledger.revoked.insert(token);
@@ -122,6 +182,7 @@ impl Driver {
             })
             .collect();
         Self {
+            pod,
             ledger,
             stop,
             tasks,
@@ -168,7 +229,7 @@ impl Driver {
 
 /// Every acknowledged token is active unless revoked; every acknowledged revocation holds.
 /// Checks at most ~300 tokens (all revoked ones, a stride of the rest).
-async fn check_ledger(base: &str, driver: &Driver, phase: &str) {
+async fn check_ledger(driver: &Driver, phase: &str) {
     let (live, revoked) = {
         let ledger = driver.ledger.lock().unwrap();
         let live: Vec<String> = ledger
@@ -191,7 +252,7 @@ async fn check_ledger(base: &str, driver: &Driver, phase: &str) {
     for (token, expected) in expectations {
         let mut seen = None;
         for _ in 0..20 {
-            seen = introspect(base, token).await;
+            seen = driver.pod.introspect(token).await;
             if seen.is_some() {
                 break;
             }
@@ -209,6 +270,7 @@ async fn check_ledger(base: &str, driver: &Driver, phase: &str) {
         "{phase}: {checked} tokens checked ({} revoked)",
         revoked.len()
     );
+    driver.pod.assert_no_misanswers(phase);
 }
 
 fn report(phase: &str, window: Duration) {
@@ -238,8 +300,7 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     )
     .await
     .unwrap();
-    let base = balancer.url();
-    let driver = Driver::start(base.clone());
+    let driver = Driver::start(Pod::new(&balancer.url()));
     let window = driver.first_success_after(Instant::now()).await;
     report("warm-up", window);
 
@@ -248,13 +309,13 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     let fault = Instant::now();
     cluster.kill(leader).unwrap();
     report("kill leader", driver.first_success_after(fault).await);
-    check_ledger(&base, &driver, "kill leader").await;
+    check_ledger(&driver, "kill leader").await;
 
     // (b) restart it.
     let fault = Instant::now();
     cluster.restart(leader).await.unwrap();
     report("restart", driver.first_success_after(fault).await);
-    check_ledger(&base, &driver, "restart").await;
+    check_ledger(&driver, "restart").await;
 
     // (c) partition a follower. A pod that can reach only that node cannot write.
     let leader = cluster.leader(Duration::from_secs(10)).await.unwrap();
@@ -262,20 +323,26 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     let lonely = serve_pod(&cluster.dir("pod-lonely"), &config, &cluster.url(follower))
         .await
         .unwrap();
+    let lonely_pod = Pod::new(&lonely.base_url);
     let fault = Instant::now();
     cluster.partition(follower);
     report(
         "partition follower",
         driver.first_success_after(fault).await,
     );
-    assert_eq!(
-        issue(&lonely.base_url).await,
-        None,
-        "a write through the partitioned node {follower} alone was acknowledged"
-    );
+    // The follower cannot write, but it may name the leader, which that pod can reach: then
+    // the write is the leader's, and must hold like any other.
+    if let Some(token) = lonely_pod.issue().await {
+        assert_eq!(
+            driver.pod.introspect(&token).await,
+            Some(true),
+            "a write acknowledged through the partitioned node {follower} did not hold"
+        );
+    }
+    lonely_pod.assert_no_misanswers("pod behind the partitioned follower");
     cluster.heal_all();
     drop(lonely);
-    check_ledger(&base, &driver, "partition follower").await;
+    check_ledger(&driver, "partition follower").await;
 
     // (d) partition the leader. The majority elects another; a pod that can reach only the
     // old leader cannot write, though that node believed itself leader when cut off.
@@ -283,18 +350,20 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     let stranded = serve_pod(&cluster.dir("pod-stranded"), &config, &cluster.url(leader))
         .await
         .unwrap();
+    let stranded_pod = Pod::new(&stranded.base_url);
     let fault = Instant::now();
     cluster.partition(leader);
     let (window, stranded_write) =
-        tokio::join!(driver.first_success_after(fault), issue(&stranded.base_url));
+        tokio::join!(driver.first_success_after(fault), stranded_pod.issue());
     report("partition leader", window);
     assert_eq!(
         stranded_write, None,
         "a write through the partitioned old leader {leader} alone was acknowledged"
     );
+    stranded_pod.assert_no_misanswers("pod behind the partitioned leader");
     cluster.heal_all();
     drop(stranded);
-    check_ledger(&base, &driver, "partition leader").await;
+    check_ledger(&driver, "partition leader").await;
 
     // (e) kill every node, then start them again.
     let fault = Instant::now();
@@ -305,7 +374,7 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
         cluster.restart(id).await.unwrap();
     }
     report("full restart", driver.first_success_after(fault).await);
-    check_ledger(&base, &driver, "full restart").await;
+    check_ledger(&driver, "full restart").await;
 
     let ledger = driver.stop().await;
     println!(

@@ -218,11 +218,13 @@ impl StoreNode {
             },
         );
         let metrics = Arc::new(NodeMetrics::new().map_err(|e| internal("metrics", e))?);
+        let lease = Duration::from_millis(options.timings.election_max_ms);
 
         let grpc = Routes::new(GrantStoreServer::new(GrantService::new(
             replica.clone(),
             options.id,
             Arc::clone(&metrics),
+            lease,
         )))
         .add_service(
             RaftServer::new(RaftService::new(raft.clone()))

@@ -277,3 +277,45 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     stream.read_to_string(&mut response).await.unwrap();
     response
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_without_a_majority_refuses_at_once() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    for (_, node) in cluster.nodes.extract_if(.., |id, _| *id != leader) {
+        node.shutdown().await.unwrap();
+    }
+    // Past the leader lease (FAST: 300 ms) nobody has acknowledged it; it still leads.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let node = cluster.node(leader);
+    assert_eq!(
+        node.raft().metrics().borrow().current_leader,
+        Some(leader),
+        "openraft keeps a cut-off leader leading"
+    );
+
+    // Its clients learn at once that it cannot serve, rather than when their deadline passes.
+    let mut client = GrantStoreClient::connect(node.url().to_owned())
+        .await
+        .unwrap();
+    let mut write = tonic::Request::new(wire::PutRequest {
+        request_id: vec![7; 16],
+        grant: Some(wire::Grant::try_from(grant("stranded")).unwrap()),
+    });
+    write.set_timeout(Duration::from_millis(1500));
+    let refused = client.put(write).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert!(refused.message().contains("majority"), "{refused:?}");
+    assert!(refused.metadata().get(wire::LEADER_METADATA_KEY).is_none());
+    let mut read = tonic::Request::new(wire::GetRequest {
+        request_id: vec![8; 16],
+        key: GrantKey::derived("cluster-test", &["stranded"])
+            .as_bytes()
+            .to_vec(),
+    });
+    read.set_timeout(Duration::from_millis(1500));
+    let refused = client.get(read).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+
+    node.shutdown().await.unwrap();
+}
