@@ -10,6 +10,10 @@
 //! answered). While a node is partitioned away, a pod that can reach only that node must fail
 //! to issue, with `503 temporarily_unavailable` and `Retry-After`.
 //!
+//! [`healing_a_silent_partition_starts_no_election`] runs each node in its own network
+//! namespace and partitions by dropping packets silently, then checks that healing the
+//! partition does not make the cluster elect again.
+//!
 //! Throughout, an answer with a 5xx status other than 503, or a 503 without `Retry-After`, is a
 //! failure: the store being unreachable is `temporarily_unavailable` (RFC 6749 §5.2), never
 //! `server_error`.
@@ -18,9 +22,10 @@ use sigil_e2e::{API_SECRET, CLIENT_SECRET, pod_config};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, answer, basic, form};
 use sigil_testkit::cluster::{serve_pod, write_signing_key};
+use sigil_testkit::faults::isolated::IsolatedCluster;
 use sigil_testkit::faults::{RoundRobinProxy, url_addr};
 use sigil_testkit::proxied::ProxiedCluster;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -384,4 +389,110 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
         ledger.maybe_revoked.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The highest term any node reported, and the leaders the nodes named, while watching the
+/// cluster for `duration`.
+async fn watch_terms(cluster: &IsolatedCluster, duration: Duration) -> (u64, BTreeSet<u64>) {
+    let until = Instant::now() + duration;
+    let mut highest = 0;
+    let mut leaders = BTreeSet::new();
+    while Instant::now() < until {
+        for view in cluster.views().await.values() {
+            highest = highest.max(view.term);
+            leaders.extend(view.leader);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (highest, leaders)
+}
+
+/// How long a partition lasts: several election timeouts, and long enough for TCP to back off
+/// its retransmissions on connections that were open when it began.
+const PARTITION: Duration = Duration::from_secs(4);
+/// How long the cluster is watched after a heal.
+const AFTER_HEAL: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healing_a_silent_partition_starts_no_election() {
+    let cluster = IsolatedCluster::start(3)
+        .await
+        .expect("a cluster in network namespaces (this test must run as root)");
+    let keys = cluster.dir("keys");
+    write_signing_key(&keys).unwrap();
+    let pod = serve_pod(
+        &cluster.dir("pod"),
+        &pod_config(&keys),
+        &cluster.endpoints(),
+    )
+    .await
+    .unwrap();
+    let driver = Driver::start(Pod::new(&pod.base_url));
+    report("warm-up", driver.first_success_after(Instant::now()).await);
+
+    // A follower cut off: it must not campaign (a higher term would depose the leader on heal).
+    let (leader, term) = cluster
+        .leader_of(None, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let follower = cluster.ids().into_iter().find(|id| *id != leader).unwrap();
+    cluster.cut(follower).unwrap();
+    tokio::time::sleep(PARTITION).await;
+    let cut_off = cluster.views().await.get(&follower).copied();
+    let heal = Instant::now();
+    cluster.heal().unwrap();
+    let (highest, leaders) = watch_terms(&cluster, AFTER_HEAL).await;
+    println!(
+        "follower {follower} cut off from leader {leader} (term {term}): it reported {cut_off:?} \
+         before the heal; after it, terms up to {highest}, leaders {leaders:?}"
+    );
+    report("heal follower", driver.first_success_after(heal).await);
+    assert_eq!(
+        (highest, leaders),
+        (term, BTreeSet::from([leader])),
+        "healing the follower's partition started an election"
+    );
+
+    // The leader cut off: the others elect a new one, and the heal must leave it in place.
+    let cut_leader = leader;
+    cluster.cut(cut_leader).unwrap();
+    let others: Vec<u64> = cluster
+        .ids()
+        .into_iter()
+        .filter(|id| *id != cut_leader)
+        .collect();
+    let (leader, term) = cluster
+        .leader_of(Some(&others), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_ne!(leader, cut_leader);
+    tokio::time::sleep(PARTITION).await;
+    let heal = Instant::now();
+    cluster.heal().unwrap();
+    let (highest, leaders) = watch_terms(&cluster, AFTER_HEAL).await;
+    let views = cluster.views().await;
+    println!(
+        "leader {cut_leader} cut off, {leader} elected in term {term}; after the heal, terms up \
+         to {highest}, leaders {leaders:?}, now {views:?}"
+    );
+    report("heal leader", driver.first_success_after(heal).await);
+    assert_eq!(
+        highest, term,
+        "healing the leader's partition started an election"
+    );
+    assert!(
+        leaders
+            .iter()
+            .all(|named| *named == leader || *named == cut_leader),
+        "after the heal the nodes named leaders {leaders:?}: the old leader may name itself \
+         until it hears of the new one, nobody else may lead"
+    );
+    let old = views.get(&cut_leader).copied();
+    assert_eq!(
+        old.map(|view| (view.term, view.leader)),
+        Some((term, Some(leader))),
+        "the old leader follows the new one after the heal"
+    );
+    check_ledger(&driver, "silent partitions").await;
+    driver.stop().await;
 }

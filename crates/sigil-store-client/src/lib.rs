@@ -28,7 +28,8 @@
 //!   with `Retry-After`); each attempt is bounded by [`ClientOptions::attempt_timeout`] (1 s).
 //!   A node whose attempt timed out is passed over by later attempts for a few seconds.
 //! - **Connections.** One HTTP/2 channel per node, shared by all calls, with a connect
-//!   timeout, TCP_NODELAY and keep-alive pings.
+//!   timeout, TCP_NODELAY and keep-alive pings that close a connection gone silent within
+//!   two seconds.
 //!
 //! The messages, stubs and conversions come from `sigil-store-proto`, shared with the store
 //! nodes.

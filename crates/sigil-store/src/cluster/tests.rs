@@ -319,3 +319,51 @@ async fn a_leader_without_a_majority_refuses_at_once() {
 
     node.shutdown().await.unwrap();
 }
+
+/// Asks the node at `url` the pre-vote for a node whose last log id is `last_log`.
+async fn pre_vote(url: &str, last_log: Option<crate::types::LogId>) -> bool {
+    use super::pre_vote::{PreVoteRequest, PreVoteResponse};
+    let mut client = wire::raft_client::RaftClient::connect(url.to_owned())
+        .await
+        .unwrap();
+    let data = postcard::to_allocvec(&PreVoteRequest { last_log }).unwrap();
+    let reply = client
+        .pre_vote(wire::RaftMessage { data })
+        .await
+        .unwrap()
+        .into_inner();
+    postcard::from_bytes::<PreVoteResponse>(&reply.data)
+        .unwrap()
+        .granted
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_win_does_not_campaign() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let lone = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let url = cluster.node(lone).url().to_owned();
+    let last_log = cluster.node(lone).raft().data_metrics().borrow().last_log;
+
+    // While it hears from the leader, a follower votes for nobody.
+    assert!(!pre_vote(&url, last_log).await);
+
+    // Alone, it would lose every election: it must not start one, since each would raise its
+    // term, and a higher term deposes the leader when the node is reachable again.
+    let term = cluster.node(lone).raft().metrics().borrow().current_term;
+    for (_, node) in cluster.nodes.extract_if(.., |id, _| *id != lone) {
+        node.shutdown().await.unwrap();
+    }
+    // Several election timeouts (FAST: a follower campaigns 450–600 ms after the last leader
+    // message).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let metrics = cluster.node(lone).raft().metrics().borrow().clone();
+    assert_eq!(metrics.current_term, term, "{metrics:?}");
+
+    // It no longer hears a leader: it would vote for a node as up to date as itself, not for
+    // one that is behind.
+    assert!(pre_vote(&url, last_log).await);
+    assert!(!pre_vote(&url, None).await);
+
+    cluster.node(lone).shutdown().await.unwrap();
+}
