@@ -8,7 +8,9 @@
 //! acknowledged revocation holds, and issuance resumed within [`MAX_UNAVAILABLE`] of the fault
 //! (each window is printed: how long after the fault the first request sent after it was
 //! answered). While a node is partitioned away, a pod that can reach only that node must fail
-//! to issue, with `503 temporarily_unavailable` and `Retry-After`.
+//! to issue, with `503 temporarily_unavailable` and `Retry-After`. While the killed leader is
+//! down, the new leader logs no error for the reads that succeeded; restarted, the node
+//! reports the term it stored and no snapshot it does not hold.
 //!
 //! [`healing_a_silent_partition_starts_no_election`] runs each node in its own network
 //! namespace and partitions by dropping packets silently, then checks that healing the
@@ -18,14 +20,18 @@
 //! failure: the store being unreachable is `temporarily_unavailable` (RFC 6749 §5.2), never
 //! `server_error`.
 
+use serde_json::Value;
 use sigil_e2e::{API_SECRET, CLIENT_SECRET, pod_config};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, answer, basic, form};
-use sigil_testkit::cluster::{serve_pod, write_signing_key};
+use sigil_testkit::cluster::{
+    metrics_text, raft_view, serve_pod, trigger_snapshot, write_signing_key,
+};
 use sigil_testkit::faults::isolated::IsolatedCluster;
 use sigil_testkit::faults::{RoundRobinProxy, url_addr};
 use sigil_testkit::proxied::ProxiedCluster;
 use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -283,6 +289,22 @@ fn report(phase: &str, window: Duration) {
     assert!(window < MAX_UNAVAILABLE, "{phase}: {window:?}");
 }
 
+/// The JSON log lines of a process at `level` whose message contains `text`.
+fn log_lines(path: &Path, level: &str, text: &str) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["level"] == level)
+        .filter(|line| line["message"].as_str().is_some_and(|m| m.contains(text)))
+        .collect()
+}
+
+/// The `sigil_store_raft_snapshot_index` sample, if the node reports one.
+fn snapshot_index(metrics: &str) -> Option<f64> {
+    sigil_testkit::cluster::metric_value(metrics, "sigil_store_raft_snapshot_index")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     let started = Instant::now();
@@ -309,16 +331,41 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     let window = driver.first_success_after(Instant::now()).await;
     report("warm-up", window);
 
-    // (a) kill -9 the leader.
+    // (a) kill -9 the leader, after it built a snapshot (for (b)).
     let leader = cluster.leader(Duration::from_secs(10)).await.unwrap();
+    trigger_snapshot(&cluster.url(leader)).await.unwrap();
+    let before = wait_for_snapshot(&cluster.url(leader)).await;
     let fault = Instant::now();
     cluster.kill(leader).unwrap();
     report("kill leader", driver.first_success_after(fault).await);
     check_ledger(&driver, "kill leader").await;
+    // Every read of that check succeeded with one follower down: nothing to log as an error.
+    let acting = cluster.leader(Duration::from_secs(10)).await.unwrap();
+    let noise = log_lines(&cluster.log_path(acting), "ERROR", "confirming leadership");
+    assert!(
+        noise.is_empty(),
+        "node {acting} logged {} errors for reads that succeeded, such as {}",
+        noise.len(),
+        noise[0]
+    );
 
-    // (b) restart it.
+    // (b) restart it. From its first answer on, it reports what it stored (its term, and a
+    // snapshot only if it holds one), never a placeholder.
     let fault = Instant::now();
     cluster.restart(leader).await.unwrap();
+    let metrics = metrics_text(&cluster.url(leader)).await.unwrap();
+    let term = raft_view(&cluster.url(leader)).await.unwrap().term;
+    assert!(
+        term >= before.term,
+        "restarted node {leader} reports term {term}, it had term {} before",
+        before.term
+    );
+    assert!(
+        snapshot_index(&metrics).is_none_or(|index| index >= before.snapshot),
+        "restarted node {leader} reports snapshot index {:?}, it had {} before",
+        snapshot_index(&metrics),
+        before.snapshot
+    );
     report("restart", driver.first_success_after(fault).await);
     check_ledger(&driver, "restart").await;
 
@@ -389,6 +436,25 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
         ledger.maybe_revoked.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// A node's term and snapshot index once it reports a snapshot.
+struct Reported {
+    term: u64,
+    snapshot: f64,
+}
+
+async fn wait_for_snapshot(url: &str) -> Reported {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = metrics_text(url).await.unwrap();
+        if let Some(snapshot) = snapshot_index(&metrics).filter(|index| *index >= 0.0) {
+            let term = raft_view(url).await.unwrap().term;
+            return Reported { term, snapshot };
+        }
+        assert!(Instant::now() < deadline, "{url} built no snapshot");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The highest term any node reported, and the leaders the nodes named, while watching the

@@ -1,8 +1,10 @@
 //! [`StoreNode`]: one running `sigil store` cluster node.
 //!
 //! [`StoreNode::start`] binds the port, opens the storage, starts Raft over [`GrpcNetwork`],
-//! serves the `GrantStore`, `Raft` and `ClusterAdmin` gRPC services and the HTTP endpoints
-//! (`/metrics`, `/healthz`, `/readyz`) on that one port, runs the expiry sweeper (it proposes only while this node leads) and the
+//! waits until Raft has published the state it loaded (so that nothing served reports
+//! openraft's placeholder of term 0 and an empty log), serves the `GrantStore`, `Raft` and
+//! `ClusterAdmin` gRPC services and the HTTP endpoints (`/metrics`, `/healthz`, `/readyz`) on
+//! that one port, runs the expiry sweeper (it proposes only while this node leads) and the
 //! election gate ([`super::election_gate`]), and, if allowed, bootstraps a new cluster (see
 //! [`super::bootstrap`]). [`StoreNode::shutdown`] stops all of it in order.
 
@@ -40,6 +42,8 @@ use tonic::transport::Server;
 const MAX_RAFT_MESSAGE: usize = 256 * 1024 * 1024;
 /// How long shutdown waits for open connections to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long Raft may take to publish the state it loaded from storage.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many streams a peer may reset before this node accepted them, per connection, before
 /// the connection is closed. openraft cancels every Raft RPC that outlives its timeout (a
 /// heartbeat interval), so resets are ordinary traffic here: after a connection stalls, they
@@ -221,6 +225,7 @@ impl StoreNode {
         let network = GrpcNetwork::new(options.peers.clone());
         let node = open_node(&options.data_dir, options.id, config, network.clone()).await?;
         let raft = node.raft.clone();
+        loaded(&raft).await?;
         let replica = Replica::new(
             node.raft,
             node.reader,
@@ -229,7 +234,7 @@ impl StoreNode {
                 ..ReplicaOptions::default()
             },
         );
-        let metrics = Arc::new(NodeMetrics::new().map_err(|e| internal("metrics", e))?);
+        let metrics = Arc::new(NodeMetrics::new(&raft).map_err(|e| internal("metrics", e))?);
         let contact = Arc::new(LeaderContact::default());
         let leader_window = Duration::from_millis(options.timings.election_min_ms);
         let lease = Duration::from_millis(options.timings.election_max_ms);
@@ -376,5 +381,20 @@ impl Drop for StoreNode {
         if let Some(gate) = self.election_gate.get_mut().ok().and_then(Option::take) {
             gate.abort();
         }
+    }
+}
+
+/// Waits until Raft has published the state it loaded from storage: until then its metrics
+/// are placeholders (term 0, no log, no snapshot).
+async fn loaded(raft: &StoreRaft) -> Result<(), StoreError> {
+    let mut metrics = raft.metrics();
+    match tokio::time::timeout(LOAD_TIMEOUT, metrics.changed()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(StoreError::Internal(
+            "raft stopped while loading its state".into(),
+        )),
+        Err(_) => Err(StoreError::Internal(format!(
+            "raft did not load its state within {LOAD_TIMEOUT:?}"
+        ))),
     }
 }

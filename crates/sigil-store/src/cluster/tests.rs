@@ -23,7 +23,8 @@ const WAIT: Option<Duration> = Some(Duration::from_secs(5));
 
 struct Cluster {
     nodes: BTreeMap<NodeId, StoreNode>,
-    _dirs: Vec<TempDir>,
+    peers: BTreeMap<NodeId, String>,
+    dirs: BTreeMap<NodeId, TempDir>,
 }
 
 fn options(id: NodeId, dir: &TempDir, peers: &BTreeMap<NodeId, String>) -> NodeOptions {
@@ -50,16 +51,29 @@ impl Cluster {
             listeners.push((*id, listener));
         }
         let mut nodes = BTreeMap::new();
-        let mut dirs = Vec::new();
+        let mut dirs = BTreeMap::new();
         for (id, listener) in listeners {
             let dir = TempDir::new().unwrap();
             let node = StoreNode::start_on(listener, options(id, &dir, &peers))
                 .await
                 .unwrap();
             nodes.insert(id, node);
-            dirs.push(dir);
+            dirs.insert(id, dir);
         }
-        Cluster { nodes, _dirs: dirs }
+        Cluster { nodes, peers, dirs }
+    }
+
+    /// Stops node `id` and starts it again on its address and data.
+    async fn restart(&mut self, id: NodeId) {
+        let node = self.nodes.remove(&id).unwrap();
+        let addr = node.local_addr();
+        node.shutdown().await.unwrap();
+        // Lets go of the database's lock.
+        drop(node);
+        let listener = TcpListener::bind(addr).await.unwrap();
+        let options = options(id, self.dirs.get(&id).unwrap(), &self.peers);
+        let node = StoreNode::start_on(listener, options).await.unwrap();
+        self.nodes.insert(id, node);
     }
 
     /// Waits until every running node agrees on a leader; returns it.
@@ -366,4 +380,54 @@ async fn a_node_that_cannot_win_does_not_campaign() {
     assert!(!pre_vote(&url, None).await);
 
     cluster.node(lone).shutdown().await.unwrap();
+}
+
+// One thread: Raft's task cannot run behind the test's back, so whatever the node reports
+// when `start_on` returns is what it loaded before serving.
+#[tokio::test(flavor = "current_thread")]
+async fn metrics_report_what_the_node_holds_and_nothing_it_does_not() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let follower = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let term = cluster
+        .node(follower)
+        .raft()
+        .metrics()
+        .borrow()
+        .current_term;
+    assert!(term > 0);
+
+    // No snapshot yet: no snapshot series, rather than a placeholder.
+    let metrics = http_get(cluster.node(follower).local_addr(), "/metrics").await;
+    assert!(
+        !metrics.contains("\nsigil_store_raft_snapshot_index "),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("\nsigil_store_raft_snapshot_age_seconds "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("\nsigil_store_raft_leader_id {leader}\n")),
+        "{metrics}"
+    );
+
+    // Restarted on its data, it reports the term it stored from its very first answer.
+    cluster.restart(follower).await;
+    let reported = cluster
+        .node(follower)
+        .raft()
+        .metrics()
+        .borrow()
+        .current_term;
+    assert_eq!(reported, term, "the term reported on start");
+    let metrics = http_get(cluster.node(follower).local_addr(), "/metrics").await;
+    assert!(
+        metrics.contains(&format!("\nsigil_store_raft_term {term}\n")),
+        "{metrics}"
+    );
+
+    for (_, node) in std::mem::take(&mut cluster.nodes) {
+        node.shutdown().await.unwrap();
+    }
 }
