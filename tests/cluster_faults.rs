@@ -200,6 +200,25 @@ impl Driver {
         }
     }
 
+    /// The longest time between two acknowledged issuances answered in `from..to`.
+    fn longest_gap(&self, from: Instant, to: Instant) -> Duration {
+        let mut answered: Vec<Instant> = self
+            .ledger
+            .lock()
+            .unwrap()
+            .issued
+            .iter()
+            .map(|(_, _, answered)| *answered)
+            .filter(|at| (from..to).contains(at))
+            .collect();
+        answered.sort();
+        answered
+            .windows(2)
+            .map(|pair| pair[1] - pair[0])
+            .max()
+            .unwrap_or(to - from)
+    }
+
     /// Waits until an issuance sent after `fault` is acknowledged; returns how long after the
     /// fault that was (the unavailability window, plus one request's latency).
     async fn first_success_after(&self, fault: Instant) -> Duration {
@@ -521,6 +540,7 @@ async fn healing_a_silent_partition_starts_no_election() {
 
     // The leader cut off: the others elect a new one, and the heal must leave it in place.
     let cut_leader = leader;
+    let cut = Instant::now();
     cluster.cut(cut_leader).unwrap();
     let others: Vec<u64> = cluster
         .ids()
@@ -532,14 +552,18 @@ async fn healing_a_silent_partition_starts_no_election() {
         .await
         .unwrap();
     assert_ne!(leader, cut_leader);
+    let election = driver.first_success_after(cut).await;
+    report("cut leader", election);
     tokio::time::sleep(PARTITION).await;
     let heal = Instant::now();
     cluster.heal().unwrap();
     let (highest, leaders) = watch_terms(&cluster, AFTER_HEAL).await;
     let views = cluster.views().await;
+    let pause = driver.longest_gap(heal, Instant::now());
     println!(
         "leader {cut_leader} cut off, {leader} elected in term {term}; after the heal, terms up \
-         to {highest}, leaders {leaders:?}, now {views:?}"
+         to {highest}, leaders {leaders:?}, now {views:?}; longest pause in issuance after the \
+         heal {pause:?}"
     );
     report("heal leader", driver.first_success_after(heal).await);
     assert_eq!(
@@ -552,6 +576,10 @@ async fn healing_a_silent_partition_starts_no_election() {
             .all(|named| *named == leader || *named == cut_leader),
         "after the heal the nodes named leaders {leaders:?}: the old leader may name itself \
          until it hears of the new one, nobody else may lead"
+    );
+    assert!(
+        pause < election,
+        "issuance paused for {pause:?} after the heal, as long as for the election ({election:?})"
     );
     let old = views.get(&cut_leader).copied();
     assert_eq!(
