@@ -33,7 +33,8 @@ bench:
 	bash tests/bench/signin.sh
 
 ## Tools the tests need: promtool (checks the /metrics exposition), openssl (makes PKCS#1/SEC1
-## keys), and for the browser tests Chromium with playwright-core (pinned in
+## keys), iproute2's `ip` (network namespaces for the silent-partition test, which runs as
+## root), and for the browser tests Chromium with playwright-core (pinned in
 ## tests/browser/package.json, installed into tests/browser/node_modules, which git ignores).
 tools:
 	@missing=""; \
@@ -41,6 +42,7 @@ tools:
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \

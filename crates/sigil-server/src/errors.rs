@@ -12,12 +12,13 @@ struct ErrorBody<'a> {
     error_description: &'a str,
 }
 
-/// How long a client is asked to wait before retrying a `temporarily_unavailable` (503).
-const RETRY_AFTER_SECS: &str = "1";
+/// How long a client should wait before retrying a `temporarily_unavailable` answer: about
+/// as long as the grant store takes to elect a new leader.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 /// Renders a protocol error. `invalid_client` is 401 with a Basic challenge, as RFC 6749 §5.2
 /// and HTTP require for a 401; `temporarily_unavailable` is 503 with `Retry-After` (RFC 9110
-/// §10.2.3), which HTTP clients and gateways honour when they retry.
+/// §10.2.3).
 pub(crate) fn error_response(error: &ProtocolError) -> HttpResponse {
     let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = HttpResponse::build(status);
@@ -31,7 +32,7 @@ pub(crate) fn error_response(error: &ProtocolError) -> HttpResponse {
     if error.code == ErrorCode::TemporarilyUnavailable {
         response.insert_header((
             header::RETRY_AFTER,
-            HeaderValue::from_static(RETRY_AFTER_SECS),
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
         ));
     }
     response.json(ErrorBody {
@@ -44,4 +45,24 @@ pub(crate) fn error_response(error: &ProtocolError) -> HttpResponse {
 pub(crate) fn no_store(response: &mut actix_web::HttpResponseBuilder) {
     response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     response.insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_store_is_503_with_retry_after() {
+        let response = error_response(&ProtocolError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the grant store is unavailable; retry shortly",
+        ));
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("1"))
+        );
+        let other = error_response(&ProtocolError::server_error());
+        assert_eq!(other.headers().get(header::RETRY_AFTER), None);
+    }
 }

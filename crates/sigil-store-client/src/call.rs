@@ -3,7 +3,7 @@
 use crate::ClientOptions;
 use crate::backoff::Backoff;
 use crate::nodes::Nodes;
-use crate::verdict::{Verdict, classify, from_transport};
+use crate::verdict::{Verdict, classify, unanswered};
 use sigil_core::store::StoreError;
 use std::future::Future;
 use std::time::Duration;
@@ -79,11 +79,11 @@ where
             }),
         )
         .await;
-        let (status, unanswered) = match outcome {
+        let (status, silent) = match outcome {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(status)) => {
-                let unanswered = from_transport(&status);
-                (status, unanswered)
+                let silent = unanswered(&status);
+                (status, silent)
             }
             Err(_elapsed) => (
                 Status::deadline_exceeded(format!("no answer within {timeout:?}")),
@@ -107,7 +107,7 @@ where
                 (hints_in_a_row > 1).then(|| backoff.next_pause())
             }
             Verdict::Retry { .. } => {
-                if unanswered {
+                if silent {
                     // Unreachable or silent: for a while, hints naming it are not followed
                     // and moving on passes it over.
                     nodes.record_failure(&node.url);

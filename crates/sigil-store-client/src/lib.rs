@@ -15,15 +15,21 @@
 //! - **Once-only writes.** Each logical call carries one random 16-byte request id, sent
 //!   unchanged on every retry; the store applies a command once per id, so a retried consume,
 //!   rotate or revoke after a timeout or a leader change does not take effect twice.
-//! - **What is retried.** UNAVAILABLE, DEADLINE_EXCEEDED and local transport failures.
-//!   INTERNAL, INVALID_ARGUMENT and every other status fail at once as
-//!   [`StoreError::Internal`](sigil_core::store::StoreError::Internal).
+//! - **What is retried.** Every answer that is not a decision of the store: UNAVAILABLE (not
+//!   the leader, a leader that lost its majority, stopping), DEADLINE_EXCEEDED, CANCELLED
+//!   (what a node answers when the attempt's deadline expires there first, as on a leader cut
+//!   off from its followers), RESOURCE_EXHAUSTED and UNKNOWN (from HTTP/2, not from a
+//!   handler), and local transport failures. Reads are idempotent and writes carry the call's
+//!   request id, so a retry is always safe. INTERNAL, INVALID_ARGUMENT and every other status
+//!   fail at once as [`StoreError::Internal`](sigil_core::store::StoreError::Internal).
 //! - **Bounded time.** A call gives up after [`ClientOptions::request_timeout`] (5 s by
 //!   default) with [`StoreError::Unavailable`](sigil_core::store::StoreError::Unavailable)
-//!   naming the nodes it tried; each attempt is bounded by
-//!   [`ClientOptions::attempt_timeout`] (1 s).
+//!   naming the nodes it tried (the token service answers it `503 temporarily_unavailable`
+//!   with `Retry-After`); each attempt is bounded by [`ClientOptions::attempt_timeout`] (1 s).
+//!   A node whose attempt timed out is passed over by later attempts for a few seconds.
 //! - **Connections.** One HTTP/2 channel per node, shared by all calls, with a connect
-//!   timeout, TCP_NODELAY and keep-alive pings.
+//!   timeout, TCP_NODELAY and keep-alive pings that close a connection gone silent within
+//!   two seconds.
 //!
 //! The messages, stubs and conversions come from `sigil-store-proto`, shared with the store
 //! nodes.

@@ -18,6 +18,11 @@ const MAX_LEARNED_NODES: usize = 16;
 /// naming it are not followed, and moving on skips it while another node is left to try.
 const PASS_OVER: Duration = Duration::from_secs(3);
 
+/// A connection that has received nothing for this long is pinged.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(1);
+/// A ping unanswered for this long closes the connection.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// One store node.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
@@ -178,7 +183,11 @@ fn node(url: &str, options: &ClientOptions) -> Result<Node, EndpointError> {
         })?
         .connect_timeout(options.connect_timeout)
         .tcp_nodelay(true)
-        .http2_keep_alive_interval(std::time::Duration::from_secs(30))
+        // A connection that goes silent (a partition that drops packets leaves it open, with
+        // TCP backing off for seconds) is closed within two seconds, so that calls after the
+        // partition heals get a fresh one instead of waiting out the backoff.
+        .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(KEEPALIVE_TIMEOUT)
         .keep_alive_while_idle(true);
     Ok(Node {
         channel: endpoint.connect_lazy(),

@@ -22,6 +22,9 @@ enum Role {
     Leader { lost_acks: usize },
     /// INVALID_ARGUMENT.
     Rejecting,
+    /// CANCELLED, as tonic answers when the attempt's `grpc-timeout` expires on the node (a
+    /// leader cut off from its followers never commits).
+    TimedOut,
 }
 
 struct Fake {
@@ -54,6 +57,7 @@ impl Fake {
             }
             Role::Leader { .. } => Ok(Response::new(ok)),
             Role::Rejecting => Err(Status::invalid_argument("key must be 32 bytes")),
+            Role::TimedOut => Err(Status::cancelled("Timeout expired")),
         }
     }
 
@@ -234,6 +238,29 @@ async fn no_leader_within_the_deadline_gives_a_clear_unavailable_error() {
         }
         other => panic!("expected Unavailable, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_node_that_timed_out_the_attempt_is_left_for_another_with_the_same_request_id() {
+    let (stuck, stuck_url) = node(Role::TimedOut, None).await;
+    let (leader, leader_url) = node(Role::Leader { lost_acks: 0 }, None).await;
+    let client = client(&[&stuck_url, &leader_url], Duration::from_secs(5));
+
+    let removed = client
+        .revoke(RevokeTarget::Subject("alice".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(removed, 3);
+    assert_eq!(stuck.seen().len(), 1);
+    assert_eq!(
+        leader.seen(),
+        stuck.seen(),
+        "one request id for both attempts"
+    );
+
+    // The node that timed out is passed over by the next calls.
+    client.get(&GrantKey::derived("probe", &[])).await.unwrap();
+    assert_eq!(stuck.seen().len(), 1);
 }
 
 #[tokio::test]

@@ -15,12 +15,27 @@ pub(crate) enum Verdict {
     Fail,
 }
 
-/// Retries UNAVAILABLE (not leader, no quorum, connection refused), DEADLINE_EXCEEDED, and
-/// failures raised by the local transport (a connection reset mid-call). Everything else —
-/// INTERNAL, INVALID_ARGUMENT and the rest — fails at once.
+/// Retries what a node answers when it cannot serve the call now (UNAVAILABLE: not the
+/// leader, no quorum, stopping), what deadlines and HTTP/2 produce on the way, and failures
+/// raised by the local transport (a connection reset mid-call):
+/// - DEADLINE_EXCEEDED, and CANCELLED, which tonic answers when the attempt's `grpc-timeout`
+///   expires on the node before the node decided (a leader cut off from its followers waits
+///   for a commit that never comes);
+/// - RESOURCE_EXHAUSTED (a GOAWAY with ENHANCE_YOUR_CALM) and UNKNOWN (a status that did not
+///   come from a gRPC handler).
+///
+/// The store's handlers themselves answer only UNAVAILABLE, INVALID_ARGUMENT and INTERNAL, so
+/// none of the retried codes is a decision of the store, and retrying is safe: every attempt
+/// carries the call's request id. INTERNAL, INVALID_ARGUMENT and the rest fail at once.
 pub(crate) fn classify(status: &Status, leader_key: &str) -> Verdict {
-    let retry = matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded)
-        || from_transport(status);
+    let retry = matches!(
+        status.code(),
+        Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::Cancelled
+            | Code::ResourceExhausted
+            | Code::Unknown
+    ) || from_transport(status);
     if !retry {
         return Verdict::Fail;
     }
@@ -32,6 +47,12 @@ pub(crate) fn classify(status: &Status, leader_key: &str) -> Verdict {
         .filter(|value| !value.is_empty())
         .map(str::to_owned);
     Verdict::Retry { leader }
+}
+
+/// Whether the node gave no answer of its own: the attempt failed in the transport, or its
+/// deadline passed first (on either side). Such a node is passed over for a while.
+pub(crate) fn unanswered(status: &Status) -> bool {
+    matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled) || from_transport(status)
 }
 
 /// A status carrying a transport error was made on this side of the wire: the request may
@@ -76,6 +97,21 @@ mod tests {
         ] {
             assert_eq!(classify(&status, KEY), Verdict::Retry { leader: None });
         }
+    }
+
+    #[test]
+    fn what_timeouts_and_http2_answer_is_retried() {
+        // tonic's answer when the grpc-timeout expires on the node, and a GOAWAY's.
+        for status in [
+            Status::cancelled("Timeout expired"),
+            Status::resource_exhausted("h2 protocol error: too_many_resets"),
+            Status::unknown("no grpc-status"),
+        ] {
+            assert_eq!(classify(&status, KEY), Verdict::Retry { leader: None });
+        }
+        assert!(unanswered(&Status::cancelled("Timeout expired")));
+        assert!(unanswered(&Status::deadline_exceeded("slow")));
+        assert!(!unanswered(&Status::unavailable("not leader")));
     }
 
     #[test]

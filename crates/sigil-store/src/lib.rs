@@ -18,7 +18,9 @@
 //!   (`grant_trees`: grants by key, the family, subject, client and expiry indexes, rotation
 //!   records and remembered request ids).
 //! - [`log_store`]: openraft's log-store trait: log entries, vote, purge marker.
-//! - [`cluster`]: [`cluster::StoreNode`], a `sigil store` cluster node (Raft over gRPC).
+//! - [`cluster`]: [`cluster::StoreNode`], a `sigil store` cluster node (Raft over gRPC, with a
+//!   pre-vote in front of openraft's elections).
+//! - [`log_filter`]: a tracing layer for the process that drops one misleading openraft error.
 //! - [`embedded`]: [`EmbeddedStore`], a one-node group with a [`Replica`] and the expiry
 //!   sweeper, implementing [`sigil_core::store::GrantStore`].
 //!
@@ -70,6 +72,7 @@ mod disk;
 pub mod embedded;
 mod error;
 mod grant_trees;
+pub mod log_filter;
 pub mod log_store;
 pub mod network;
 pub mod node;

@@ -6,7 +6,7 @@
 //! `kill`, logs) whatever the command.
 
 use crate::process::{SigilDev, open_log, read_announced_url, sigil_binary, terminate};
-use anyhow::{Context as _, anyhow};
+use anyhow::{Context as _, anyhow, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -27,8 +27,21 @@ impl StoreNode {
     /// Starts node `id` listening on `listen`, with `peers` (`1=http://…,2=http://…`,
     /// itself included) and `data_dir` (created if missing, reused if it exists).
     pub async fn start(id: u64, listen: &str, peers: &str, data_dir: &Path) -> crate::Result<Self> {
+        Self::start_with(Command::new(sigil_binary()?), id, listen, peers, data_dir).await
+    }
+
+    /// [`StoreNode::start`] through `launcher`: the `sigil` binary itself, or a command that
+    /// runs it (such as `ip netns exec NAME sigil`, see [`crate::faults::netns`]); the
+    /// `store` arguments are appended to it.
+    pub async fn start_with(
+        mut launcher: Command,
+        id: u64,
+        listen: &str,
+        peers: &str,
+        data_dir: &Path,
+    ) -> crate::Result<Self> {
         let (log_path, log) = open_log(data_dir)?;
-        let mut child = Command::new(sigil_binary()?)
+        let mut child = launcher
             .arg("store")
             .args([
                 "--id",
@@ -188,4 +201,94 @@ pub fn write_signing_key(dir: &Path) -> crate::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("signing.pem"), pem)?;
     Ok(())
+}
+
+/// What a store node's `/metrics` says about Raft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RaftView {
+    /// `sigil_store_raft_term`.
+    pub term: u64,
+    /// `sigil_store_raft_leader_id`, absent (or negative) when the node knows no leader.
+    pub leader: Option<u64>,
+}
+
+/// Reads [`RaftView`] from the node at `url` (`http://HOST:PORT`), waiting at most 2 s.
+pub async fn raft_view(url: &str) -> crate::Result<RaftView> {
+    parse_raft_view(&metrics_text(url).await?)
+}
+
+/// The `/metrics` exposition of the node at `url`, waiting at most 2 s.
+pub async fn metrics_text(url: &str) -> crate::Result<String> {
+    Ok(reqwest::Client::new()
+        .get(format!("{url}/metrics"))
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?)
+}
+
+/// Has the node at `url` build a snapshot now (`sigil cluster snapshot`).
+pub async fn trigger_snapshot(url: &str) -> crate::Result<()> {
+    let output = tokio::process::Command::new(sigil_binary()?)
+        .args(["cluster", "snapshot", "--store", url])
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await?;
+    if !output.status.success() {
+        bail!(
+            "cluster snapshot at {url} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// The value of the unlabelled sample `name` in a Prometheus text exposition.
+pub fn metric_value(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (sample, value) = line.split_once(' ')?;
+            (sample == name).then(|| value.trim().parse().ok())?
+        })
+}
+
+fn parse_raft_view(text: &str) -> crate::Result<RaftView> {
+    let term = metric_value(text, "sigil_store_raft_term")
+        .ok_or_else(|| anyhow!("no sigil_store_raft_term in the metrics"))?;
+    let leader = metric_value(text, "sigil_store_raft_leader_id")
+        .filter(|id| *id >= 0.0)
+        .map(|id| id as u64);
+    Ok(RaftView {
+        term: term as u64,
+        leader,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raft_view_reads_term_and_leader() {
+        let text = "# HELP sigil_store_raft_term x\nsigil_store_raft_term 4\n\
+                    sigil_store_raft_leader_id 2\nsigil_store_raft_leader_id_x 9\n";
+        assert_eq!(
+            parse_raft_view(text).unwrap(),
+            RaftView {
+                term: 4,
+                leader: Some(2)
+            }
+        );
+        let text = "sigil_store_raft_term 4\nsigil_store_raft_leader_id -1\n";
+        assert_eq!(parse_raft_view(text).unwrap().leader, None);
+        assert_eq!(
+            parse_raft_view("sigil_store_raft_term 0\n").unwrap().leader,
+            None
+        );
+        assert!(parse_raft_view("").is_err());
+    }
 }

@@ -6,7 +6,16 @@
 //! [`LinkProxy::heal`]. [`RoundRobinProxy`] is a load balancer in front of several HTTP
 //! backends: each new connection goes to the next backend, skipping the ones that refuse it.
 //!
-//! Both stop when dropped. Not here: starting the processes (see [`crate::cluster`]).
+//! Both stop when dropped.
+//!
+//! A proxy closes connections when cut; a real partition drops packets silently and leaves
+//! TCP and HTTP/2 to notice on their own. [`netns`] makes such partitions between processes
+//! in network namespaces (root only), and [`isolated`] runs a store cluster there.
+//!
+//! Not here: starting the processes (see [`crate::cluster`]).
+
+pub mod isolated;
+pub mod netns;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

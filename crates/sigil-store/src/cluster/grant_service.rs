@@ -2,7 +2,8 @@
 //!
 //! Each request's 16-byte `request_id` becomes the proposal's [`RequestId`], so a retried
 //! write is applied once. A malformed request is INVALID_ARGUMENT; a node that does not lead
-//! answers UNAVAILABLE with the leader hint (see [`super::leader`]).
+//! answers UNAVAILABLE with the leader hint, and a leader that has lost its majority answers
+//! UNAVAILABLE at once (see [`super::leader`]).
 
 use super::leader;
 use super::metrics::NodeMetrics;
@@ -13,7 +14,7 @@ use sigil_store_proto::convert::{grants_to_wire, key_from_wire, required_grant, 
 use sigil_store_proto::grant_store_server::GrantStore;
 use sigil_store_proto::{self as wire, WireError, request_id_from_wire};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tonic::{Request, Response, Status};
 
 /// Serves client requests from a [`Replica`].
@@ -21,15 +22,23 @@ pub struct GrantService {
     replica: Replica,
     node_id: NodeId,
     metrics: Arc<NodeMetrics>,
+    lease: Duration,
 }
 
 impl GrantService {
-    /// Serves `replica` as node `node_id`, recording write latencies in `metrics`.
-    pub fn new(replica: Replica, node_id: NodeId, metrics: Arc<NodeMetrics>) -> GrantService {
+    /// Serves `replica` as node `node_id`, recording write latencies in `metrics`. As leader,
+    /// it refuses requests once no majority has answered it for `lease`.
+    pub fn new(
+        replica: Replica,
+        node_id: NodeId,
+        metrics: Arc<NodeMetrics>,
+        lease: Duration,
+    ) -> GrantService {
         GrantService {
             replica,
             node_id,
             metrics,
+            lease,
         }
     }
 
@@ -37,9 +46,15 @@ impl GrantService {
         leader::to_status(self.replica.raft(), self.node_id, error)
     }
 
+    /// Refuses at once if this node leads without a majority.
+    fn require_quorum(&self) -> Result<(), Status> {
+        leader::require_quorum_contact(self.replica.raft(), self.lease)
+    }
+
     /// Proposes `command` under the request's id and returns the state machine's response.
     async fn write(&self, request_id: &[u8], command: Command) -> Result<StoreResponse, Status> {
         let id = RequestId(request_id_from_wire(request_id)?);
+        self.require_quorum()?;
         let started = Instant::now();
         let response = self
             .replica
@@ -83,6 +98,7 @@ impl GrantStore for GrantService {
         let request = request.into_inner();
         request_id_from_wire(&request.request_id)?;
         let key = key_from_wire(&request.key)?;
+        self.require_quorum()?;
         let grant = self.replica.get(&key).await.map_err(|e| self.status(e))?;
         let grant = grant
             .map(wire::Grant::try_from)
@@ -144,6 +160,7 @@ impl GrantStore for GrantService {
     ) -> Result<Response<wire::ListBySubjectResponse>, Status> {
         let request = request.into_inner();
         request_id_from_wire(&request.request_id)?;
+        self.require_quorum()?;
         let grants = self
             .replica
             .list_by_subject(&request.subject)

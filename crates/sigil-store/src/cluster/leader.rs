@@ -3,12 +3,51 @@
 //! Errors become gRPC statuses: [`StoreError::Unavailable`] → UNAVAILABLE, with the leader's
 //! URL (its membership address) in the `sigil-leader` metadata when this node knows a leader
 //! other than itself; [`StoreError::Internal`] → INTERNAL.
+//!
+//! A leader cut off from its followers keeps leading in openraft 0.9: it never steps down on
+//! its own. [`require_quorum_contact`] makes such a node refuse at once (UNAVAILABLE, no hint),
+//! once no quorum has acknowledged it for a leader lease, instead of holding each caller until
+//! the caller's deadline with a write that cannot commit or a read it cannot confirm.
 
 use crate::types::{NodeId, StoreRaft};
+use openraft::ServerState;
 use sigil_core::store::StoreError;
 use sigil_store_proto::LEADER_METADATA_KEY;
+use std::time::Duration;
 use tonic::Status;
 use tonic::metadata::MetadataValue;
+
+/// Whether this node leads, and whether a quorum acknowledged it within `window` (a leader
+/// not yet acknowledged at all has just been elected, and counts as acknowledged).
+fn leadership(raft: &StoreRaft, window: Duration) -> Option<bool> {
+    let metrics = raft.metrics().borrow().clone();
+    if metrics.state != ServerState::Leader {
+        return None;
+    }
+    let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+    Some(
+        metrics
+            .millis_since_quorum_ack
+            .is_none_or(|millis| millis <= window),
+    )
+}
+
+/// Whether this node leads and a quorum acknowledged it within `window`.
+pub fn leads_with_quorum(raft: &StoreRaft, window: Duration) -> bool {
+    leadership(raft, window) == Some(true)
+}
+
+/// Fails with UNAVAILABLE, without a hint, if this node leads but no quorum acknowledged it
+/// within `lease`: its followers may have elected another leader by now.
+pub fn require_quorum_contact(raft: &StoreRaft, lease: Duration) -> Result<(), Status> {
+    match leadership(raft, lease) {
+        Some(false) => Err(Status::unavailable(format!(
+            "this node leads but no majority has answered it for over {} ms",
+            lease.as_millis()
+        ))),
+        _ => Ok(()),
+    }
+}
 
 /// The URL of the leader this node knows, if it is another node.
 pub fn leader_url(raft: &StoreRaft, own_id: NodeId) -> Option<String> {

@@ -3,6 +3,11 @@
 //! Raft gauges are read from openraft's metrics at scrape time; the proposal latency histogram
 //! is fed by the `GrantStore` service. Each node has its own registry (several nodes may run in
 //! one process, as in tests).
+//!
+//! A value the node does not have (no leader known, an empty log, no snapshot) is reported by
+//! leaving its series out, never as a placeholder number: an alert or a graph then sees "no
+//! data", not a made-up index. (After a restart a node holds no snapshot until it builds one,
+//! which it does at once if its log was purged.)
 
 use crate::types::{NodeId, StoreRaft};
 use prometheus::{
@@ -18,18 +23,18 @@ pub const HEALTHY_LAG: u64 = 1_000;
 pub struct NodeMetrics {
     registry: Registry,
     term: IntGauge,
-    leader_id: IntGauge,
+    leader_id: OptionalGauge,
     is_leader: IntGauge,
-    commit_index: IntGauge,
-    applied_index: IntGauge,
+    commit_index: OptionalGauge,
+    applied_index: OptionalGauge,
     apply_lag: IntGauge,
-    last_log_index: IntGauge,
-    snapshot_index: IntGauge,
-    snapshot_age: IntGauge,
+    last_log_index: OptionalGauge,
+    snapshot_index: OptionalGauge,
+    snapshot_age: OptionalGauge,
     replication_lag: IntGaugeVec,
     peer_healthy: IntGaugeVec,
     proposals: Histogram,
-    /// The last snapshot index seen, and when it was first seen.
+    /// The last snapshot index seen, and when it was first seen (or the node started).
     snapshot_seen: Mutex<(Option<u64>, Instant)>,
 }
 
@@ -37,6 +42,24 @@ fn gauge(registry: &Registry, name: &str, help: &str) -> Result<IntGauge, promet
     let gauge = IntGauge::new(name, help)?;
     registry.register(Box::new(gauge.clone()))?;
     Ok(gauge)
+}
+
+/// A gauge whose series is absent while its value is unknown.
+struct OptionalGauge(IntGaugeVec);
+
+impl OptionalGauge {
+    fn new(registry: &Registry, name: &str, help: &str) -> Result<Self, prometheus::Error> {
+        let gauge = IntGaugeVec::new(Opts::new(name, help), &[])?;
+        registry.register(Box::new(gauge.clone()))?;
+        Ok(Self(gauge))
+    }
+
+    fn set(&self, value: Option<u64>) {
+        match value {
+            Some(value) => self.0.with_label_values::<&str>(&[]).set(to_i64(value)),
+            None => self.0.reset(),
+        }
+    }
 }
 
 fn peer_gauge(
@@ -117,8 +140,10 @@ fn to_i64(value: u64) -> i64 {
 }
 
 impl NodeMetrics {
-    /// Creates and registers the metrics.
-    pub fn new() -> Result<NodeMetrics, prometheus::Error> {
+    /// Creates and registers the metrics of `raft`'s node, which has just started (a snapshot
+    /// it holds now was built at start).
+    pub fn new(raft: &StoreRaft) -> Result<NodeMetrics, prometheus::Error> {
+        let snapshot = raft.metrics().borrow().snapshot.map(|id| id.index);
         let r = Registry::new();
         let proposals = Histogram::with_opts(
             HistogramOpts::new(
@@ -132,18 +157,18 @@ impl NodeMetrics {
         r.register(Box::new(proposals.clone()))?;
         Ok(NodeMetrics {
             term: gauge(&r, "sigil_store_raft_term", "The current Raft term.")?,
-            leader_id: gauge(
+            leader_id: OptionalGauge::new(
                 &r,
                 "sigil_store_raft_leader_id",
-                "The leader this node knows, or -1.",
+                "The leader this node knows; absent while it knows none.",
             )?,
             is_leader: gauge(&r, "sigil_store_raft_is_leader", "1 if this node leads.")?,
-            commit_index: gauge(
+            commit_index: OptionalGauge::new(
                 &r,
                 "sigil_store_raft_commit_index",
                 "Highest log index known committed.",
             )?,
-            applied_index: gauge(
+            applied_index: OptionalGauge::new(
                 &r,
                 "sigil_store_raft_applied_index",
                 "Highest log index applied to the state machine.",
@@ -153,20 +178,20 @@ impl NodeMetrics {
                 "sigil_store_raft_apply_lag",
                 "Log entries stored but not yet applied.",
             )?,
-            last_log_index: gauge(
+            last_log_index: OptionalGauge::new(
                 &r,
                 "sigil_store_raft_last_log_index",
                 "Highest log index stored.",
             )?,
-            snapshot_index: gauge(
+            snapshot_index: OptionalGauge::new(
                 &r,
                 "sigil_store_raft_snapshot_index",
-                "Log index covered by the latest snapshot, or -1.",
+                "Log index covered by the snapshot this node holds; absent while it holds none.",
             )?,
-            snapshot_age: gauge(
+            snapshot_age: OptionalGauge::new(
                 &r,
                 "sigil_store_raft_snapshot_age_seconds",
-                "Seconds since this node saw its snapshot index change (or started).",
+                "Seconds since this node's snapshot was built or installed, as this process saw it.",
             )?,
             replication_lag: peer_gauge(
                 &r,
@@ -180,7 +205,7 @@ impl NodeMetrics {
             )?,
             proposals,
             registry: r,
-            snapshot_seen: Mutex::new((None, Instant::now())),
+            snapshot_seen: Mutex::new((snapshot, Instant::now())),
         })
     }
 
@@ -194,28 +219,25 @@ impl NodeMetrics {
         let metrics = raft.metrics().borrow().clone();
         let positions = positions(raft);
         self.term.set(to_i64(metrics.current_term));
-        self.leader_id
-            .set(metrics.current_leader.map_or(-1, to_i64));
+        self.leader_id.set(metrics.current_leader);
         self.is_leader
             .set(i64::from(metrics.current_leader == Some(metrics.id)));
-        self.commit_index
-            .set(positions.committed.map_or(-1, to_i64));
-        self.applied_index.set(positions.applied.map_or(-1, to_i64));
-        self.last_log_index
-            .set(positions.last_log.map_or(-1, to_i64));
+        self.commit_index.set(positions.committed);
+        self.applied_index.set(positions.applied);
+        self.last_log_index.set(positions.last_log);
         self.apply_lag.set(to_i64(
             positions
                 .last_log
                 .unwrap_or(0)
                 .saturating_sub(positions.applied.unwrap_or(0)),
         ));
-        self.snapshot_index
-            .set(positions.snapshot.map_or(-1, to_i64));
+        self.snapshot_index.set(positions.snapshot);
         if let Ok(mut seen) = self.snapshot_seen.lock() {
             if seen.0 != positions.snapshot {
                 *seen = (positions.snapshot, Instant::now());
             }
-            self.snapshot_age.set(to_i64(seen.1.elapsed().as_secs()));
+            let age = seen.1.elapsed().as_secs();
+            self.snapshot_age.set(positions.snapshot.map(|_| age));
         }
         self.replication_lag.reset();
         self.peer_healthy.reset();

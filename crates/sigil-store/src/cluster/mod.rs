@@ -5,7 +5,10 @@
 //! - [`raft_service`]: the receiving end of those RPCs;
 //! - [`grant_service`]: the client API (`GrantStore` of `store.proto`) over a [`crate::Replica`];
 //! - [`admin_service`]: `ClusterAdmin` (status, add/remove member, snapshot);
-//! - [`leader`]: the leader hint a follower answers with (UNAVAILABLE + `sigil-leader`);
+//! - [`leader`]: the leader hint a follower answers with (UNAVAILABLE + `sigil-leader`), and
+//!   the refusal of a leader that has lost its majority;
+//! - [`pre_vote`] and [`election_gate`]: a node campaigns only when a majority would vote for
+//!   it, so a node that was cut off does not depose a healthy leader when it returns;
 //! - [`http`] and [`metrics`]: `/metrics`, `/healthz`, `/readyz` on the same port;
 //! - [`bootstrap`]: creating a new cluster from a static peer list;
 //! - [`peers`] and [`statefulset`]: where the peer list comes from (`--peers`, or a
@@ -13,6 +16,7 @@
 
 pub mod admin_service;
 pub mod bootstrap;
+pub mod election_gate;
 pub mod grant_service;
 pub mod http;
 pub mod leader;
@@ -20,6 +24,7 @@ pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod peers;
+pub mod pre_vote;
 pub mod raft_service;
 pub mod statefulset;
 

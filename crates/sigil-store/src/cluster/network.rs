@@ -6,7 +6,18 @@
 //! the local peer map given at start if it names the peer, else from the membership's
 //! `BasicNode::addr`: the local map wins, so an operator (or a test) can route one pair of
 //! nodes through a proxy.
+//!
+//! A channel pings a connection that has carried nothing for a second and closes it if the
+//! ping goes unanswered for another: a partition that drops packets silently leaves TCP
+//! connections open with their data unacknowledged, and TCP backs off its retransmissions to
+//! seconds, so a connection that lived through a partition would stay mute for seconds after
+//! the heal, then deliver a burst of requests that openraft had long given up on (and reset).
+//! Closed at once, it is replaced by a fresh connection as soon as the peer answers again.
+//!
+//! [`GrpcNetwork::pre_vote`] asks a peer the store's pre-vote ([`super::pre_vote`]) over the
+//! same channels.
 
+use super::pre_vote::{PreVoteRequest, PreVoteResponse};
 use crate::types::{Node, NodeId, TypeConfig};
 use openraft::error::{
     InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
@@ -27,6 +38,10 @@ use tonic::transport::{Channel, Endpoint};
 
 /// How long a connection attempt to a peer may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// A connection that has received nothing for this long is pinged.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(1);
+/// A ping unanswered for this long closes the connection.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Creates [`GrpcPeer`] connections; clones share the channel cache.
 #[derive(Clone, Default)]
@@ -65,9 +80,51 @@ impl GrpcNetwork {
             .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
+            .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+            .keep_alive_while_idle(true)
             .connect_lazy();
         channels.insert(addr.to_owned(), channel.clone());
         Ok(channel)
+    }
+}
+
+impl GrpcNetwork {
+    /// Asks `target` the pre-vote, waiting at most `timeout`. A peer that did not answer says
+    /// no; one that does not implement the pre-vote (an older version) says yes, as it would
+    /// not stop an election either.
+    pub async fn pre_vote(
+        &self,
+        target: NodeId,
+        node: &Node,
+        request: &PreVoteRequest,
+        timeout: Duration,
+    ) -> bool {
+        let addr = self.address_of(target, node);
+        let answer = async {
+            let mut client = self.channel(&addr).map(RaftClient::new)?;
+            let data = postcard::to_allocvec(request).map_err(|e| e.to_string())?;
+            let mut message = tonic::Request::new(RaftMessage { data });
+            message.set_timeout(timeout);
+            match client.pre_vote(message).await {
+                Ok(reply) => postcard::from_bytes::<PreVoteResponse>(&reply.into_inner().data)
+                    .map(|response| response.granted)
+                    .map_err(|e| format!("decoding the answer: {e}")),
+                Err(status) if status.code() == tonic::Code::Unimplemented => Ok(true),
+                Err(status) => Err(status.to_string()),
+            }
+        };
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(granted)) => granted,
+            Ok(Err(reason)) => {
+                tracing::debug!(peer = target, %addr, %reason, "no pre-vote answer");
+                false
+            }
+            Err(_) => {
+                tracing::debug!(peer = target, %addr, "no pre-vote answer in time");
+                false
+            }
+        }
     }
 }
 

@@ -1,17 +1,21 @@
 //! [`StoreNode`]: one running `sigil store` cluster node.
 //!
 //! [`StoreNode::start`] binds the port, opens the storage, starts Raft over [`GrpcNetwork`],
-//! serves the `GrantStore`, `Raft` and `ClusterAdmin` gRPC services and the HTTP endpoints
-//! (`/metrics`, `/healthz`, `/readyz`) on that one port, runs the expiry sweeper (it proposes
-//! only while this node leads) and, if allowed, bootstraps a new cluster (see
+//! waits until Raft has published the state it loaded (so that nothing served reports
+//! openraft's placeholder of term 0 and an empty log), serves the `GrantStore`, `Raft` and
+//! `ClusterAdmin` gRPC services and the HTTP endpoints (`/metrics`, `/healthz`, `/readyz`) on
+//! that one port, runs the expiry sweeper (it proposes only while this node leads) and the
+//! election gate ([`super::election_gate`]), and, if allowed, bootstraps a new cluster (see
 //! [`super::bootstrap`]). [`StoreNode::shutdown`] stops all of it in order.
 
 use super::admin_service::AdminService;
 use super::bootstrap;
+use super::election_gate::{self, GateTimings};
 use super::grant_service::GrantService;
 use super::http;
 use super::metrics::NodeMetrics;
 use super::network::GrpcNetwork;
+use super::pre_vote::LeaderContact;
 use super::raft_service::RaftService;
 use crate::node::{StorageHandle, open_node};
 use crate::replica::{Replica, ReplicaOptions};
@@ -38,6 +42,15 @@ use tonic::transport::Server;
 const MAX_RAFT_MESSAGE: usize = 256 * 1024 * 1024;
 /// How long shutdown waits for open connections to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long Raft may take to publish the state it loaded from storage.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many streams a peer may reset before this node accepted them, per connection, before
+/// the connection is closed. openraft cancels every Raft RPC that outlives its timeout (a
+/// heartbeat interval), so resets are ordinary traffic here: after a connection stalls, they
+/// arrive by the dozen at once, and hyper's default of 20 (a guard against the HTTP/2 "rapid
+/// reset" attack from untrusted clients) would close a connection that just recovered. Store
+/// nodes serve only token pods and each other, on a private network.
+const MAX_PENDING_RESETS: usize = 1024;
 
 /// Raft's timers for a cluster node.
 ///
@@ -124,6 +137,8 @@ impl NodeOptions {
             election_timeout_max: self.timings.election_max_ms,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_every),
             max_in_snapshot_log_to_keep: self.logs_kept_after_snapshot,
+            // The election gate enables elections when a majority would vote.
+            enable_elect: false,
             ..Config::default()
         }
         .validate()
@@ -139,6 +154,7 @@ pub struct StoreNode {
     replica: Replica,
     storage: StorageHandle,
     sweeper: Mutex<Option<Sweeper>>,
+    election_gate: Mutex<Option<JoinHandle<()>>>,
     server: Mutex<Option<Serving>>,
     bootstrap: Mutex<Option<JoinHandle<()>>>,
     request_timeout: Duration,
@@ -207,8 +223,9 @@ impl StoreNode {
             .unwrap_or_else(|| default_url(local_addr));
 
         let network = GrpcNetwork::new(options.peers.clone());
-        let node = open_node(&options.data_dir, options.id, config, network).await?;
+        let node = open_node(&options.data_dir, options.id, config, network.clone()).await?;
         let raft = node.raft.clone();
+        loaded(&raft).await?;
         let replica = Replica::new(
             node.raft,
             node.reader,
@@ -217,16 +234,24 @@ impl StoreNode {
                 ..ReplicaOptions::default()
             },
         );
-        let metrics = Arc::new(NodeMetrics::new().map_err(|e| internal("metrics", e))?);
+        let metrics = Arc::new(NodeMetrics::new(&raft).map_err(|e| internal("metrics", e))?);
+        let contact = Arc::new(LeaderContact::default());
+        let leader_window = Duration::from_millis(options.timings.election_min_ms);
+        let lease = Duration::from_millis(options.timings.election_max_ms);
 
         let grpc = Routes::new(GrantStoreServer::new(GrantService::new(
             replica.clone(),
             options.id,
             Arc::clone(&metrics),
+            lease,
         )))
         .add_service(
-            RaftServer::new(RaftService::new(raft.clone()))
-                .max_decoding_message_size(MAX_RAFT_MESSAGE),
+            RaftServer::new(RaftService::new(
+                raft.clone(),
+                Arc::clone(&contact),
+                leader_window,
+            ))
+            .max_decoding_message_size(MAX_RAFT_MESSAGE),
         )
         .add_service(ClusterAdminServer::new(AdminService::new(
             raft.clone(),
@@ -237,6 +262,7 @@ impl StoreNode {
         let task = tokio::spawn(
             Server::builder()
                 .accept_http1(true)
+                .http2_max_pending_accept_reset_streams(Some(MAX_PENDING_RESETS))
                 .add_routes(Routes::from(router))
                 .serve_with_incoming_shutdown(without_nagle(listener), async {
                     let _ = stopped.await;
@@ -248,6 +274,16 @@ impl StoreNode {
             options.id,
             options.sweep_interval,
             options.sweep_limit,
+        );
+        let election_gate = election_gate::spawn(
+            raft.clone(),
+            network,
+            contact,
+            options.id,
+            GateTimings {
+                every: Duration::from_millis(options.timings.heartbeat_ms),
+                leader_window,
+            },
         );
         let bootstrap = options.bootstrap.then(|| {
             let raft = raft.clone();
@@ -263,6 +299,7 @@ impl StoreNode {
             replica,
             storage: node.storage,
             sweeper: Mutex::new(Some(sweeper)),
+            election_gate: Mutex::new(Some(election_gate)),
             server: Mutex::new(Some(Serving { stop, task })),
             bootstrap: Mutex::new(bootstrap),
             request_timeout: options.request_timeout,
@@ -304,6 +341,9 @@ impl StoreNode {
         if let Some(sweeper) = sweeper {
             sweeper.stop().await;
         }
+        if let Some(gate) = self.election_gate.lock().ok().and_then(|mut g| g.take()) {
+            gate.abort();
+        }
         self.replica.shutdown().await;
         let server = self.server.lock().ok().and_then(|mut s| s.take());
         if let Some(server) = server {
@@ -338,5 +378,23 @@ impl Drop for StoreNode {
         if let Some(task) = self.bootstrap.get_mut().ok().and_then(Option::take) {
             task.abort();
         }
+        if let Some(gate) = self.election_gate.get_mut().ok().and_then(Option::take) {
+            gate.abort();
+        }
+    }
+}
+
+/// Waits until Raft has published the state it loaded from storage: until then its metrics
+/// are placeholders (term 0, no log, no snapshot).
+async fn loaded(raft: &StoreRaft) -> Result<(), StoreError> {
+    let mut metrics = raft.metrics();
+    match tokio::time::timeout(LOAD_TIMEOUT, metrics.changed()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(StoreError::Internal(
+            "raft stopped while loading its state".into(),
+        )),
+        Err(_) => Err(StoreError::Internal(format!(
+            "raft did not load its state within {LOAD_TIMEOUT:?}"
+        ))),
     }
 }

@@ -1,22 +1,36 @@
 //! The `Raft` gRPC service: decodes openraft's requests sent by [`super::network`] and hands
-//! them to this node's Raft instance; the reply is the encoded `Result` of the call.
+//! them to this node's Raft instance; the reply is the encoded `Result` of the call. It also
+//! answers the store's own pre-vote ([`super::pre_vote`]), and records in [`LeaderContact`]
+//! when this node accepted a leader's message.
 
+use super::pre_vote::{self, LeaderContact, PreVoteRequest};
 use crate::types::StoreRaft;
+use openraft::raft::{AppendEntriesResponse, InstallSnapshotRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sigil_store_proto::RaftMessage;
 use sigil_store_proto::raft_server::Raft;
+use std::sync::Arc;
+use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 /// Serves Raft RPCs from peers.
 pub struct RaftService {
     raft: StoreRaft,
+    contact: Arc<LeaderContact>,
+    /// A leader heard from within this long is alive, for the pre-vote.
+    leader_window: Duration,
 }
 
 impl RaftService {
-    /// Serves `raft`.
-    pub fn new(raft: StoreRaft) -> RaftService {
-        RaftService { raft }
+    /// Serves `raft`, recording leader messages in `contact`; a pre-vote is refused while a
+    /// leader was heard from within `leader_window`.
+    pub fn new(raft: StoreRaft, contact: Arc<LeaderContact>, leader_window: Duration) -> Self {
+        RaftService {
+            raft,
+            contact,
+            leader_window,
+        }
     }
 }
 
@@ -38,6 +52,12 @@ impl Raft for RaftService {
         request: Request<RaftMessage>,
     ) -> Result<Response<RaftMessage>, Status> {
         let reply = self.raft.append_entries(decode(request)?).await;
+        // Anything but a higher vote means the sender is the leader this node follows (a
+        // conflict only asks for earlier entries).
+        if matches!(&reply, Ok(response) if !matches!(response, AppendEntriesResponse::HigherVote(_)))
+        {
+            self.contact.touch();
+        }
         encode(&reply)
     }
 
@@ -50,7 +70,22 @@ impl Raft for RaftService {
         &self,
         request: Request<RaftMessage>,
     ) -> Result<Response<RaftMessage>, Status> {
-        let reply = self.raft.install_snapshot(decode(request)?).await;
+        let request: InstallSnapshotRequest<_> = decode(request)?;
+        let sender = request.vote;
+        let reply = self.raft.install_snapshot(request).await;
+        // Accepted unless this node holds a higher vote than the sender's.
+        if matches!(&reply, Ok(response) if response.vote <= sender) {
+            self.contact.touch();
+        }
         encode(&reply)
+    }
+
+    async fn pre_vote(
+        &self,
+        request: Request<RaftMessage>,
+    ) -> Result<Response<RaftMessage>, Status> {
+        let request: PreVoteRequest = decode(request)?;
+        let answer = pre_vote::answer(&self.raft, &self.contact, &request, self.leader_window);
+        encode(&answer)
     }
 }

@@ -23,7 +23,8 @@ const WAIT: Option<Duration> = Some(Duration::from_secs(5));
 
 struct Cluster {
     nodes: BTreeMap<NodeId, StoreNode>,
-    _dirs: Vec<TempDir>,
+    peers: BTreeMap<NodeId, String>,
+    dirs: BTreeMap<NodeId, TempDir>,
 }
 
 fn options(id: NodeId, dir: &TempDir, peers: &BTreeMap<NodeId, String>) -> NodeOptions {
@@ -50,16 +51,29 @@ impl Cluster {
             listeners.push((*id, listener));
         }
         let mut nodes = BTreeMap::new();
-        let mut dirs = Vec::new();
+        let mut dirs = BTreeMap::new();
         for (id, listener) in listeners {
             let dir = TempDir::new().unwrap();
             let node = StoreNode::start_on(listener, options(id, &dir, &peers))
                 .await
                 .unwrap();
             nodes.insert(id, node);
-            dirs.push(dir);
+            dirs.insert(id, dir);
         }
-        Cluster { nodes, _dirs: dirs }
+        Cluster { nodes, peers, dirs }
+    }
+
+    /// Stops node `id` and starts it again on its address and data.
+    async fn restart(&mut self, id: NodeId) {
+        let node = self.nodes.remove(&id).unwrap();
+        let addr = node.local_addr();
+        node.shutdown().await.unwrap();
+        // Lets go of the database's lock.
+        drop(node);
+        let listener = TcpListener::bind(addr).await.unwrap();
+        let options = options(id, self.dirs.get(&id).unwrap(), &self.peers);
+        let node = StoreNode::start_on(listener, options).await.unwrap();
+        self.nodes.insert(id, node);
     }
 
     /// Waits until every running node agrees on a leader; returns it.
@@ -276,4 +290,144 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     response
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_without_a_majority_refuses_at_once() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    for (_, node) in cluster.nodes.extract_if(.., |id, _| *id != leader) {
+        node.shutdown().await.unwrap();
+    }
+    // Past the leader lease (FAST: 300 ms) nobody has acknowledged it; it still leads.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let node = cluster.node(leader);
+    assert_eq!(
+        node.raft().metrics().borrow().current_leader,
+        Some(leader),
+        "openraft keeps a cut-off leader leading"
+    );
+
+    // Its clients learn at once that it cannot serve, rather than when their deadline passes.
+    let mut client = GrantStoreClient::connect(node.url().to_owned())
+        .await
+        .unwrap();
+    let mut write = tonic::Request::new(wire::PutRequest {
+        request_id: vec![7; 16],
+        grant: Some(wire::Grant::try_from(grant("stranded")).unwrap()),
+    });
+    write.set_timeout(Duration::from_millis(1500));
+    let refused = client.put(write).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert!(refused.message().contains("majority"), "{refused:?}");
+    assert!(refused.metadata().get(wire::LEADER_METADATA_KEY).is_none());
+    let mut read = tonic::Request::new(wire::GetRequest {
+        request_id: vec![8; 16],
+        key: GrantKey::derived("cluster-test", &["stranded"])
+            .as_bytes()
+            .to_vec(),
+    });
+    read.set_timeout(Duration::from_millis(1500));
+    let refused = client.get(read).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+
+    node.shutdown().await.unwrap();
+}
+
+/// Asks the node at `url` the pre-vote for a node whose last log id is `last_log`.
+async fn pre_vote(url: &str, last_log: Option<crate::types::LogId>) -> bool {
+    use super::pre_vote::{PreVoteRequest, PreVoteResponse};
+    let mut client = wire::raft_client::RaftClient::connect(url.to_owned())
+        .await
+        .unwrap();
+    let data = postcard::to_allocvec(&PreVoteRequest { last_log }).unwrap();
+    let reply = client
+        .pre_vote(wire::RaftMessage { data })
+        .await
+        .unwrap()
+        .into_inner();
+    postcard::from_bytes::<PreVoteResponse>(&reply.data)
+        .unwrap()
+        .granted
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_win_does_not_campaign() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let lone = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let url = cluster.node(lone).url().to_owned();
+    let last_log = cluster.node(lone).raft().data_metrics().borrow().last_log;
+
+    // While it hears from the leader, a follower votes for nobody.
+    assert!(!pre_vote(&url, last_log).await);
+
+    // Alone, it would lose every election: it must not start one, since each would raise its
+    // term, and a higher term deposes the leader when the node is reachable again.
+    let term = cluster.node(lone).raft().metrics().borrow().current_term;
+    for (_, node) in cluster.nodes.extract_if(.., |id, _| *id != lone) {
+        node.shutdown().await.unwrap();
+    }
+    // Several election timeouts (FAST: a follower campaigns 450–600 ms after the last leader
+    // message).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let metrics = cluster.node(lone).raft().metrics().borrow().clone();
+    assert_eq!(metrics.current_term, term, "{metrics:?}");
+
+    // It no longer hears a leader: it would vote for a node as up to date as itself, not for
+    // one that is behind.
+    assert!(pre_vote(&url, last_log).await);
+    assert!(!pre_vote(&url, None).await);
+
+    cluster.node(lone).shutdown().await.unwrap();
+}
+
+// One thread: Raft's task cannot run behind the test's back, so whatever the node reports
+// when `start_on` returns is what it loaded before serving.
+#[tokio::test(flavor = "current_thread")]
+async fn metrics_report_what_the_node_holds_and_nothing_it_does_not() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let follower = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let term = cluster
+        .node(follower)
+        .raft()
+        .metrics()
+        .borrow()
+        .current_term;
+    assert!(term > 0);
+
+    // No snapshot yet: no snapshot series, rather than a placeholder.
+    let metrics = http_get(cluster.node(follower).local_addr(), "/metrics").await;
+    assert!(
+        !metrics.contains("\nsigil_store_raft_snapshot_index "),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("\nsigil_store_raft_snapshot_age_seconds "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("\nsigil_store_raft_leader_id {leader}\n")),
+        "{metrics}"
+    );
+
+    // Restarted on its data, it reports the term it stored from its very first answer.
+    cluster.restart(follower).await;
+    let reported = cluster
+        .node(follower)
+        .raft()
+        .metrics()
+        .borrow()
+        .current_term;
+    assert_eq!(reported, term, "the term reported on start");
+    let metrics = http_get(cluster.node(follower).local_addr(), "/metrics").await;
+    assert!(
+        metrics.contains(&format!("\nsigil_store_raft_term {term}\n")),
+        "{metrics}"
+    );
+
+    for (_, node) in std::mem::take(&mut cluster.nodes) {
+        node.shutdown().await.unwrap();
+    }
 }

@@ -4,7 +4,7 @@ use super::grant;
 use super::machine::Machine;
 use crate::types::{Command, DEDUPE_WINDOW_SECS, Proposal, RequestId, Response};
 use openraft::storage::RaftStateMachine;
-use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget};
+use sigil_core::store::{ConsumeOutcome, Grant, PutOutcome, RevokeTarget, RotateOutcome};
 use sigil_core::time::Timestamp;
 
 const ID: Option<RequestId> = Some(RequestId([1; 16]));
@@ -28,6 +28,28 @@ async fn a_retried_consume_returns_the_first_outcome() {
     assert!(matches!(
         m.run_with(9, OTHER, Command::Consume { key: g.key }).await,
         Response::Consume(ConsumeOutcome::AlreadyConsumed(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_retried_rotate_returns_the_first_outcome_and_is_no_reuse() {
+    use super::rotate::{refresh, rotation};
+    let mut m = Machine::new();
+    m.put(1, refresh("r0", 1)).await;
+    let rotate = Command::Rotate(rotation("r0", "r1", 30));
+    let first = m.run_with(10, ID, rotate.clone()).await;
+    assert!(
+        matches!(first, Response::Rotate(RotateOutcome::Rotated { .. })),
+        "{first:?}"
+    );
+    // Retried after the grace period (the client's first attempt timed out, the leader
+    // changed): the first outcome again, not reuse, and the family keeps its successor.
+    assert_eq!(m.run_with(100, ID, rotate.clone()).await, first);
+    assert_eq!(m.stored_payloads(), vec![b"r0".to_vec(), b"r1".to_vec()]);
+    // Another request presenting the same token is reuse.
+    assert!(matches!(
+        m.run_with(100, OTHER, rotate).await,
+        Response::Rotate(RotateOutcome::ReuseDetected { .. })
     ));
 }
 

@@ -7,7 +7,7 @@ use sigil_core::handle::GrantKey;
 use sigil_core::store::{Grant, GrantKind, RevokeTarget, RotateOutcome, Rotation};
 use sigil_core::time::Timestamp;
 
-fn refresh(handle: &str, fam: u8) -> Grant {
+pub(super) fn refresh(handle: &str, fam: u8) -> Grant {
     Grant {
         kind: GrantKind::RefreshToken,
         subject: Some("alice".into()),
@@ -16,7 +16,7 @@ fn refresh(handle: &str, fam: u8) -> Grant {
     }
 }
 
-fn rotation(presented: &str, successor: &str, grace_seconds: u64) -> Rotation {
+pub(super) fn rotation(presented: &str, successor: &str, grace_seconds: u64) -> Rotation {
     Rotation {
         presented: GrantKey::of_handle(presented),
         successor: refresh(successor, 1),
