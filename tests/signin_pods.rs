@@ -425,3 +425,30 @@ async fn password_guesses_spread_over_pods_are_throttled_by_the_shared_counts() 
         assert!(!metrics.contains("alice"), "no user names in metrics");
     }
 }
+
+#[tokio::test]
+async fn a_sign_in_while_the_store_is_down_gets_the_form_back_with_503_and_retry_after() {
+    let (mut cluster, a, b) = deploy().await;
+    let mut browser = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
+    let page = open(&mut browser, &Authorize::new(WEB, "openid")).await;
+    assert!(is_login_page(&page), "{page:#?}");
+    for node in &mut cluster.nodes {
+        node.kill().unwrap();
+    }
+    // Nothing is wrong with the attempt: the user is asked to try again, not shown a 500.
+    let answer = try_password(&mut browser, &page, ALICE.username, ALICE.password).await;
+    assert_eq!(answer.status, 503, "{answer:#?}");
+    assert!(
+        answer
+            .header("retry-after")
+            .is_some_and(|secs| secs.parse::<u64>().is_ok()),
+        "{answer:#?}"
+    );
+    assert!(
+        answer.body.contains("Try again in a moment"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.form("/account/login").is_ok(), "the form comes back");
+    assert!(answer.set_cookie("sigil_session").is_none());
+}

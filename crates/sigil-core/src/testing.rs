@@ -148,8 +148,12 @@ impl TokenSigner for DigestSigner {
     }
 }
 
-/// One user, `alice` (subject `alice-id`), whose password is [`SECRET`].
+/// One user, `alice` (subject `alice-id`), whose password is [`SECRET`]. The user name
+/// [`BUSY_USER`] finds the password checks saturated.
 pub(crate) struct OneUser;
+
+/// A user name whose password [`OneUser`] cannot check right now.
+pub(crate) const BUSY_USER: &str = "busy";
 
 #[async_trait]
 impl UserStore for OneUser {
@@ -158,6 +162,9 @@ impl UserStore for OneUser {
         username: &str,
         password: &str,
     ) -> Result<Option<Arc<User>>, UserStoreError> {
+        if username == BUSY_USER {
+            return Err(UserStoreError::Busy(crate::secret::CheckRefused::OwnerBusy));
+        }
         if username == "alice" && password == SECRET {
             return self.find("alice-id").await;
         }

@@ -87,7 +87,7 @@ impl UserStore for ConfiguredUsers {
             .checks
             .check(owner, vec![hash], password.to_owned())
             .await
-            .map_err(|refused| UserStoreError(refused.to_string()))?;
+            .map_err(UserStoreError::Busy)?;
         Ok(user.filter(|_| matches))
     }
 

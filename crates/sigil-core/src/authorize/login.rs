@@ -4,8 +4,9 @@
 use super::session::Session;
 use super::throttle::Throttled;
 use crate::endpoint::Provider;
-use crate::error::ProtocolError;
+use crate::error::{ErrorCode, ProtocolError};
 use crate::handle::new_token_id;
+use crate::model::UserStoreError;
 use crate::time::Timestamp;
 use std::net::IpAddr;
 
@@ -48,9 +49,15 @@ impl Provider {
             .users
             .authenticate(attempt.username, attempt.password)
             .await
-            .map_err(|error| {
-                tracing::error!(%error, "user store");
-                ProtocolError::server_error()
+            .map_err(|error| match error {
+                UserStoreError::Busy(_) => ProtocolError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "too many sign-ins are being checked; try again in a moment",
+                ),
+                error => {
+                    tracing::error!(?error, "user store");
+                    ProtocolError::server_error()
+                }
             })?;
         let Some(user) = user else {
             self.count_failure(&admission).await?;
@@ -66,5 +73,32 @@ impl Provider {
         };
         self.store.put(session.record()).await?;
         Ok(SignInOutcome::SignedIn(session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{BUSY_USER, NOW, SECRET, provider};
+    use std::net::Ipv4Addr;
+
+    fn attempt(username: &str) -> LoginAttempt<'_> {
+        LoginAttempt {
+            username,
+            password: SECRET,
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_password_that_could_not_be_checked_is_a_retry_not_a_failure() {
+        let (_, provider) = provider();
+        let error = provider
+            .sign_in(&attempt(BUSY_USER), NOW)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, ErrorCode::TemporarilyUnavailable);
+        let signed_in = provider.sign_in(&attempt("alice"), NOW).await.unwrap();
+        assert!(matches!(signed_in, SignInOutcome::SignedIn(_)));
     }
 }

@@ -18,8 +18,16 @@ pub struct User {
 
 /// Why the user store could not answer (not "wrong password", which is `Ok(None)`).
 #[derive(Debug, thiserror::Error)]
-#[error("user store failure: {0}")]
-pub struct UserStoreError(pub String);
+#[non_exhaustive]
+pub enum UserStoreError {
+    /// The password was not checked: too many checks are already in progress (for this
+    /// account, or in all). Nothing is wrong with the account; the user may try again shortly.
+    #[error("the password was not checked")]
+    Busy(#[source] crate::secret::CheckRefused),
+    /// The store failed.
+    #[error("user store failure")]
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
 
 /// Where users and their credentials live.
 #[async_trait]

@@ -17,6 +17,7 @@ use sigil_core::authorize::{
     AuthorizationRequest, AuthorizeStep, ConsentDecision, LoginAttempt, LoginThrottle,
     SignInOutcome,
 };
+use sigil_core::error::ErrorCode;
 use sigil_core::model::Catalog;
 use sigil_core::parameters::Parameters;
 use sigil_core::time::Timestamp;
@@ -114,7 +115,23 @@ pub async fn login(
                 Some(&message),
                 now,
             );
-            return too_many_requests(page, retry_after);
+            return retry_later(page, StatusCode::TOO_MANY_REQUESTS, retry_after);
+        }
+        // The password was not checked (the checks are saturated) or the grant store is
+        // unreachable: nothing is wrong with the attempt, so the form comes back to retry.
+        Err(error) if error.code == ErrorCode::TemporarilyUnavailable => {
+            tracing::warn!(%error, "sign-in deferred");
+            let message = "The service is busy. Try again in a moment.";
+            let page = login_form(
+                &state,
+                &request,
+                &authorization,
+                sealed,
+                Some(username),
+                Some(message),
+                now,
+            );
+            return retry_later(page, StatusCode::SERVICE_UNAVAILABLE, RETRY_SOON_SECONDS);
         }
         Err(error) => {
             tracing::error!(%error, "sign-in");
@@ -248,9 +265,13 @@ fn login_form(
     with_cookie(pages::html(StatusCode::OK, page), new_cookie)
 }
 
-/// Turns a page into `429 Too Many Requests` with `Retry-After` (RFC 6585 §4).
-fn too_many_requests(mut page: HttpResponse, retry_after: u64) -> HttpResponse {
-    *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+/// How long a browser is asked to wait when the service is busy.
+const RETRY_SOON_SECONDS: u64 = 1;
+
+/// Gives a page a `status` that asks to come back later (`429 Too Many Requests`, RFC 6585
+/// §4, or `503 Service Unavailable`) and `Retry-After` (RFC 9110 §10.2.3).
+fn retry_later(mut page: HttpResponse, status: StatusCode, retry_after: u64) -> HttpResponse {
+    *page.status_mut() = status;
     page.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     page
