@@ -43,7 +43,7 @@ impl LoginThrottle {
     }
 
     /// The defaults: per account, 5 free failures, then waits from 2 s doubling to 15 min;
-    /// per address, 20 free failures, then waits from 1 s doubling to 15 min; counts kept
+    /// per address, 100 free failures (an office behind one NAT shares it), then waits from 1 s doubling to 15 min; counts kept
     /// 15 min after the last failure.
     pub const DEFAULT_PER_ACCOUNT: ThrottlePolicy = ThrottlePolicy {
         free_failures: 5,
@@ -54,7 +54,7 @@ impl LoginThrottle {
 
     /// See [`LoginThrottle::DEFAULT_PER_ACCOUNT`].
     pub const DEFAULT_PER_ADDRESS: ThrottlePolicy = ThrottlePolicy {
-        free_failures: 20,
+        free_failures: 100,
         first_delay_secs: 1,
         max_delay_secs: 900,
         window_secs: 900,
