@@ -4,7 +4,7 @@
 //! key chain per algorithm. Tokens are checked as a relying party would, against the JWKS.
 
 use sigil_e2e::signin::{
-    ALICE, Authorize, FIRST_PARTY, WEB, WEB_SCOPES, field, redeem_ok, sign_in,
+    ALICE, Authorize, FIRST_PARTY, WEB, WEB_SCOPES, field, sign_in_and_redeem,
 };
 use sigil_e2e::{config, pod_config_of, sigil_keys};
 use sigil_testkit::browser::{Browser, half_sha256};
@@ -54,9 +54,7 @@ async fn tokens_for(sigil: &SigilDev, client: sigil_e2e::signin::TestClient) -> 
         "openid profile orders.read"
     };
     let request = Authorize::new(client, scope);
-    let signed_in = sign_in(&mut browser, &request, &ALICE).await;
-    let code = signed_in.callback.require("code").unwrap().to_owned();
-    redeem_ok(&sigil.url("/connect/token"), &request, &code).await
+    sign_in_and_redeem(&mut browser, &request, &ALICE, &sigil.url("/connect/token")).await
 }
 
 #[tokio::test]
