@@ -1,8 +1,8 @@
 //! Malformed requests get a clear 4xx with an OAuth error body — never a 500, never a hang.
 
-use sigil_e2e::{CLIENT_SECRET, config};
+use sigil_e2e::{CLIENT_SECRET, config, issue_token};
 use sigil_testkit::SigilDev;
-use sigil_testkit::client::{answer, basic, post_form};
+use sigil_testkit::client::{answer, basic};
 
 async fn send(
     sigil: &SigilDev,
@@ -411,14 +411,7 @@ async fn a_trickled_body_gets_408_within_the_deadline_and_holds_nothing() {
     // While they are open, normal requests are served.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..5 {
-        let answer = post_form(
-            &sigil.url("/connect/token"),
-            Some(&basic("jwt-client", CLIENT_SECRET)),
-            "grant_type=client_credentials",
-        )
-        .await
-        .unwrap();
-        assert_eq!(answer.status, 200);
+        issue_token(&sigil, "jwt-client").await;
     }
 
     for connection in slow {

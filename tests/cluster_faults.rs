@@ -21,7 +21,7 @@
 //! `server_error`.
 
 use serde_json::Value;
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, pod_config};
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, pod_config, pod_with_new_key};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, answer, basic, form};
 use sigil_testkit::cluster::{
@@ -503,15 +503,12 @@ async fn healing_a_silent_partition_starts_no_election() {
     let cluster = IsolatedCluster::start(3)
         .await
         .expect("a cluster in network namespaces (this test must run as root)");
-    let keys = cluster.dir("keys");
-    write_signing_key(&keys).unwrap();
-    let pod = serve_pod(
+    let pod = pod_with_new_key(
+        &cluster.dir("keys"),
         &cluster.dir("pod"),
-        &pod_config(&keys),
         &cluster.endpoints(),
     )
-    .await
-    .unwrap();
+    .await;
     let driver = Driver::start(Pod::new(&pod.base_url));
     report("warm-up", driver.first_success_after(Instant::now()).await);
 

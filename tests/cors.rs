@@ -65,6 +65,12 @@ impl Seen {
         self.list("vary").iter().any(|word| word == "origin")
     }
 
+    /// Asserts an error answer: `status`, and `error` in the body.
+    fn assert_error(&self, status: StatusCode, error: &str, case: &str) {
+        assert_eq!(self.status, status, "{case}: {}", self.body);
+        assert!(self.body.contains(error), "{case}: {}", self.body);
+    }
+
     /// No credentials mode, ever: neither with `*` nor with an exact origin.
     fn assert_no_credentials(&self, case: &str) {
         assert_eq!(
@@ -92,6 +98,16 @@ async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: Option<
         headers: response.headers().clone(),
         body: response.text().await.unwrap(),
     }
+}
+
+/// A `GET` with `headers`.
+async fn get(url: &str, headers: &[(&str, &str)]) -> Seen {
+    send(Method::GET, url, headers, None).await
+}
+
+/// A form `POST` of `body` with `headers`.
+async fn post(url: &str, headers: &[(&str, &str)], body: String) -> Seen {
+    send(Method::POST, url, headers, Some(body)).await
 }
 
 /// The preflight a browser sends before `method` with `request_headers` from `origin`.
@@ -178,7 +194,7 @@ async fn discovery_and_jwks_are_public_documents_every_origin_may_read() {
         let url = sigil.url(path);
         for origin in [Some(SPA_ORIGIN), Some(STRANGER), Some("null"), None] {
             let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
-            let seen = send(Method::GET, &url, &headers, None).await;
+            let seen = get(&url, &headers).await;
             let case = format!("GET {path} from {origin:?}");
             assert_eq!(seen.status, StatusCode::OK, "{case}");
             assert_eq!(seen.allow_origin(), Some("*"), "{case}");
@@ -242,22 +258,19 @@ async fn sign_in_pages_and_introspection_have_no_cors() {
         assert_eq!(seen.allow_origin(), None, "{case}: {:?}", seen.headers);
         assert!(!seen.status.is_server_error(), "{case}: {}", seen.status);
     }
-    let seen = send(
-        Method::GET,
+    let seen = get(
         &sigil.url("/connect/authorize?client_id=spa"),
         &[("origin", SPA_ORIGIN)],
-        None,
     )
     .await;
     assert_eq!(seen.allow_origin(), None, "authorize is a navigation");
-    let seen = send(
-        Method::POST,
+    let seen = post(
         &sigil.url("/connect/introspect"),
         &[
             ("origin", SPA_ORIGIN),
             ("authorization", &basic("web", sigil_e2e::CLIENT_SECRET)),
         ],
-        Some(form(&[("token", "nothing")])),
+        form(&[("token", "nothing")]),
     )
     .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
@@ -275,15 +288,8 @@ async fn token_errors_are_readable_by_the_registered_origin_and_vary_on_origin()
         ("code_verifier", "x".repeat(43).as_str()),
         ("client_id", "spa"),
     ]);
-    let seen = send(
-        Method::POST,
-        &url,
-        &[("origin", SPA_ORIGIN)],
-        Some(body.clone()),
-    )
-    .await;
-    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "{}", seen.body);
-    assert!(seen.body.contains("invalid_grant"), "{}", seen.body);
+    let seen = post(&url, &[("origin", SPA_ORIGIN)], body.clone()).await;
+    seen.assert_error(StatusCode::BAD_REQUEST, "invalid_grant", "no such code");
     assert_eq!(seen.allow_origin(), Some(SPA_ORIGIN));
     assert!(seen.varies_on_origin());
     seen.assert_no_credentials("token error");
@@ -296,14 +302,13 @@ async fn token_errors_are_readable_by_the_registered_origin_and_vary_on_origin()
     }
 
     // A client that fails to authenticate: the 401 and its challenge are readable too.
-    let seen = send(
-        Method::POST,
+    let seen = post(
         &url,
         &[
             ("origin", SPA_ORIGIN),
             ("authorization", &basic("web", "wrong")),
         ],
-        Some(form(&[("grant_type", "client_credentials")])),
+        form(&[("grant_type", "client_credentials")]),
     )
     .await;
     assert_eq!(seen.status, StatusCode::UNAUTHORIZED, "{}", seen.body);
@@ -312,7 +317,7 @@ async fn token_errors_are_readable_by_the_registered_origin_and_vary_on_origin()
 
     // Not registered, or no Origin at all: no CORS headers, but the answer still varies.
     for headers in [vec![("origin", STRANGER)], vec![]] {
-        let seen = send(Method::POST, &url, &headers, Some(body.clone())).await;
+        let seen = post(&url, &headers, body.clone()).await;
         assert_eq!(seen.allow_origin(), None, "{headers:?}");
         assert!(seen.varies_on_origin(), "{headers:?}: Vary: Origin");
         seen.assert_no_credentials("token error");
@@ -328,44 +333,21 @@ async fn a_code_redeemed_from_a_foreign_origin_is_refused_and_stays_redeemable()
     // A browser on an origin `spa` never registered (no preflight: a form POST is a simple
     // request) would not be allowed to read the answer: the code must not be spent on it.
     for origin in [STRANGER, "null", OTHER_ORIGIN] {
-        let seen = send(
-            Method::POST,
-            &url,
-            &[("origin", origin)],
-            Some(redemption(&request, &code)),
-        )
-        .await;
-        assert_eq!(
-            seen.status,
-            StatusCode::BAD_REQUEST,
-            "{origin}: {}",
-            seen.body
-        );
-        assert!(
-            seen.body.contains("unauthorized_client"),
-            "{origin}: {}",
-            seen.body
-        );
+        let seen = post(&url, &[("origin", origin)], redemption(&request, &code)).await;
+        seen.assert_error(StatusCode::BAD_REQUEST, "unauthorized_client", origin);
         assert!(!seen.body.contains("access_token"), "{origin}");
     }
     // `other-spa`'s origin may read the refusal (it is registered, just not for `spa`).
-    let seen = send(
-        Method::POST,
+    let seen = post(
         &url,
         &[("origin", OTHER_ORIGIN)],
-        Some(redemption(&request, &code)),
+        redemption(&request, &code),
     )
     .await;
     assert_eq!(seen.allow_origin(), Some(OTHER_ORIGIN));
 
     // The app's own origin redeems the same code.
-    let seen = send(
-        Method::POST,
-        &url,
-        &[("origin", SPA_ORIGIN)],
-        Some(redemption(&request, &code)),
-    )
-    .await;
+    let seen = post(&url, &[("origin", SPA_ORIGIN)], redemption(&request, &code)).await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
     assert!(seen.body.contains("access_token"), "{}", seen.body);
     assert_eq!(seen.allow_origin(), Some(SPA_ORIGIN));
@@ -382,11 +364,10 @@ async fn requests_without_origin_and_from_the_issuer_itself_are_not_cross_origin
     redeem_ok(&url, &request, &code).await;
     // A page of the issuer's own origin is not cross-origin: no registration needed.
     let (request, code) = fresh_code(&sigil).await;
-    let seen = send(
-        Method::POST,
+    let seen = post(
         &url,
         &[("origin", &sigil.base_url)],
-        Some(redemption(&request, &code)),
+        redemption(&request, &code),
     )
     .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
@@ -395,22 +376,18 @@ async fn requests_without_origin_and_from_the_issuer_itself_are_not_cross_origin
     // without one it works.
     let credentials = basic("web", sigil_e2e::CLIENT_SECRET);
     let client_credentials = form(&[("grant_type", "client_credentials")]);
-    let seen = send(
-        Method::POST,
+    let seen = post(
         &url,
         &[("origin", SPA_ORIGIN), ("authorization", &credentials)],
-        Some(client_credentials.clone()),
+        client_credentials.clone(),
     )
     .await;
-    assert_eq!(seen.status, StatusCode::BAD_REQUEST, "{}", seen.body);
-    assert!(seen.body.contains("unauthorized_client"), "{}", seen.body);
-    let seen = send(
-        Method::POST,
-        &url,
-        &[("authorization", &credentials)],
-        Some(client_credentials),
-    )
-    .await;
+    seen.assert_error(
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        "a client that registered no origin",
+    );
+    let seen = post(&url, &[("authorization", &credentials)], client_credentials).await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
 }
 
@@ -424,11 +401,9 @@ async fn userinfo_revocation_and_end_session_answer_the_registered_origin() {
     let bearer = format!("Bearer {access_token}");
 
     let userinfo = sigil.url("/connect/userinfo");
-    let seen = send(
-        Method::GET,
+    let seen = get(
         &userinfo,
         &[("origin", SPA_ORIGIN), ("authorization", &bearer)],
-        None,
     )
     .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
@@ -437,11 +412,9 @@ async fn userinfo_revocation_and_end_session_answer_the_registered_origin() {
     assert!(seen.varies_on_origin());
     seen.assert_no_credentials("userinfo");
     // A 401 names its reason in WWW-Authenticate (RFC 6750 §3), which the app may read.
-    let seen = send(
-        Method::GET,
+    let seen = get(
         &userinfo,
         &[("origin", SPA_ORIGIN), ("authorization", "Bearer nonsense")],
-        None,
     )
     .await;
     assert_eq!(seen.status, StatusCode::UNAUTHORIZED);
@@ -450,11 +423,9 @@ async fn userinfo_revocation_and_end_session_answer_the_registered_origin() {
         seen.list("access-control-expose-headers")
             .contains(&"www-authenticate".to_owned())
     );
-    let seen = send(
-        Method::GET,
+    let seen = get(
         &userinfo,
         &[("origin", STRANGER), ("authorization", &bearer)],
-        None,
     )
     .await;
     assert_eq!(seen.allow_origin(), None);
@@ -462,13 +433,7 @@ async fn userinfo_revocation_and_end_session_answer_the_registered_origin() {
 
     // End-session answers a registered origin's fetch; a fetch carries no cookie, so it
     // ends no session (the app navigates there to sign out).
-    let seen = send(
-        Method::GET,
-        &sigil.url("/connect/endsession"),
-        &[("origin", SPA_ORIGIN)],
-        None,
-    )
-    .await;
+    let seen = get(&sigil.url("/connect/endsession"), &[("origin", SPA_ORIGIN)]).await;
     assert_eq!(seen.allow_origin(), Some(SPA_ORIGIN));
     assert!(seen.varies_on_origin());
     seen.assert_no_credentials("end-session");
@@ -476,23 +441,16 @@ async fn userinfo_revocation_and_end_session_answer_the_registered_origin() {
     // Revocation: a foreign origin changes nothing; the app's origin revokes.
     let revocation = sigil.url("/connect/revocation");
     let revoke = form(&[("token", refresh_token), ("client_id", SPA.id)]);
-    let seen = send(
-        Method::POST,
-        &revocation,
-        &[("origin", STRANGER)],
-        Some(revoke.clone()),
-    )
-    .await;
+    let seen = post(&revocation, &[("origin", STRANGER)], revoke.clone()).await;
     assert_eq!(seen.status, StatusCode::BAD_REQUEST, "{}", seen.body);
     assert_eq!(seen.allow_origin(), None);
     let refreshed = refresh(&sigil.url("/connect/token"), SPA, refresh_token, None).await;
     assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
     let successor = refreshed.body["refresh_token"].as_str().unwrap().to_owned();
-    let seen = send(
-        Method::POST,
+    let seen = post(
         &revocation,
         &[("origin", SPA_ORIGIN)],
-        Some(form(&[("token", &successor), ("client_id", SPA.id)])),
+        form(&[("token", &successor), ("client_id", SPA.id)]),
     )
     .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);

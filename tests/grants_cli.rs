@@ -1,10 +1,10 @@
 //! `sigil grants revoke`: an operator removes a client's or a user's grants from the store
 //! cluster, and the token service sees them gone at once.
 
-use sigil_e2e::{API_SECRET, issue_token, pod_config};
+use sigil_e2e::{API_SECRET, issue_token, pod_config, pod_with_new_key};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{basic, form, post_form};
-use sigil_testkit::cluster::{StoreCluster, serve_pod, write_signing_key};
+use sigil_testkit::cluster::StoreCluster;
 use sigil_testkit::sigil_binary;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -48,14 +48,7 @@ fn succeeded(output: &Output) -> String {
 async fn revoking_a_clients_grants_makes_its_reference_tokens_inactive() {
     let cluster = StoreCluster::start(1).await.unwrap();
     let keys = cluster.dir("keys");
-    write_signing_key(&keys).unwrap();
-    let pod = serve_pod(
-        &cluster.dir("pod"),
-        &pod_config(&keys),
-        &cluster.endpoints(),
-    )
-    .await
-    .unwrap();
+    let pod = pod_with_new_key(&keys, &cluster.dir("pod"), &cluster.endpoints()).await;
     let first = issue_token(&pod, "ref-client").await;
     let second = issue_token(&pod, "ref-client").await;
     assert!(active(&pod, &first).await && active(&pod, &second).await);

@@ -4,7 +4,7 @@
 //! key chain per algorithm. Tokens are checked as a relying party would, against the JWKS.
 
 use sigil_e2e::signin::{
-    ALICE, Authorize, FIRST_PARTY, WEB, WEB_SCOPES, field, redeem_ok, sign_in,
+    ALICE, Authorize, FIRST_PARTY, WEB, WEB_SCOPES, field, sign_in_and_redeem,
 };
 use sigil_e2e::{config, pod_config_of, sigil_keys};
 use sigil_testkit::browser::{Browser, half_sha256};
@@ -54,9 +54,7 @@ async fn tokens_for(sigil: &SigilDev, client: sigil_e2e::signin::TestClient) -> 
         "openid profile orders.read"
     };
     let request = Authorize::new(client, scope);
-    let signed_in = sign_in(&mut browser, &request, &ALICE).await;
-    let code = signed_in.callback.require("code").unwrap().to_owned();
-    redeem_ok(&sigil.url("/connect/token"), &request, &code).await
+    sign_in_and_redeem(&mut browser, &request, &ALICE, &sigil.url("/connect/token")).await
 }
 
 #[tokio::test]
@@ -128,30 +126,30 @@ fn config_check_refuses_id_token_algorithms_the_server_has_no_keys_for() {
     let (ok, stderr) = config_check(&es256_signin_config());
     assert!(ok, "{stderr}");
 
-    // A client asking for an algorithm that signing.algorithms does not list.
-    let eddsa = es256_signin_config().replace(
-        "id_token_signed_response_alg: ES256",
-        "id_token_signed_response_alg: EdDSA",
-    );
-    let (ok, stderr) = config_check(&eddsa);
-    assert!(!ok, "{stderr}");
-    assert!(
-        stderr.contains("clients[5].id_token_signed_response_alg") && stderr.contains("EdDSA"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("signing.algorithms"), "{stderr}");
-
-    // Listing the algorithms explicitly, without RS256, while clients sign users in.
-    let without_rs256 = es256_signin_config().replace(
-        "signing: { algorithm: ES256 }",
-        "signing: { algorithm: ES256, algorithms: [ES256] }",
-    );
-    let (ok, stderr) = config_check(&without_rs256);
-    assert!(!ok, "{stderr}");
-    assert!(
-        stderr.contains("signing.algorithms") && stderr.contains("RS256"),
-        "{stderr}"
-    );
+    for (case, from, to, named) in [
+        (
+            "a client asking for an algorithm that signing.algorithms does not list",
+            "id_token_signed_response_alg: ES256",
+            "id_token_signed_response_alg: EdDSA",
+            &[
+                "clients[5].id_token_signed_response_alg",
+                "EdDSA",
+                "signing.algorithms",
+            ][..],
+        ),
+        (
+            "the algorithms listed explicitly, without RS256, while clients sign users in",
+            "signing: { algorithm: ES256 }",
+            "signing: { algorithm: ES256, algorithms: [ES256] }",
+            &["signing.algorithms", "RS256"],
+        ),
+    ] {
+        let (ok, stderr) = config_check(&es256_signin_config().replace(from, to));
+        assert!(!ok, "{case}: {stderr}");
+        for name in named {
+            assert!(stderr.contains(name), "{case}: {name} in {stderr}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -40,6 +40,20 @@ pub fn pod_config_of(name: &str, keys: &std::path::Path) -> String {
     )
 }
 
+/// One `sigil serve` pod in `dir` against the store at `store`, with [`pod_config`] and a
+/// fresh signing key written to `keys`; panics if it does not start.
+pub async fn pod_with_new_key(
+    keys: &std::path::Path,
+    dir: &std::path::Path,
+    store: &str,
+) -> sigil_testkit::SigilDev {
+    use sigil_testkit::cluster::{serve_pod, write_signing_key};
+    write_signing_key(keys).unwrap_or_else(|e| panic!("writing a signing key: {e}"));
+    serve_pod(dir, &pod_config(keys), store)
+        .await
+        .unwrap_or_else(|e| panic!("starting a pod: {e}"))
+}
+
 /// The password of user `alice` in `configs/signin.yaml` (stored there as argon2id).
 pub const ALICE_PASSWORD: &str = "alice-password-for-tests";
 

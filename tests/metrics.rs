@@ -1,7 +1,7 @@
 //! `/metrics`: the counters a dashboard needs, in an exposition `promtool check metrics`
 //! accepts.
 
-use sigil_e2e::{CLIENT_SECRET, config};
+use sigil_e2e::{CLIENT_SECRET, config, issue_token};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{basic, post_form};
 use std::io::Write as _;
@@ -108,14 +108,7 @@ async fn metrics_and_health_move_to_the_operations_listener() {
     )
     .await
     .unwrap();
-    let issued = post_form(
-        &sigil.url("/connect/token"),
-        Some(&basic("jwt-client", CLIENT_SECRET)),
-        "grant_type=client_credentials",
-    )
-    .await
-    .unwrap();
-    assert_eq!(issued.status, 200);
+    issue_token(&sigil, "jwt-client").await;
 
     let get = |url: String| async move {
         let response = reqwest::get(&url).await.unwrap();

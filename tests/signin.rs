@@ -1,13 +1,33 @@
-//! What the sign-in tests (`signin_*.rs`) share: the users and clients of
-//! `configs/signin.yaml`, authorization requests, the login and consent pages driven as a user
-//! would drive them, and the client's side of the token, introspection and userinfo endpoints.
+//! What the sign-in tests (`signin_*.rs`) share: `sigil dev` started on
+//! `configs/signin.yaml`, its users and clients, authorization requests, the login and consent
+//! pages driven as a user would drive them, and the client's side of the token, introspection
+//! and userinfo endpoints.
 //! Everything here panics on the unexpected, with what was seen: a panic is a failed test.
 
-use crate::{ALICE_PASSWORD, BOB_PASSWORD, CLIENT_SECRET};
+use crate::{ALICE_PASSWORD, BOB_PASSWORD, CLIENT_SECRET, config};
 use serde_json::Value;
+use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, Callback, Page, Pkce, random_string};
 use sigil_testkit::client::{Answer, basic, form, get_json, post_form, verify_id_token};
 use std::collections::BTreeSet;
+
+/// `sigil dev` with `signin.yaml`, and a browser for it.
+pub async fn start() -> (SigilDev, Browser) {
+    start_on(config("signin.yaml", &[])).await
+}
+
+/// [`start`] with `from` in `signin.yaml` replaced by `to` (`from` must occur).
+pub async fn start_with(from: &str, to: &str) -> (SigilDev, Browser) {
+    let text = config("signin.yaml", &[]);
+    assert!(text.contains(from), "{from:?} is not in signin.yaml");
+    start_on(text.replace(from, to)).await
+}
+
+async fn start_on(config: String) -> (SigilDev, Browser) {
+    let sigil = SigilDev::start(Some(&config)).await.unwrap();
+    let browser = Browser::new(&sigil.base_url).unwrap();
+    (sigil, browser)
+}
 
 /// A user of `signin.yaml`.
 #[derive(Debug, Clone, Copy)]
@@ -291,6 +311,24 @@ pub async fn sign_in_with(
     }
 }
 
+/// Signs `user` in for `request` and redeems the code at `token_url`: the token response.
+pub async fn sign_in_and_redeem(
+    browser: &mut Browser,
+    request: &Authorize,
+    user: &User,
+    token_url: &str,
+) -> Value {
+    let signed = sign_in(browser, request, user).await;
+    redeem_ok(token_url, request, signed.callback.require("code").unwrap()).await
+}
+
+/// Alice's `web` refresh token (with `offline_access`), from the token endpoint at `token_url`.
+pub async fn web_refresh_token(browser: &mut Browser, token_url: &str) -> String {
+    let request = Authorize::new(WEB, WEB_SCOPES);
+    let tokens = sign_in_and_redeem(browser, &request, &ALICE, token_url).await;
+    field(&tokens, "refresh_token").to_owned()
+}
+
 /// Asserts the `400` HTML error page the authorization and end-session endpoints show
 /// instead of redirecting anywhere.
 pub fn assert_error_page(page: &Page, case: &str) {
@@ -318,6 +356,13 @@ pub async fn token_request(token_url: &str, client: TestClient, pairs: &[(&str, 
     post_form(token_url, authorization.as_deref(), &form(&pairs))
         .await
         .unwrap()
+}
+
+/// Asserts a token endpoint refusal with `invalid_grant` that issued nothing.
+pub fn assert_invalid_grant(answer: &Answer, case: &str) {
+    assert_eq!(answer.status, 400, "{case}: {:?}", answer.body);
+    assert_eq!(answer.body["error"], "invalid_grant", "{case}");
+    assert_eq!(answer.body.get("access_token"), None, "{case}");
 }
 
 /// Redeems `code` from `request` as its client would: the same redirect URI, and the PKCE
@@ -419,6 +464,17 @@ pub async fn id_token_claims(jwks_url: &str, issuer: &str, client: &str, id_toke
     let jwks = get_json(jwks_url).await.unwrap();
     verify_id_token(id_token, &jwks, issuer, client)
         .unwrap_or_else(|error| panic!("ID token rejected: {error:#}\n{id_token}"))
+}
+
+/// The claims of an ID token `sigil` issued under its own URL, verified for `client`.
+pub async fn verified(sigil: &SigilDev, client: &str, id_token: &str) -> Value {
+    id_token_claims(
+        &sigil.url("/.well-known/jwks.json"),
+        &sigil.base_url,
+        client,
+        id_token,
+    )
+    .await
 }
 
 /// A token response's string field `name`; panics with the response if missing.

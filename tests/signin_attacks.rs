@@ -4,11 +4,11 @@
 
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, LEGACY, PORTAL, SPA, TestClient, WEB, WEB_SCOPES, assert_error_page,
-    callback, field, id_token_claims, is_active, is_consent_page, is_login_page, log_in, open,
-    redeem, redeem_as, redeem_ok, refresh, respond_without_pages, rotated, sign_in, token_request,
-    userinfo,
+    assert_invalid_grant, callback, field, is_active, is_consent_page, is_login_page, log_in, open,
+    redeem, redeem_as, redeem_ok, refresh, respond_without_pages, rotated, sign_in,
+    sign_in_and_redeem, start, start_with, token_request, userinfo, verified, web_refresh_token,
 };
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, config};
+use sigil_e2e::{API_SECRET, CLIENT_SECRET};
 use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, Page, Pkce, ResponseMode};
 use sigil_testkit::client::{Answer, basic, form, post_form};
@@ -17,20 +17,6 @@ use std::time::Duration;
 /// `web`'s refresh grace period in `signin.yaml`, and a margin past it.
 const GRACE: Duration = Duration::from_secs(2);
 const PAST_GRACE: Duration = Duration::from_millis(3500);
-
-async fn start() -> (SigilDev, Browser) {
-    let sigil = SigilDev::start(Some(&config("signin.yaml", &[])))
-        .await
-        .unwrap();
-    let browser = Browser::new(&sigil.base_url).unwrap();
-    (sigil, browser)
-}
-
-fn assert_invalid_grant(answer: &Answer, case: &str) {
-    assert_eq!(answer.status, 400, "{case}: {:?}", answer.body);
-    assert_eq!(answer.body["error"], "invalid_grant", "{case}");
-    assert_eq!(answer.body.get("access_token"), None, "{case}");
-}
 
 /// Signs Alice in for `request` and returns the code.
 async fn code_for(browser: &mut Browser, request: &Authorize) -> String {
@@ -156,8 +142,7 @@ async fn pkce_cannot_be_skipped_downgraded_or_guessed() {
 
     // A client that need not use PKCE: without a challenge it works...
     let request = Authorize::new(LEGACY, "openid").without_pkce();
-    let code = code_for(&mut browser, &request).await;
-    redeem_ok(&token_url, &request, &code).await;
+    sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
     // ...but a verifier for a code issued without a challenge is a downgrade (RFC 9700 §2.1.1).
     let request = Authorize::new(LEGACY, "openid").without_pkce();
     let code = code_for(&mut browser, &request).await;
@@ -258,8 +243,7 @@ async fn the_token_endpoint_wants_the_same_redirect_uri() {
     }
     // The same request with the authorization request's redirect URI works.
     let request = Authorize::new(WEB, "openid");
-    let code = code_for(&mut browser, &request).await;
-    redeem_ok(&token_url, &request, &code).await;
+    sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
 }
 
 #[tokio::test]
@@ -276,8 +260,8 @@ async fn scopes_beyond_the_clients_are_refused_at_authorize() {
 async fn post_logout_redirect_uri_must_be_registered_for_the_hinted_client() {
     let (sigil, mut browser) = start().await;
     let request = Authorize::new(WEB, "openid");
-    let code = code_for(&mut browser, &request).await;
-    let tokens = redeem_ok(&sigil.url("/connect/token"), &request, &code).await;
+    let tokens =
+        sign_in_and_redeem(&mut browser, &request, &ALICE, &sigil.url("/connect/token")).await;
     let id_token = field(&tokens, "id_token");
 
     for (case, target) in [
@@ -483,19 +467,11 @@ async fn state_comes_back_exactly_in_every_response_mode() {
 async fn each_id_token_carries_its_own_requests_nonce() {
     let (sigil, mut browser) = start().await;
     let token_url = sigil.url("/connect/token");
-    let jwks_url = sigil.url("/.well-known/jwks.json");
     let mut nonces = Vec::new();
     for _ in 0..2 {
         let request = Authorize::new(WEB, "openid");
-        let code = code_for(&mut browser, &request).await;
-        let tokens = redeem_ok(&token_url, &request, &code).await;
-        let claims = id_token_claims(
-            &jwks_url,
-            &sigil.base_url,
-            WEB.id,
-            field(&tokens, "id_token"),
-        )
-        .await;
+        let tokens = sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
+        let claims = verified(&sigil, WEB.id, field(&tokens, "id_token")).await;
         assert_eq!(claims["nonce"], request.nonce(), "the nonce sent");
         nonces.push(claims["nonce"].clone());
     }
@@ -507,31 +483,16 @@ async fn each_id_token_carries_its_own_requests_nonce() {
 
     // No nonce sent, none in the ID token (the code flow does not require one).
     let request = Authorize::new(WEB, "openid").unset("nonce");
-    let code = code_for(&mut browser, &request).await;
-    let tokens = redeem_ok(&token_url, &request, &code).await;
-    let claims = id_token_claims(
-        &jwks_url,
-        &sigil.base_url,
-        WEB.id,
-        field(&tokens, "id_token"),
-    )
-    .await;
+    let tokens = sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
+    let claims = verified(&sigil, WEB.id, field(&tokens, "id_token")).await;
     assert_eq!(claims.get("nonce"), None, "{claims}");
-}
-
-/// Alice's `web` refresh token (with `offline_access`).
-async fn web_refresh_token(sigil: &SigilDev, browser: &mut Browser) -> String {
-    let request = Authorize::new(WEB, WEB_SCOPES);
-    let code = code_for(browser, &request).await;
-    let tokens = redeem_ok(&sigil.url("/connect/token"), &request, &code).await;
-    field(&tokens, "refresh_token").to_owned()
 }
 
 #[tokio::test]
 async fn a_rotated_out_refresh_token_used_after_grace_revokes_the_family() {
     let (sigil, mut browser) = start().await;
     let token_url = sigil.url("/connect/token");
-    let first = web_refresh_token(&sigil, &mut browser).await;
+    let first = web_refresh_token(&mut browser, &token_url).await;
     let successor = rotated(&token_url, WEB, &first).await;
 
     tokio::time::sleep(PAST_GRACE).await;
@@ -553,7 +514,7 @@ async fn a_rotated_out_refresh_token_used_after_grace_revokes_the_family() {
 async fn concurrent_refreshes_within_grace_share_one_successor_and_reuse_after_is_caught() {
     let (sigil, mut browser) = start().await;
     let token_url = sigil.url("/connect/token");
-    let first = web_refresh_token(&sigil, &mut browser).await;
+    let first = web_refresh_token(&mut browser, &token_url).await;
 
     // Two tabs refresh at once with the same token.
     let (one, two) = tokio::join!(
@@ -624,15 +585,12 @@ async fn an_unknown_user_and_a_wrong_password_look_the_same() {
 
 #[tokio::test]
 async fn an_expired_code_is_refused() {
-    let text = config("signin.yaml", &[]);
     let from = "    refresh_token: { grace_period: 2s }\n";
-    assert!(text.contains(from));
-    let text = text.replace(
+    let (sigil, mut browser) = start_with(
         from,
         &format!("{from}    authorization_code_lifetime: 1s\n"),
-    );
-    let sigil = SigilDev::start(Some(&text)).await.unwrap();
-    let mut browser = Browser::new(&sigil.base_url).unwrap();
+    )
+    .await;
     let request = Authorize::new(WEB, "openid");
     let code = code_for(&mut browser, &request).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -642,15 +600,14 @@ async fn an_expired_code_is_refused() {
     );
     // A fresh one, redeemed at once, works.
     let request = Authorize::new(WEB, "openid");
-    let code = code_for(&mut browser, &request).await;
-    redeem_ok(&sigil.url("/connect/token"), &request, &code).await;
+    sign_in_and_redeem(&mut browser, &request, &ALICE, &sigil.url("/connect/token")).await;
 }
 
 #[tokio::test]
 async fn a_refresh_token_works_only_for_its_own_client() {
     let (sigil, mut browser) = start().await;
     let token_url = sigil.url("/connect/token");
-    let token = web_refresh_token(&sigil, &mut browser).await;
+    let token = web_refresh_token(&mut browser, &token_url).await;
     assert_invalid_grant(
         &refresh(&token_url, PORTAL, &token, None).await,
         "another client's refresh token",
@@ -722,7 +679,7 @@ async fn introspect_as(sigil: &SigilDev, who: Option<(&str, &str)>, token: &str)
 async fn a_refresh_token_introspects_for_its_own_client_until_rotated() {
     let (sigil, mut browser) = start().await;
     let token_url = sigil.url("/connect/token");
-    let first = web_refresh_token(&sigil, &mut browser).await;
+    let first = web_refresh_token(&mut browser, &token_url).await;
 
     // RFC 7662 covers refresh tokens: the client that holds one may ask about it.
     let seen = introspect_as(&sigil, Some((WEB.id, CLIENT_SECRET)), &first).await;
@@ -918,13 +875,8 @@ async fn cross_site_logout(browser: &mut Browser, pairs: &[(&str, &str)]) -> Pag
 async fn a_cross_site_logout_post_does_not_clear_the_session_cookie() {
     let (sigil, mut browser) = start().await;
     let request = Authorize::new(WEB, "openid");
-    let signed = sign_in(&mut browser, &request, &ALICE).await;
-    let tokens = redeem_ok(
-        &sigil.url("/connect/token"),
-        &request,
-        signed.callback.require("code").unwrap(),
-    )
-    .await;
+    let tokens =
+        sign_in_and_redeem(&mut browser, &request, &ALICE, &sigil.url("/connect/token")).await;
     let id_token = field(&tokens, "id_token");
 
     for (case, pairs) in [

@@ -3,36 +3,15 @@
 //! consent, refresh token rotation, public clients, userinfo and logout.
 
 use serde_json::json;
-use sigil_e2e::config;
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, FIRST_PARTY, IMPLICIT, PORTAL, SPA, WEB, WEB_SCOPES, callback, decide,
-    field, id_token_claims, is_consent_page, is_login_page, log_in, now, open, post_credentials,
-    redeem, redeem_ok, refresh, respond_without_pages, scopes, sign_in, sign_in_with,
-    until_the_next_second, userinfo,
+    field, is_consent_page, is_login_page, log_in, now, open, post_credentials, redeem, redeem_ok,
+    refresh, respond_without_pages, scopes, sign_in, sign_in_and_redeem, sign_in_with, start,
+    start_with, until_the_next_second, userinfo, verified, web_refresh_token,
 };
-use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, Page, ResponseMode, half_sha256};
 use sigil_testkit::client::{form, get_json, verify_access_token};
 use std::time::Duration;
-
-async fn start() -> (SigilDev, Browser) {
-    let sigil = SigilDev::start(Some(&config("signin.yaml", &[])))
-        .await
-        .unwrap();
-    let browser = Browser::new(&sigil.base_url).unwrap();
-    (sigil, browser)
-}
-
-/// The claims of an ID token from `sigil`, verified for `client`.
-async fn verified(sigil: &SigilDev, client: &str, id_token: &str) -> serde_json::Value {
-    id_token_claims(
-        &sigil.url("/.well-known/jwks.json"),
-        &sigil.base_url,
-        client,
-        id_token,
-    )
-    .await
-}
 
 fn is_lax(cookie: &sigil_testkit::browser::SetCookie) -> bool {
     cookie
@@ -288,10 +267,9 @@ async fn code_flow_with_pkce_from_login_page_to_userinfo() {
 #[tokio::test]
 async fn userinfo_holds_only_the_granted_identity_claims() {
     let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
     let request = Authorize::new(FIRST_PARTY, "openid");
-    let signed = sign_in(&mut browser, &request, &ALICE).await;
-    let code = signed.callback.require("code").unwrap();
-    let tokens = redeem_ok(&sigil.url("/connect/token"), &request, code).await;
+    let tokens = sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
     let info = userinfo(
         &sigil.url("/connect/userinfo"),
         field(&tokens, "access_token"),
@@ -305,9 +283,7 @@ async fn userinfo_holds_only_the_granted_identity_claims() {
 
     // An access token without `openid` does not open userinfo.
     let request = Authorize::new(FIRST_PARTY, "orders.read");
-    let signed = sign_in(&mut browser, &request, &ALICE).await;
-    let code = signed.callback.require("code").unwrap();
-    let tokens = redeem_ok(&sigil.url("/connect/token"), &request, code).await;
+    let tokens = sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
     assert_eq!(tokens.get("id_token"), None, "no openid, no ID token");
     let info = userinfo(
         &sigil.url("/connect/userinfo"),
@@ -520,13 +496,7 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
     let token_url = sigil.url("/connect/token");
     let scope = "openid profile";
     let first_request = Authorize::new(WEB, scope);
-    let first = sign_in(&mut browser, &first_request, &ALICE).await;
-    let tokens = redeem_ok(
-        &token_url,
-        &first_request,
-        first.callback.require("code").unwrap(),
-    )
-    .await;
+    let tokens = sign_in_and_redeem(&mut browser, &first_request, &ALICE, &token_url).await;
     let first_auth = verified(&sigil, WEB.id, field(&tokens, "id_token")).await["auth_time"]
         .as_u64()
         .unwrap();
@@ -634,47 +604,32 @@ async fn prompt_none_with_an_id_token_hint_answers_only_for_that_user() {
     let id_token_of = |tokens: &serde_json::Value| field(tokens, "id_token").to_owned();
 
     let request = Authorize::new(WEB, scope);
-    let signed = sign_in(&mut browser, &request, &ALICE).await;
-    let alices = id_token_of(
-        &redeem_ok(
-            &token_url,
-            &request,
-            signed.callback.require("code").unwrap(),
-        )
-        .await,
-    );
+    let alices = id_token_of(&sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await);
     let mut other = Browser::new(&sigil.base_url).unwrap();
     let request = Authorize::new(WEB, scope);
-    let signed = sign_in(&mut other, &request, &BOB).await;
-    let bobs = id_token_of(
-        &redeem_ok(
-            &token_url,
-            &request,
-            signed.callback.require("code").unwrap(),
-        )
-        .await,
-    );
+    let bobs = id_token_of(&sign_in_and_redeem(&mut other, &request, &BOB, &token_url).await);
+    let silent = |hint: &str| {
+        Authorize::new(WEB, scope)
+            .set("prompt", "none")
+            .set("id_token_hint", hint)
+    };
 
     // Alice's browser, her own hint: a code.
-    let silent = Authorize::new(WEB, scope)
-        .set("prompt", "none")
-        .set("id_token_hint", &alices);
-    let response = respond_without_pages(&mut browser, &silent).await;
+    let silent_alice = silent(&alices);
+    let response = respond_without_pages(&mut browser, &silent_alice).await;
     let code = response.require("code").unwrap();
-    redeem_ok(&token_url, &silent, code).await;
+    redeem_ok(&token_url, &silent_alice, code).await;
 
     // Alice's browser, Bob's hint: login_required, no code.
-    let silent = Authorize::new(WEB, scope)
-        .set("prompt", "none")
-        .set("id_token_hint", &bobs);
-    let response = respond_without_pages(&mut browser, &silent).await;
+    let silent_bob = silent(&bobs);
+    let response = respond_without_pages(&mut browser, &silent_bob).await;
     assert_eq!(
         response.get("error"),
         Some("login_required"),
         "{response:?}"
     );
     assert_eq!(response.get("code"), None);
-    assert_eq!(response.get("state"), Some(silent.state()));
+    assert_eq!(response.get("state"), Some(silent_bob.state()));
 
     // Without prompt=none, Bob's hint asks whoever is at Alice's browser to sign in.
     let hinted = Authorize::new(WEB, scope).set("id_token_hint", &bobs);
@@ -684,10 +639,7 @@ async fn prompt_none_with_an_id_token_hint_answers_only_for_that_user() {
     // A hint that is not an ID token from this server: invalid_request, at the client.
     let (signed_part, _) = alices.rsplit_once('.').unwrap();
     for forged in [format!("{signed_part}.AAAA"), "x.y.z".to_owned()] {
-        let silent = Authorize::new(WEB, scope)
-            .set("prompt", "none")
-            .set("id_token_hint", &forged);
-        let response = respond_without_pages(&mut browser, &silent).await;
+        let response = respond_without_pages(&mut browser, &silent(&forged)).await;
         assert_eq!(
             response.get("error"),
             Some("invalid_request"),
@@ -701,13 +653,8 @@ async fn prompt_none_with_an_id_token_hint_answers_only_for_that_user() {
 async fn logout_with_id_token_hint_ends_the_session_everywhere() {
     let (sigil, mut browser) = start().await;
     let request = Authorize::new(WEB, "openid profile");
-    let signed = sign_in(&mut browser, &request, &ALICE).await;
-    let tokens = redeem_ok(
-        &sigil.url("/connect/token"),
-        &request,
-        signed.callback.require("code").unwrap(),
-    )
-    .await;
+    let tokens =
+        sign_in_and_redeem(&mut browser, &request, &ALICE, &sigil.url("/connect/token")).await;
     let id_token = field(&tokens, "id_token");
     let old_session = browser
         .cookie("sigil_session")
@@ -800,23 +747,11 @@ async fn refresh_tokens_rotate_and_may_narrow_the_scope() {
 
     // Without offline_access there is no refresh token.
     let request = Authorize::new(WEB, "openid profile");
-    let signed = sign_in(&mut browser, &request, &ALICE).await;
-    let tokens = redeem_ok(
-        &token_url,
-        &request,
-        signed.callback.require("code").unwrap(),
-    )
-    .await;
+    let tokens = sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
     assert_eq!(tokens.get("refresh_token"), None, "{tokens}");
 
     let request = Authorize::new(WEB, WEB_SCOPES);
-    let signed = sign_in(&mut browser, &request, &ALICE).await;
-    let tokens = redeem_ok(
-        &token_url,
-        &request,
-        signed.callback.require("code").unwrap(),
-    )
-    .await;
+    let tokens = sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
     let first_refresh = field(&tokens, "refresh_token");
 
     let answer = refresh(&token_url, WEB, first_refresh, None).await;
@@ -860,9 +795,7 @@ async fn a_public_spa_redeems_its_code_with_its_client_id_and_verifier() {
     let (sigil, mut browser) = start().await;
     let token_url = sigil.url("/connect/token");
     let request = Authorize::new(SPA, "openid profile offline_access orders.read");
-    let signed = sign_in(&mut browser, &request, &ALICE).await;
-    let code = signed.callback.require("code").unwrap();
-    let tokens = redeem_ok(&token_url, &request, code).await;
+    let tokens = sign_in_and_redeem(&mut browser, &request, &ALICE, &token_url).await;
     let claims = verified(&sigil, SPA.id, field(&tokens, "id_token")).await;
     assert_eq!(claims["sub"], ALICE.subject);
     assert_eq!(claims["nonce"], request.nonce());
@@ -942,17 +875,6 @@ async fn implicit_needs_a_nonce_and_a_client_that_opted_in() {
     );
     assert_eq!(response.get("access_token"), None);
     assert_eq!(response.get("id_token"), None);
-}
-
-/// `signin.yaml` with `from` replaced by `to` (which must occur).
-async fn start_with(from: &str, to: &str) -> (SigilDev, Browser) {
-    let text = config("signin.yaml", &[]);
-    assert!(text.contains(from), "{from:?} is not in signin.yaml");
-    let sigil = SigilDev::start(Some(&text.replace(from, to)))
-        .await
-        .unwrap();
-    let browser = Browser::new(&sigil.base_url).unwrap();
-    (sigil, browser)
 }
 
 #[tokio::test]
@@ -1039,29 +961,13 @@ const WEB_REFRESH: &str = "refresh_token: { grace_period: 2s }";
 const WEB_REFRESH_SHORT: &str =
     "refresh_token: { grace_period: 2s, sliding_lifetime: 3s, absolute_lifetime: 6s }";
 
-/// Alice's `web` refresh token, and when she started signing in.
-async fn web_refresh_token(
-    sigil: &SigilDev,
-    browser: &mut Browser,
-) -> (String, std::time::Instant) {
-    let started = std::time::Instant::now();
-    let request = Authorize::new(WEB, WEB_SCOPES);
-    let signed = sign_in(browser, &request, &ALICE).await;
-    let tokens = redeem_ok(
-        &sigil.url("/connect/token"),
-        &request,
-        signed.callback.require("code").unwrap(),
-    )
-    .await;
-    (field(&tokens, "refresh_token").to_owned(), started)
-}
-
 #[tokio::test]
 async fn an_unused_refresh_token_expires_after_the_sliding_lifetime() {
     let (sigil, mut browser) = start_with(WEB_REFRESH, WEB_REFRESH_SHORT).await;
-    let (token, _) = web_refresh_token(&sigil, &mut browser).await;
+    let token_url = sigil.url("/connect/token");
+    let token = web_refresh_token(&mut browser, &token_url).await;
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    let answer = refresh(&sigil.url("/connect/token"), WEB, &token, None).await;
+    let answer = refresh(&token_url, WEB, &token, None).await;
     assert_eq!(answer.status, 400, "{:?}", answer.body);
     assert_eq!(answer.body["error"], "invalid_grant");
 }
@@ -1070,7 +976,9 @@ async fn an_unused_refresh_token_expires_after_the_sliding_lifetime() {
 async fn refresh_tokens_in_use_slide_but_stop_at_the_absolute_lifetime() {
     let (sigil, mut browser) = start_with(WEB_REFRESH, WEB_REFRESH_SHORT).await;
     let token_url = sigil.url("/connect/token");
-    let (mut token, started) = web_refresh_token(&sigil, &mut browser).await;
+    // When Alice started signing in.
+    let started = std::time::Instant::now();
+    let mut token = web_refresh_token(&mut browser, &token_url).await;
     // Each rotation within 3 s of the last keeps the family alive past the first 3 s...
     for at in [1500, 3000, 4500] {
         tokio::time::sleep(Duration::from_millis(at).saturating_sub(started.elapsed())).await;

@@ -6,7 +6,9 @@
 //! against the published JWKS with an independent library). [`cluster`] starts `sigil store`
 //! nodes and `sigil serve` pods in front of them; [`faults`] has the TCP proxies that cut
 //! links between them and balance load over them; [`proxied`] is a store cluster with every
-//! Raft link behind such a proxy, for partition tests.
+//! Raft link behind such a proxy, for partition tests. It and [`faults::isolated`] are each a
+//! [`node_set::NodeSet`]: nodes that a test kills and starts again on the same data. Both it and [`faults::isolated`] keep
+//! their nodes in a [`node_set::NodeSet`] (addresses, data directories, logs, kill).
 //!
 //! Doubles of services unreachable from the test machines, speaking their real REST
 //! protocols so that the real client crates can be tested against them: [`kube_api`] (the
@@ -30,6 +32,7 @@ pub mod cluster;
 pub mod faults;
 pub mod keyvault;
 pub mod kube_api;
+pub mod node_set;
 mod process;
 pub mod proxied;
 pub mod static_site;

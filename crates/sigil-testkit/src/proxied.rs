@@ -2,38 +2,35 @@
 //!
 //! Start with [`ProxiedCluster::start`]: node `i` reaches node `j` through its own proxy for
 //! the directed link `i → j` (its `--peers` map names the proxy), while clients reach every
-//! node directly at [`StoreNode::url`]. [`ProxiedCluster::partition`] cuts every link to and
-//! from one node; [`ProxiedCluster::kill`] and [`ProxiedCluster::restart`] stop a node hard and
-//! bring it back on the same address and data. [`ProxiedCluster::leader`] asks the cluster
-//! which node leads.
+//! node directly at [`NodeSet::url`]. [`ProxiedCluster::partition`] cuts every link to and
+//! from one node; [`NodeSet::kill`] and [`ProxiedCluster::restart`] stop a node hard and bring
+//! it back on the same address and data. [`ProxiedCluster::leader`] asks the cluster which
+//! node leads.
 
-use crate::cluster::{StoreNode, free_port};
+use crate::cluster::free_port;
 use crate::faults::LinkProxy;
+use crate::node_set::NodeSet;
 use crate::process::sigil_binary;
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// N store nodes, every directed link between them behind a [`LinkProxy`].
-pub struct ProxiedCluster {
-    /// The running nodes by id; a killed node is absent until restarted.
-    nodes: BTreeMap<u64, StoreNode>,
-    /// Each node's client address `127.0.0.1:PORT`.
-    listen: BTreeMap<u64, String>,
+pub type ProxiedCluster = NodeSet<Proxies>;
+
+/// How the nodes of a [`ProxiedCluster`] reach each other.
+pub struct Proxies {
     /// Each node's `--peers` value.
     peers: BTreeMap<u64, String>,
     /// The proxy of each directed link `(from, to)`.
     links: BTreeMap<(u64, u64), LinkProxy>,
-    temp: tempfile::TempDir,
 }
 
 impl ProxiedCluster {
     /// Starts `size` nodes with a proxy on every directed link.
     pub async fn start(size: u64) -> crate::Result<Self> {
-        let temp = tempfile::tempdir().context("creating a cluster directory")?;
         let mut listen = BTreeMap::new();
         for id in 1..=size {
             listen.insert(id, format!("127.0.0.1:{}", free_port()?));
@@ -62,72 +59,18 @@ impl ProxiedCluster {
                 .join(",");
             peers.insert(from, map);
         }
-        let mut cluster = Self {
-            nodes: BTreeMap::new(),
-            listen,
-            peers,
-            links,
-            temp,
-        };
+        let mut cluster = Self::new(listen, Proxies { peers, links })?;
         for id in 1..=size {
             cluster.restart(id).await?;
         }
         Ok(cluster)
     }
 
-    /// The ids of all nodes, running or not.
-    pub fn ids(&self) -> Vec<u64> {
-        self.listen.keys().copied().collect()
-    }
-
-    /// `http://127.0.0.1:PORT` of node `id` (direct, not through a proxy).
-    pub fn url(&self, id: u64) -> String {
-        format!(
-            "http://{}",
-            self.listen.get(&id).map(String::as_str).unwrap_or("")
-        )
-    }
-
-    /// Every node's direct URL, comma-separated: the value of `sigil serve --store`.
-    pub fn endpoints(&self) -> String {
-        self.ids()
-            .into_iter()
-            .map(|id| self.url(id))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    /// A directory inside the cluster's temporary directory (for pods' configs and logs).
-    pub fn dir(&self, name: &str) -> PathBuf {
-        self.temp.path().join(name)
-    }
-
-    /// Where node `id`'s log lines go.
-    pub fn log_path(&self, id: u64) -> PathBuf {
-        self.data_dir(id).with_extension("log")
-    }
-
-    fn data_dir(&self, id: u64) -> PathBuf {
-        self.temp.path().join(format!("store-{id}"))
-    }
-
-    /// Kills node `id` with SIGKILL (no-op if it is not running).
-    pub fn kill(&mut self, id: u64) -> crate::Result<()> {
-        if let Some(mut node) = self.nodes.remove(&id) {
-            node.kill()?;
-        }
-        Ok(())
-    }
-
     /// Starts node `id` again on its address and data directory (kills it first if running).
     pub async fn restart(&mut self, id: u64) -> crate::Result<()> {
         self.kill(id)?;
-        let listen = self
-            .listen
-            .get(&id)
-            .ok_or_else(|| anyhow!("no node {id}"))?
-            .clone();
         let peers = self
+            .net
             .peers
             .get(&id)
             .ok_or_else(|| anyhow!("no node {id}"))?
@@ -135,22 +78,23 @@ impl ProxiedCluster {
         // The port was free when picked and is released by a killed node at once; retry
         // briefly in case the kernel still holds it.
         let deadline = Instant::now() + Duration::from_secs(5);
-        let node = loop {
-            match StoreNode::start(id, &listen, &peers, &self.data_dir(id)).await {
-                Ok(node) => break node,
+        loop {
+            match self
+                .start_node(Command::new(sigil_binary()?), id, &peers)
+                .await
+            {
+                Ok(()) => return Ok(()),
                 Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(error) => return Err(error),
             }
-        };
-        self.nodes.insert(id, node);
-        Ok(())
+        }
     }
 
     /// Cuts every link to and from node `id`.
     pub fn partition(&self, id: u64) {
-        for ((from, to), proxy) in &self.links {
+        for ((from, to), proxy) in &self.net.links {
             if *from == id || *to == id {
                 proxy.cut();
             }
@@ -159,7 +103,7 @@ impl ProxiedCluster {
 
     /// Heals every link.
     pub fn heal_all(&self) {
-        for proxy in self.links.values() {
+        for proxy in self.net.links.values() {
             proxy.heal();
         }
     }
@@ -193,12 +137,12 @@ impl ProxiedCluster {
         let deadline = Instant::now() + within;
         loop {
             let mut votes: BTreeMap<u64, usize> = BTreeMap::new();
-            for id in self.nodes.keys() {
-                if let Ok(leader) = self.leader_seen_by(*id).await {
+            for id in self.running() {
+                if let Ok(leader) = self.leader_seen_by(id).await {
                     *votes.entry(leader).or_default() += 1;
                 }
             }
-            let majority = self.listen.len() / 2 + 1;
+            let majority = self.majority();
             if let Some((leader, _)) = votes.iter().find(|(_, count)| **count >= majority) {
                 return Ok(*leader);
             }

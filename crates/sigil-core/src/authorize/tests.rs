@@ -278,22 +278,32 @@ async fn id_token_for(provider: &Provider, subject: &str) -> String {
         .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
+/// `claims` signed with this provider's key under the header `typ`.
+async fn signed_by_this_server(typ: &str, claims: &[u8]) -> String {
+    crate::testing::DigestSigner
+        .sign(typ, claims)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// `prompt=none` with `hint` as the `id_token_hint`.
+fn silent_with_hint(hint: &str) -> Parameters {
+    params(
+        &with(&[("prompt", "none")])
+            .into_iter()
+            .chain([("id_token_hint", hint)])
+            .collect::<Vec<_>>(),
+    )
+}
+
 #[tokio::test]
 async fn prompt_none_answers_only_for_the_user_the_id_token_hint_names() {
     let (provider, session) = signed_in_and_consented().await;
     let alices = id_token_for(&provider, "alice-id").await;
     let bobs = id_token_for(&provider, "bob-id").await;
 
-    let silent = |hint: &str| {
-        params(
-            &with(&[("prompt", "none")])
-                .into_iter()
-                .chain([("id_token_hint", hint)])
-                .collect::<Vec<_>>(),
-        )
-    };
     let step = provider
-        .authorize(&silent(&alices), Some(&session), NOW)
+        .authorize(&silent_with_hint(&alices), Some(&session), NOW)
         .await;
     assert!(
         is_code(&step),
@@ -301,7 +311,7 @@ async fn prompt_none_answers_only_for_the_user_the_id_token_hint_names() {
     );
 
     let step = provider
-        .authorize(&silent(&bobs), Some(&session), NOW)
+        .authorize(&silent_with_hint(&bobs), Some(&session), NOW)
         .await;
     assert_eq!(error_of(&step), Some("login_required"), "{step:?}");
 
@@ -323,33 +333,25 @@ async fn a_forged_or_foreign_id_token_hint_is_an_invalid_request() {
     let (signed, _) = genuine.rsplit_once('.').unwrap_or_default();
     let forged = format!("{signed}.AAAA");
     // Signed with this server's key, but an access token, not an ID token.
-    let not_an_id_token = crate::testing::DigestSigner
-        .sign(
-            "at+jwt",
-            br#"{"iss":"https://sigil.test","sub":"alice-id","aud":"web"}"#,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let not_an_id_token = signed_by_this_server(
+        "at+jwt",
+        br#"{"iss":"https://sigil.test","sub":"alice-id","aud":"web"}"#,
+    )
+    .await;
     // Signed with this server's key, but naming another issuer.
-    let foreign = crate::testing::DigestSigner
-        .sign(
-            "JWT",
-            br#"{"iss":"https://other.test","sub":"alice-id","aud":"web"}"#,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let foreign = signed_by_this_server(
+        "JWT",
+        br#"{"iss":"https://other.test","sub":"alice-id","aud":"web"}"#,
+    )
+    .await;
     for hint in [
         forged.as_str(),
         "not-a-jwt",
         not_an_id_token.as_str(),
         foreign.as_str(),
     ] {
-        let pairs: Vec<_> = with(&[("prompt", "none")])
-            .into_iter()
-            .chain([("id_token_hint", hint)])
-            .collect();
         let step = provider
-            .authorize(&params(&pairs), Some(&session), NOW)
+            .authorize(&silent_with_hint(hint), Some(&session), NOW)
             .await;
         assert_eq!(
             error_of(&step),

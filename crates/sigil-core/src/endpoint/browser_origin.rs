@@ -44,6 +44,7 @@ impl Provider {
 
 #[cfg(test)]
 mod tests {
+    use crate::endpoint::{Failure, Provider, TokenSuccess};
     use crate::error::ErrorCode;
     use crate::parameters::Parameters;
     use crate::testing::{NOW, SECRET, basic, provider};
@@ -55,12 +56,23 @@ mod tests {
         Parameters::parse(body.as_bytes(), &[]).unwrap()
     }
 
+    /// A client-credentials request with `id` and `secret`, from `origin`.
+    async fn client_credentials(
+        provider: &Provider,
+        id: &str,
+        secret: &str,
+        origin: Option<&str>,
+    ) -> Result<TokenSuccess, Failure> {
+        let request = form("grant_type=client_credentials");
+        provider
+            .token(Some(&basic(id, secret)), origin, &request, NOW)
+            .await
+    }
+
     #[tokio::test]
     async fn a_browser_origin_gets_tokens_only_for_the_clients_that_registered_it() {
         let (_, provider) = provider();
-        let credentials = basic("jwt-app", SECRET);
-        let request = form("grant_type=client_credentials");
-        let token = |origin| provider.token(Some(&credentials), origin, &request, NOW);
+        let token = |origin| client_credentials(&provider, "jwt-app", SECRET, origin);
         for allowed in [None, Some(APP_ORIGIN), Some("https://sigil.test")] {
             assert!(token(allowed).await.is_ok(), "{allowed:?}");
         }
@@ -82,9 +94,7 @@ mod tests {
             assert!(failure.auth_failure.is_none(), "authentication succeeded");
         }
         // Another client never registered the origin.
-        let other = basic("ref-app", SECRET);
-        let failure = provider
-            .token(Some(&other), Some(APP_ORIGIN), &request, NOW)
+        let failure = client_credentials(&provider, "ref-app", SECRET, Some(APP_ORIGIN))
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
@@ -93,13 +103,7 @@ mod tests {
     #[tokio::test]
     async fn wrong_credentials_stay_invalid_client_whatever_the_origin() {
         let (_, provider) = provider();
-        let failure = provider
-            .token(
-                Some(&basic("jwt-app", "wrong")),
-                Some("https://evil.test"),
-                &form("grant_type=client_credentials"),
-                NOW,
-            )
+        let failure = client_credentials(&provider, "jwt-app", "wrong", Some("https://evil.test"))
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::InvalidClient);
@@ -109,13 +113,7 @@ mod tests {
     async fn a_refused_revocation_revokes_nothing() {
         let (_, provider) = provider();
         let credentials = basic("jwt-app", SECRET);
-        let issued = provider
-            .token(
-                Some(&credentials),
-                None,
-                &form("grant_type=client_credentials"),
-                NOW,
-            )
+        let issued = client_credentials(&provider, "jwt-app", SECRET, None)
             .await
             .unwrap();
         let revoke = form(&format!("token={}", issued.response.access_token));

@@ -71,21 +71,24 @@ pub async fn login(
         password,
         address: attempt_address(&request, state.provider.login_throttle()),
     };
+    // The form again, the username kept, with `message` above it.
+    let form_again = |message: &str| {
+        login_form(
+            &state,
+            &request,
+            &authorization,
+            sealed,
+            Some(username),
+            Some(message),
+            now,
+        )
+    };
     let session = match state.provider.sign_in(&attempt, now).await {
         Ok(SignInOutcome::SignedIn(session)) => session,
         Ok(SignInOutcome::Failed) => {
             audit::login_failed(username, &authorization.client_id);
             state.metrics.sign_ins.with_label_values(&["failed"]).inc();
-            let message = "Invalid username or password.";
-            return login_form(
-                &state,
-                &request,
-                &authorization,
-                sealed,
-                Some(username),
-                Some(message),
-                now,
-            );
+            return form_again("Invalid username or password.");
         }
         Ok(SignInOutcome::Throttled(throttled)) => {
             let retry_after = throttled.retry_after(now);
@@ -106,31 +109,14 @@ pub async fn login(
                 "Too many failed sign-in attempts. Wait {}, then try again.",
                 pages::wait_in_words(retry_after)
             );
-            let page = login_form(
-                &state,
-                &request,
-                &authorization,
-                sealed,
-                Some(username),
-                Some(&message),
-                now,
-            );
+            let page = form_again(&message);
             return retry_later(page, StatusCode::TOO_MANY_REQUESTS, retry_after);
         }
         // The password was not checked (the checks are saturated) or the grant store is
         // unreachable: nothing is wrong with the attempt, so the form comes back to retry.
         Err(error) if error.code == ErrorCode::TemporarilyUnavailable => {
             tracing::warn!(%error, "sign-in deferred");
-            let message = "The service is busy. Try again in a moment.";
-            let page = login_form(
-                &state,
-                &request,
-                &authorization,
-                sealed,
-                Some(username),
-                Some(message),
-                now,
-            );
+            let page = form_again("The service is busy. Try again in a moment.");
             return retry_later(page, StatusCode::SERVICE_UNAVAILABLE, RETRY_SOON_SECONDS);
         }
         Err(error) => {

@@ -36,6 +36,26 @@ impl Issues {
     }
 }
 
+#[cfg(test)]
+impl Issues {
+    /// What `validate` records.
+    pub(crate) fn found_by(validate: impl FnOnce(&mut Self)) -> Self {
+        let mut issues = Self::default();
+        validate(&mut issues);
+        issues
+    }
+
+    /// Each problem as `path: message`.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        self.0.iter().map(ToString::to_string).collect()
+    }
+
+    /// Each problem's path.
+    pub(crate) fn paths(&self) -> Vec<String> {
+        self.0.iter().map(|issue| issue.path.clone()).collect()
+    }
+}
+
 impl std::fmt::Display for Issues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for issue in &self.0 {

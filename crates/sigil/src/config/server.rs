@@ -130,9 +130,7 @@ mod tests {
     }
 
     fn issue_paths(config: &ServerConfig) -> Vec<String> {
-        let mut issues = Issues::default();
-        config.validate(&mut issues);
-        issues.0.into_iter().map(|issue| issue.path).collect()
+        Issues::found_by(|issues| config.validate(issues)).paths()
     }
 
     #[test]

@@ -284,9 +284,7 @@ mod tests {
     }
 
     fn issues(config: &Config) -> Vec<String> {
-        let mut issues = Issues::default();
-        config.validate_signing(Duration::ZERO, &mut issues);
-        issues.0.iter().map(ToString::to_string).collect()
+        Issues::found_by(|issues| config.validate_signing(Duration::ZERO, issues)).lines()
     }
 
     const OIDC_CLIENT: &str = r#"

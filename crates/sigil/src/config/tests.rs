@@ -8,7 +8,7 @@ fn issues_of(yaml: &str) -> Vec<String> {
         Err(error) => vec![error.to_string()],
         Ok(config) => match config.validate(GRANTS) {
             Ok(_) => vec![],
-            Err(issues) => issues.0.iter().map(ToString::to_string).collect(),
+            Err(issues) => issues.lines(),
         },
     }
 }

@@ -151,9 +151,7 @@ mod tests {
     }
 
     fn issues_of(yaml: &str) -> Vec<String> {
-        let mut issues = Issues::default();
-        parse(yaml).validate(&mut issues);
-        issues.0.iter().map(ToString::to_string).collect()
+        Issues::found_by(|issues| parse(yaml).validate(issues)).lines()
     }
 
     #[test]
