@@ -5,7 +5,7 @@
 //! key-source outage, and after the old key is removed while still in retention. Not one
 //! token may be rejected.
 
-use sigil_e2e::{POD_ISSUER, config, issue_token, kid_of, sigil_keys};
+use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, config, issue_token, kid_of, sigil_keys};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::verify_access_token;
 use sigil_testkit::cluster::{StoreCluster, serve_pod};
@@ -337,6 +337,18 @@ async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
     let body: serde_json::Value = jwks.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable", "{body}");
     assert!(body.get("keys").is_none(), "{body}");
+    // A token request that reaches it anyway is told to come back, not that it failed.
+    let early = reqwest::Client::new()
+        .post(format!("http://{listen}/connect/token"))
+        .basic_auth("jwt-client", Some(CLIENT_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), 503);
+    assert_eq!(early.headers()["retry-after"], "1");
+    let body: serde_json::Value = early.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
     let config_path = cluster.dir("keys-config.yaml");
     std::fs::write(&config_path, &config_text).unwrap();
     sigil_keys(&["generate"], &config_path, &[]);

@@ -118,10 +118,7 @@ impl Minter {
         self.signer()
             .sign_with(algorithm, ID_TOKEN_TYPE, &json)
             .await
-            .map_err(|error| {
-                tracing::error!(%error, "signing id_token");
-                ProtocolError::server_error()
-            })
+            .map_err(|error| super::signing_failed("an id_token", error))
     }
 }
 

@@ -107,10 +107,7 @@ impl Minter {
                 self.signer
                     .sign(ACCESS_TOKEN_JWT_TYPE, &json)
                     .await
-                    .map_err(|error| {
-                        tracing::error!(%error, "signing access token");
-                        ProtocolError::server_error()
-                    })?
+                    .map_err(|error| super::signing_failed("an access token", error))?
             }
             AccessTokenFormat::Reference => {
                 let handle = new_handle();

@@ -1,6 +1,8 @@
 //! Minting tokens: claims per RFC 9068 for JWT access tokens, or a reference handle filed in
 //! the grant store; OIDC id_tokens. Extension grants and self-issued tokens call the [`Minter`] directly.
 
+use crate::error::{ErrorCode, ProtocolError};
+
 mod claims;
 mod id_token;
 mod minter;
@@ -11,3 +13,22 @@ pub use minter::{AccessTokenRequest, MintedAccessToken, Minter};
 
 /// The `typ` header of JWT access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_JWT_TYPE: &str = "at+jwt";
+
+/// What a client is told when a token could not be signed, logged here once: while no key is
+/// loaded yet (a pod still starting, or its key source not yet populated) the request may be
+/// retried (`temporarily_unavailable`); any other failure is a server error.
+pub(crate) fn signing_failed(what: &str, error: crate::signing::SigningError) -> ProtocolError {
+    match error {
+        crate::signing::SigningError::NoActiveKey(_) => {
+            tracing::warn!(%error, "cannot sign {what} yet");
+            ProtocolError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "no signing key is loaded yet; retry shortly",
+            )
+        }
+        error => {
+            tracing::error!(%error, "signing {what}");
+            ProtocolError::server_error()
+        }
+    }
+}
