@@ -7,7 +7,7 @@
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, FIRST_PARTY, PORTAL, WEB, WEB_SCOPES, assert_invalid_grant, callback,
     field, id_token_claims, is_active, is_login_page, open, redeem, redeem_ok, refresh,
-    respond_without_pages, sign_in, userinfo,
+    respond_without_pages, sign_in, sign_in_and_redeem, userinfo,
 };
 use sigil_e2e::{POD_ISSUER, pod_config_of, sigil_keys};
 use sigil_testkit::SigilDev;
@@ -441,4 +441,44 @@ async fn a_sign_in_while_the_store_is_down_gets_the_form_back_with_503_and_retry
     );
     assert!(answer.form("/account/login").is_ok(), "the form comes back");
     assert!(answer.set_cookie("sigil_session").is_none());
+}
+
+#[tokio::test]
+async fn with_the_store_down_userinfo_and_refresh_say_when_to_retry() {
+    let (mut cluster, a, b) = deploy().await;
+    let mut browser = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
+    let tokens = sign_in_and_redeem(
+        &mut browser,
+        &Authorize::new(WEB, WEB_SCOPES),
+        &ALICE,
+        &a.url("/connect/token"),
+    )
+    .await;
+    for node in &mut cluster.nodes {
+        node.kill().unwrap();
+    }
+    // userinfo checks the token against the store (revocation); refresh rotates in it.
+    let client = reqwest::Client::new();
+    let info = client
+        .get(b.url("/connect/userinfo"))
+        .bearer_auth(field(&tokens, "access_token"))
+        .send()
+        .await
+        .unwrap();
+    let refreshed = client
+        .post(a.url("/connect/token"))
+        .basic_auth(WEB.id, Some(sigil_e2e::CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", field(&tokens, "refresh_token")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    for (case, answer) in [("userinfo", info), ("refresh", refreshed)] {
+        assert_eq!(answer.status(), 503, "{case}");
+        assert_eq!(answer.headers()["retry-after"], "1", "{case}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable", "{case}: {body}");
+    }
 }

@@ -1,8 +1,7 @@
 //! `GET|POST /connect/userinfo` (OIDC Core §5.3), with RFC 6750 bearer errors.
 
 use crate::AppState;
-use crate::errors::no_store;
-use actix_web::http::StatusCode;
+use crate::errors::{error_response, no_store};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::error::{ErrorCode, ProtocolError};
@@ -39,14 +38,14 @@ fn bearer_token(request: &HttpRequest) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
-/// RFC 6750 §3: the error in `WWW-Authenticate`, and in the body for convenience.
+/// RFC 6750 §3: the error in `WWW-Authenticate`, and in the body for convenience. Other
+/// errors (`temporarily_unavailable` with its `Retry-After`, `server_error`) are rendered as
+/// every endpoint renders them.
 fn bearer_error(error: &ProtocolError) -> HttpResponse {
-    let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let mut response = HttpResponse::build(status);
-    no_store(&mut response);
+    let mut response = error_response(error);
     if matches!(
         error.code,
-        ErrorCode::InvalidToken | ErrorCode::InsufficientScope
+        ErrorCode::InvalidRequest | ErrorCode::InvalidToken | ErrorCode::InsufficientScope
     ) {
         let challenge = format!(
             "Bearer error=\"{}\", error_description=\"{}\"",
@@ -54,11 +53,10 @@ fn bearer_error(error: &ProtocolError) -> HttpResponse {
             error.description.replace(['"', '\\'], "'")
         );
         if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response.insert_header((header::WWW_AUTHENTICATE, value));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
     }
-    response.json(serde_json::json!({
-        "error": error.code.as_str(),
-        "error_description": error.description,
-    }))
+    response
 }
