@@ -1,4 +1,4 @@
-use crate::error::ProtocolError;
+use crate::error::{ErrorCode, ProtocolError};
 use crate::model::TokenEndpointAuthMethod;
 use crate::parameters::{Parameters, decode_component};
 use base64::Engine as _;
@@ -95,8 +95,12 @@ impl PresentedCredentials {
             let assertion = assertion.ok_or_else(|| {
                 ProtocolError::invalid_request("missing parameter `client_assertion`")
             })?;
+            // RFC 7521 §4.2.1: an assertion that is not valid is `invalid_client`.
             let subject = super::assertion::unverified_subject(assertion).ok_or_else(|| {
-                ProtocolError::invalid_request("client_assertion is not a JWT with a `sub` claim")
+                ProtocolError::new(
+                    ErrorCode::InvalidClient,
+                    "client_assertion is not a JWT with a `sub` claim",
+                )
             })?;
             if body_id.is_some_and(|id| id != subject) {
                 return Err(ProtocolError::invalid_request(
@@ -162,7 +166,6 @@ fn parse_basic(header: &str) -> Result<(String, String), ProtocolError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorCode;
 
     fn params(body: &str) -> Parameters {
         Parameters::parse(body.as_bytes(), &[]).unwrap()
@@ -172,6 +175,19 @@ mod tests {
     /// many client libraries send them).
     fn basic(id: &str, secret: &str) -> String {
         format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    #[test]
+    fn an_assertion_that_is_no_jwt_is_invalid_client() {
+        let type_ = form_urlencoded::byte_serialize(CLIENT_ASSERTION_TYPE_JWT_BEARER.as_bytes())
+            .collect::<String>();
+        for body in [
+            format!("client_assertion_type={type_}&client_assertion=garbage.x.y&client_id=app"),
+            format!("client_assertion_type={type_}&client_assertion=garbage"),
+        ] {
+            let error = PresentedCredentials::extract(None, &params(&body)).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidClient, "{body}");
+        }
     }
 
     #[test]
