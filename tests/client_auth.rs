@@ -511,6 +511,29 @@ async fn a_flood_of_wrong_secrets_for_one_client_leaves_other_requests_alone() {
         "the flood reached the argon2id check ({checked} checked)"
     );
 
+    // The metrics tell checked wrong secrets from guesses that were never checked.
+    let metrics = sigil_testkit::cluster::metrics_text(&sigil.base_url)
+        .await
+        .unwrap();
+    let count = |name: &str| -> usize {
+        let series = format!("{name}{{endpoint=\"token\"}} ");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&series))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        count("sigil_client_authentication_failures_total"),
+        checked,
+        "{metrics}"
+    );
+    assert_eq!(
+        count("sigil_client_authentication_deferred_total"),
+        busy,
+        "{metrics}"
+    );
+
     // The attacked client still gets in with its secret once the flood is over.
     issue_token(&sigil, "argon2-client").await;
 }

@@ -15,6 +15,9 @@ pub struct Metrics {
     pub token_errors: IntCounterVec,
     /// Client authentication failures, by endpoint.
     pub client_auth_failures: IntCounterVec,
+    /// Client authentications left undecided (secret checks saturated, or the grant store
+    /// unreachable) and answered `503`, by endpoint.
+    pub client_auth_deferred: IntCounterVec,
     /// Tokens revoked.
     pub tokens_revoked: IntCounterVec,
     /// Introspection requests, by result.
@@ -53,6 +56,12 @@ impl Metrics {
             "Failed client authentications.",
             &["endpoint"],
         )?;
+        let client_auth_deferred = counter(
+            "sigil_client_authentication_deferred_total",
+            "Client authentications not decided (secret checks saturated or the grant store \
+             unreachable), answered with 503.",
+            &["endpoint"],
+        )?;
         let tokens_revoked = counter(
             "sigil_tokens_revoked_total",
             "Tokens revoked at the revocation endpoint.",
@@ -89,6 +98,7 @@ impl Metrics {
             tokens_issued,
             token_errors,
             client_auth_failures,
+            client_auth_deferred,
             tokens_revoked,
             introspections,
             sign_ins,

@@ -55,6 +55,15 @@ pub enum AuthFailure {
     NotChecked(#[source] CheckRefused),
 }
 
+impl AuthFailure {
+    /// False where nothing was decided about the client (the store could not be reached, or
+    /// its secret was not checked): the request may be retried, and it is no sign of an
+    /// attack on the client.
+    pub fn is_decided(&self) -> bool {
+        !matches!(self, Self::StoreUnavailable | Self::NotChecked(_))
+    }
+}
+
 /// Authenticates clients; knows the audiences a client assertion must name and where
 /// expensive secret checks run.
 #[derive(Clone)]

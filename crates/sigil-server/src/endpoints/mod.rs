@@ -45,12 +45,13 @@ pub(crate) async fn read_request<'r>(
 
 /// Records a failed request at `endpoint` (metrics, audit) and renders its error.
 pub(crate) fn failed(state: &AppState, endpoint: &'static str, failure: &Failure) -> HttpResponse {
-    if failure.auth_failure.is_some() {
-        state
-            .metrics
-            .client_auth_failures
-            .with_label_values(&[endpoint])
-            .inc();
+    if let Some(auth_failure) = &failure.auth_failure {
+        let counter = if auth_failure.is_decided() {
+            &state.metrics.client_auth_failures
+        } else {
+            &state.metrics.client_auth_deferred
+        };
+        counter.with_label_values(&[endpoint]).inc();
     }
     audit::request_failed(endpoint, failure);
     error_response(&failure.error)
