@@ -619,6 +619,17 @@ async fn a_refresh_token_works_only_for_its_own_client() {
     )
     .await;
     assert_ne!(public.status, 200, "{:?}", public.body);
+    // Nor may another client revoke it (RFC 7009 §2.1): refused, and the token lives on.
+    let revoked = post_form(
+        &sigil.url("/connect/revocation"),
+        Some(&basic(PORTAL.id, CLIENT_SECRET)),
+        &form(&[("token", &token)]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(revoked.status, 400, "{:?}", revoked.body);
+    assert_eq!(revoked.body["error"], "unauthorized_client");
+    assert_eq!(refresh(&token_url, WEB, &token, None).await.status, 200);
 }
 
 #[tokio::test]

@@ -46,10 +46,7 @@ impl Provider {
             });
         };
         if active.client_id != client.client_id {
-            return Err(failed(ProtocolError::new(
-                ErrorCode::UnauthorizedClient,
-                "the token was not issued to this client",
-            )));
+            return Err(failed(not_this_clients()));
         }
         match &active.form {
             TokenForm::Reference { key, .. } => {
@@ -76,7 +73,8 @@ impl Provider {
     }
 
     /// RFC 7009 §2.1: revoking a refresh token revokes its family (every token of the same
-    /// sign-in). A token of another client is left alone, and says nothing about itself.
+    /// sign-in). A token of another client is left alone and the request refused, as for
+    /// access tokens.
     async fn revoke_refresh_token(
         &self,
         token: &str,
@@ -86,8 +84,11 @@ impl Provider {
         let Some(grant) = self.store.get(&key).await? else {
             return Ok(false);
         };
-        if grant.kind != GrantKind::RefreshToken || grant.client_id != client_id {
+        if grant.kind != GrantKind::RefreshToken {
             return Ok(false);
+        }
+        if grant.client_id != client_id {
+            return Err(not_this_clients());
         }
         let target = match grant.family {
             Some(family) => RevokeTarget::Family(family),
@@ -96,4 +97,12 @@ impl Provider {
         self.store.revoke(target).await?;
         Ok(true)
     }
+}
+
+/// RFC 7009 §2.1: a token issued to another client is not revoked, and the request is refused.
+fn not_this_clients() -> ProtocolError {
+    ProtocolError::new(
+        ErrorCode::UnauthorizedClient,
+        "the token was not issued to this client",
+    )
 }

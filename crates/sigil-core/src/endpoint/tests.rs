@@ -336,3 +336,23 @@ async fn an_access_token_is_not_valid_before_its_nbf() {
         assert_eq!(info.is_ok(), valid, "userinfo, {extra}: {info:?}");
     }
 }
+
+#[tokio::test]
+async fn another_clients_refresh_token_is_not_revoked_and_the_request_is_refused() {
+    let (store, provider) = provider();
+    store.put(refresh_grant("web-refresh", 1800)).await.unwrap();
+    let body = form("token=web-refresh&token_type_hint=refresh_token");
+    let failure = provider
+        .revoke(Some(&basic("other-app", SECRET)), None, &body, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
+    let still = provider
+        .introspect(Some(&basic("web", SECRET)), &body, NOW)
+        .await
+        .unwrap();
+    assert!(
+        still.response.active,
+        "a refused revocation changes nothing"
+    );
+}
