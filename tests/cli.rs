@@ -93,6 +93,22 @@ fn config_check_accepts_the_example_and_explains_errors() {
         stderr.contains("line 3"),
         "the error points at the line: {stderr}"
     );
+
+    // A command that loads the same file says so once, not once per layer of the error.
+    let dev = Command::new(sigil_binary().unwrap())
+        .args(["dev", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&broken)
+        .arg("--data-dir")
+        .arg(temp.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!dev.status.success());
+    let stderr = String::from_utf8_lossy(&dev.stderr);
+    assert_eq!(
+        stderr.matches("unknown field `grant_type`").count(),
+        1,
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -12,7 +12,8 @@ pub fn run(file: &Path) -> ExitCode {
     let config = match Config::load(file) {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("{}: {error}", file.display());
+            // With its causes, as every other command prints errors.
+            eprintln!("{}: {:#}", file.display(), anyhow::Error::new(error));
             return ExitCode::FAILURE;
         }
     };

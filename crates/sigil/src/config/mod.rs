@@ -67,7 +67,7 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: String,
@@ -77,8 +77,8 @@ pub enum LoadError {
     },
     /// YAML syntax, a wrong type, or an unknown field; the message starts with the path of
     /// the offending field (`clients[0]: unknown field …`) and ends with its line and column.
-    #[error("{0}")]
-    Parse(#[source] serde_yaml::Error),
+    #[error(transparent)]
+    Parse(serde_yaml::Error),
 }
 
 impl Config {
