@@ -4,11 +4,9 @@ use super::form_error_response;
 use crate::AppState;
 use crate::discovery::EndpointPaths;
 use crate::form::read_form;
-use crate::signin::cookies;
-use crate::signin::pages;
+use crate::signin::responses::{bad_request, found, server_error_page};
 use crate::signin::sealed::{open_json, purpose, seal_json};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use crate::signin::{cookies, pages};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::authorize::{
     AuthorizationRequest, AuthorizeError, AuthorizeStep, ClientRedirect, ResponseMode,
@@ -160,34 +158,4 @@ pub(crate) fn respond(redirect: &ClientRedirect) -> HttpResponse {
         ResponseMode::FormPost => pages::form_post(&redirect.redirect_uri, &redirect.params),
         ResponseMode::Query | ResponseMode::Fragment => found(&redirect.location()),
     }
-}
-
-/// `302 Found` to `location`, never cached.
-pub(crate) fn found(location: &str) -> HttpResponse {
-    match HeaderValue::from_str(location) {
-        Ok(value) => HttpResponse::Found()
-            .insert_header((header::LOCATION, value))
-            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-            .finish(),
-        Err(_) => bad_request("the redirect address is not valid"),
-    }
-}
-
-/// A 400 page for a request that cannot be answered at the client's redirect URI.
-pub(crate) fn bad_request(description: &str) -> HttpResponse {
-    pages::html(
-        StatusCode::BAD_REQUEST,
-        pages::error("The request cannot be completed", description),
-    )
-}
-
-/// A 500 page.
-pub(crate) fn server_error_page() -> HttpResponse {
-    pages::html(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        pages::error(
-            "Something went wrong",
-            "The server could not complete the request. Try again shortly.",
-        ),
-    )
 }

@@ -7,10 +7,9 @@
 //! that ended no session. The browser is sent back only to a registered
 //! `post_logout_redirect_uri`.
 
-use super::account::{csrf_failed, csrf_ok};
-use super::authorize::{bad_request, found, server_error_page};
 use super::form_error_response;
 use crate::form::read_form;
+use crate::signin::responses::{bad_request, csrf_failed, found, server_error_page, with_cookie};
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
 use actix_web::cookie::Cookie;
@@ -61,7 +60,8 @@ async fn end_session(
         Err(error) => return bad_request(&error.description),
     };
     let confirmed = posted && params.get("confirm") == Some("yes");
-    if confirmed && !csrf_ok(state, request, LOGOUT_FORM, params, now) {
+    if confirmed && !csrf::posted_form_ok(state.sealer.as_ref(), request, LOGOUT_FORM, params, now)
+    {
         return csrf_failed();
     }
     let Some(session) = cookies::session(request, state.sealer.as_ref(), now) else {
@@ -89,16 +89,11 @@ async fn end_session(
 /// Sends the browser on, clearing the session cookie only where the session was ended: a
 /// request that proved nothing must not sign anyone out, not even in one browser.
 fn finish(logout: &LogoutRequest, clear: Option<Cookie<'static>>) -> HttpResponse {
-    let mut response = match &logout.redirect {
+    let response = match &logout.redirect {
         Some(location) => found(location),
         None => pages::html(StatusCode::OK, pages::signed_out()),
     };
-    if let Some(cookie) = clear {
-        if let Err(error) = response.add_cookie(&cookie) {
-            tracing::error!(%error, "clearing the session cookie");
-        }
-    }
-    response
+    with_cookie(response, clear)
 }
 
 fn confirm_page(
@@ -115,11 +110,6 @@ fn confirm_page(
         .iter()
         .filter_map(|name| params.get(name).map(|value| (*name, value)))
         .collect();
-    let mut response = pages::html(StatusCode::OK, pages::logout_confirm(&token, &echoed));
-    if let Some(cookie) = new_cookie {
-        if let Err(error) = response.add_cookie(&cookie) {
-            tracing::error!(%error, "setting the browser cookie");
-        }
-    }
-    response
+    let page = pages::logout_confirm(&token, &echoed);
+    with_cookie(pages::html(StatusCode::OK, page), new_cookie)
 }
