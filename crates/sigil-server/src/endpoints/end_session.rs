@@ -5,17 +5,21 @@
 //! that arrives without the session cookie (another site's form: `SameSite=Lax` keeps the
 //! cookie home) gets the confirmation page too, and no cookie is ever cleared for a request
 //! that ended no session. The browser is sent back only to a registered
-//! `post_logout_redirect_uri`.
+//! `post_logout_redirect_uri`. When the grant store cannot be reached, no session ends: the
+//! confirmation page comes back with 503 and `Retry-After`, the cookie kept for the retry.
 
 use super::form_error_response;
 use crate::form::read_form;
-use crate::signin::responses::{bad_request, csrf_failed, found, server_error_page, with_cookie};
+use crate::signin::responses::{
+    BUSY, bad_request, csrf_failed, found, server_error_page, unavailable, with_cookie,
+};
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::endpoint::LogoutRequest;
+use sigil_core::error::ErrorCode;
 use sigil_core::parameters::Parameters;
 use sigil_core::time::Timestamp;
 
@@ -70,15 +74,21 @@ async fn end_session(
         // in: only a confirmation from this site's own page (which carries it) can tell.
         // Either way nothing is proven, so no cookie is touched.
         if posted && !confirmed {
-            return confirm_page(state, request, params, now);
+            return confirm_page(state, request, params, None, now);
         }
         return finish(&logout, None);
     };
     let hinted = logout.hinted_subject.as_deref() == Some(session.subject.as_str());
     if !confirmed && !hinted {
-        return confirm_page(state, request, params, now);
+        return confirm_page(state, request, params, None, now);
     }
     if let Err(error) = state.provider.end_session_record(&session).await {
+        if error.code == ErrorCode::TemporarilyUnavailable {
+            // The grant store cannot be reached: the session is not ended, so its cookie
+            // stays, and the user is asked to confirm again in a moment.
+            tracing::warn!(%error, "sign-out deferred");
+            return unavailable(confirm_page(state, request, params, Some(BUSY), now));
+        }
         tracing::error!(%error, "ending a session");
         return server_error_page();
     }
@@ -96,10 +106,12 @@ fn finish(logout: &LogoutRequest, clear: Option<Cookie<'static>>) -> HttpRespons
     with_cookie(response, clear)
 }
 
+/// The confirmation page, with `error` above the button if an earlier try failed.
 fn confirm_page(
     state: &AppState,
     request: &HttpRequest,
     params: &Parameters,
+    error: Option<&str>,
     now: Timestamp,
 ) -> HttpResponse {
     let (browser, new_cookie) = cookies::browser_id(request, state.cookies);
@@ -110,6 +122,6 @@ fn confirm_page(
         .iter()
         .filter_map(|name| params.get(name).map(|value| (*name, value)))
         .collect();
-    let page = pages::logout_confirm(&token, &echoed);
+    let page = pages::logout_confirm(&token, &echoed, error);
     with_cookie(pages::html(StatusCode::OK, page), new_cookie)
 }
