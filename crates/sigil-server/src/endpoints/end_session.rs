@@ -3,15 +3,20 @@
 //! With an `id_token_hint` naming the signed-in user, the session ends at once; otherwise the
 //! user confirms on a page first (so a link on another site cannot sign them out). A post
 //! that arrives without the session cookie (another site's form: `SameSite=Lax` keeps the
-//! cookie home) gets the confirmation page too, and no cookie is ever cleared for a request
-//! that ended no session. The browser is sent back only to a registered
-//! `post_logout_redirect_uri`. When the grant store cannot be reached, no session ends: the
-//! confirmation page comes back with 503 and `Retry-After`, the cookie kept for the retry.
+//! cookies home) is answered with `303 See Other` to the same request as a GET, which the
+//! browser sends with its cookies: a request that cannot see who is signed in sets no cookie,
+//! neither clearing the session nor replacing the browser id that open forms are bound to.
+//! No cookie is ever cleared for a request that ended no session. The browser is sent back
+//! only to a registered `post_logout_redirect_uri`. When the grant store cannot be reached, no
+//! session ends: the confirmation page comes back with 503 and `Retry-After`, the cookie kept
+//! for the retry.
 
 use super::form_error_response;
+use crate::discovery::EndpointPaths;
 use crate::form::read_form;
 use crate::signin::responses::{
-    BUSY, bad_request, csrf_failed, found, server_error_page, unavailable, with_cookie,
+    BUSY, bad_request, csrf_failed, found, same_request_as_get, server_error_page, unavailable,
+    with_cookie,
 };
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
@@ -49,6 +54,16 @@ pub async fn end_session_post(
         Ok(params) => params,
         Err(error) => return form_error_response(error),
     };
+    if !cookies::carries_session(&request) {
+        // Another site's form (SameSite=Lax keeps every cookie home), or a browser where
+        // nobody is signed in: this request cannot tell which. Answering it with a page
+        // would set a new browser id, replacing the one this browser's open forms are bound
+        // to. The same request as a GET, a top-level navigation, carries the cookies.
+        let carried = params.iter().filter(|(name, _)| ECHOED.contains(name));
+        return same_request_as_get(EndpointPaths::END_SESSION, carried).unwrap_or_else(|| {
+            bad_request("This sign-out request is too long. Go back to the application.")
+        });
+    }
     end_session(&state, &request, &params, true).await
 }
 
@@ -69,13 +84,9 @@ async fn end_session(
         return csrf_failed();
     }
     let Some(session) = cookies::session(request, state.sealer.as_ref(), now) else {
-        // No session cookie came. A link (GET) carries the SameSite=Lax cookie, so nobody is
-        // signed in here; but another site's form post never carries it, whoever is signed
-        // in: only a confirmation from this site's own page (which carries it) can tell.
-        // Either way nothing is proven, so no cookie is touched.
-        if posted && !confirmed {
-            return confirm_page(state, request, params, None, now);
-        }
+        // A GET (a top-level navigation carries the SameSite=Lax cookie), or a post that
+        // carried a session cookie which no longer opens: nobody is signed in here, and no
+        // cookie is touched.
         return finish(&logout, None);
     };
     let hinted = logout.hinted_subject.as_deref() == Some(session.subject.as_str());

@@ -31,6 +31,15 @@ pub fn session(request: &HttpRequest, sealer: &dyn Sealer, now: Timestamp) -> Op
     open_json(sealer, purpose::SESSION, value.value(), now)
 }
 
+/// True if the request carries a session cookie, whether or not it still opens. A browser
+/// sends none with a form that another site posts (`SameSite=Lax`): such a request cannot
+/// tell who is signed in, and is not answered with cookies.
+pub fn carries_session(request: &HttpRequest) -> bool {
+    request
+        .cookie(SESSION_COOKIE)
+        .is_some_and(|cookie| !cookie.value().is_empty())
+}
+
 /// The cookie that carries `session`, lasting as long as it does.
 pub fn session_cookie(
     session: &Session,

@@ -26,6 +26,29 @@ pub fn see_other(location: &str) -> HttpResponse {
     redirect(StatusCode::SEE_OTHER, location)
 }
 
+/// The longest address [`same_request_as_get`] builds: proxies and load balancers refuse
+/// longer request lines (nginx's default buffer for one is 8 KiB).
+pub const MAX_GET_URL: usize = 8 * 1024;
+
+/// `303 See Other` to `path` with `pairs` as its query: a posted form carried on as the same
+/// request by `GET`. A browser follows it as a top-level navigation, which carries the
+/// `SameSite=Lax` cookies that it kept back from a form posted by another site. `None` if
+/// the address would be longer than [`MAX_GET_URL`].
+pub fn same_request_as_get<'a>(
+    path: &str,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<HttpResponse> {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let location = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    (location.len() <= MAX_GET_URL).then(|| see_other(&location))
+}
+
 fn redirect(status: StatusCode, location: &str) -> HttpResponse {
     match HeaderValue::from_str(location) {
         Ok(value) => HttpResponse::build(status)
