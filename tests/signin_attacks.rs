@@ -5,8 +5,9 @@
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, LEGACY, PORTAL, SPA, TestClient, WEB, WEB_SCOPES, assert_error_page,
     assert_invalid_grant, callback, field, is_active, is_consent_page, is_login_page, log_in, open,
-    redeem, redeem_as, redeem_ok, refresh, respond_without_pages, rotated, sign_in,
-    sign_in_and_redeem, start, start_with, token_request, userinfo, verified, web_refresh_token,
+    post_from_another_site, redeem, redeem_as, redeem_ok, refresh, respond_without_pages, rotated,
+    sign_in, sign_in_and_redeem, start, start_with, token_request, userinfo, verified,
+    web_refresh_token,
 };
 use sigil_e2e::{API_SECRET, CLIENT_SECRET};
 use sigil_testkit::SigilDev;
@@ -849,29 +850,6 @@ async fn logout_confirmation_needs_its_csrf_token() {
             "{case}: a forged logout signed the user out"
         );
     }
-}
-
-/// The cookies `SameSite=Lax` keeps home when another site's form posts to the server.
-const LAX_COOKIES: [&str; 2] = ["sigil_session", "sigil_browser"];
-
-/// Posts `pairs` to `url` as another site's form post arrives: without the `SameSite=Lax`
-/// cookies. The browser keeps what the answer sets, as a real one does, and keeps its other
-/// cookies.
-async fn post_from_another_site(browser: &mut Browser, url: &str, pairs: &[(&str, &str)]) -> Page {
-    let saved: Vec<(&str, String)> = LAX_COOKIES
-        .iter()
-        .filter_map(|name| Some((*name, browser.cookie(name)?.to_owned())))
-        .collect();
-    for name in LAX_COOKIES {
-        browser.remove_cookie(name);
-    }
-    let page = browser.post_form(url, pairs).await.unwrap();
-    for (name, value) in saved {
-        if page.set_cookie(name).is_none() {
-            browser.set_cookie(name, &value);
-        }
-    }
-    page
 }
 
 /// Sends `pairs` to the end-session endpoint as another site's form post arrives. The server
