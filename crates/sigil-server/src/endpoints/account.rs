@@ -174,7 +174,9 @@ pub async fn consent_page(state: web::Data<AppState>, request: HttpRequest) -> H
     let Some(sealed) = query_value(&request, "request") else {
         return expired_request();
     };
-    let (browser, new_cookie) = cookies::browser_id(&request, state.cookies);
+    let Some((browser, new_cookie)) = cookies::browser_id(&request, state.cookies) else {
+        return csrf_failed();
+    };
     let Ok(token) = csrf::issue(state.sealer.as_ref(), CONSENT_FORM, &browser, now) else {
         return server_error_page();
     };
@@ -230,7 +232,10 @@ fn login_form(
     error: Option<&str>,
     now: Timestamp,
 ) -> HttpResponse {
-    let (browser, new_cookie) = cookies::browser_id(request, state.cookies);
+    // The login post comes back here only with the browser cookie its CSRF check needed.
+    let Some((browser, new_cookie)) = cookies::browser_id(request, state.cookies) else {
+        return csrf_failed();
+    };
     let Ok(token) = csrf::issue(state.sealer.as_ref(), LOGIN_FORM, &browser, now) else {
         return server_error_page();
     };

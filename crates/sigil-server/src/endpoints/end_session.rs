@@ -125,7 +125,10 @@ fn confirm_page(
     error: Option<&str>,
     now: Timestamp,
 ) -> HttpResponse {
-    let (browser, new_cookie) = cookies::browser_id(request, state.cookies);
+    // Posts get here only with the session cookie.
+    let Some((browser, new_cookie)) = cookies::browser_id(request, state.cookies) else {
+        return csrf_failed();
+    };
     let Ok(token) = csrf::issue(state.sealer.as_ref(), LOGOUT_FORM, &browser, now) else {
         return server_error_page();
     };
