@@ -1081,3 +1081,42 @@ async fn an_authorization_request_posted_from_another_site_keeps_single_sign_on(
     let page = browser.follow(posted).await.unwrap();
     assert!(is_login_page(&page), "{page:#?}");
 }
+
+#[tokio::test]
+async fn prompt_select_account_lets_the_user_choose_another_account() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    sign_in(&mut browser, &Authorize::new(WEB, "openid"), &ALICE).await;
+
+    // Signed in as Alice, the app asks the user to choose: the login page, naming no account
+    // (not even the hint's), where the user signs in as Bob.
+    let request = Authorize::new(WEB, "openid")
+        .set("prompt", "select_account")
+        .set("login_hint", ALICE.username);
+    let page = open(&mut browser, &request).await;
+    assert!(is_login_page(&page), "{page:#?}");
+    let username = page.form("/account/login").unwrap();
+    assert_eq!(username.value("username"), Some(""), "{}", page.body);
+    let page = log_in(&mut browser, &page, &BOB).await;
+    let page = decide(&mut browser, &page, "allow", true).await;
+    let response = callback(&browser, &page);
+    let tokens = redeem_ok(&token_url, &request, response.require("code").unwrap()).await;
+    let claims = verified(&sigil, WEB.id, field(&tokens, "id_token")).await;
+    assert_eq!(claims["sub"], BOB.subject);
+
+    // The browser's session is Bob's now.
+    let silent = Authorize::new(WEB, "openid").set("prompt", "none");
+    let response = respond_without_pages(&mut browser, &silent).await;
+    let tokens = redeem_ok(&token_url, &silent, response.require("code").unwrap()).await;
+    let claims = verified(&sigil, WEB.id, field(&tokens, "id_token")).await;
+    assert_eq!(claims["sub"], BOB.subject);
+
+    // Choosing an account is a page: with prompt=none it is an invalid request.
+    let both = Authorize::new(WEB, "openid").set("prompt", "none select_account");
+    let response = respond_without_pages(&mut browser, &both).await;
+    assert_eq!(
+        response.get("error"),
+        Some("invalid_request"),
+        "{response:?}"
+    );
+}

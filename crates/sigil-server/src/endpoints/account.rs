@@ -36,13 +36,12 @@ pub async fn login_page(state: web::Data<AppState>, request: HttpRequest) -> Htt
     let Some(sealed) = query_value(&request, "request") else {
         return expired_request();
     };
-    let hint = authorization.login_hint.clone();
     login_form(
         &state,
         &request,
         &authorization,
         &sealed,
-        hint.as_deref(),
+        authorization.prefilled_username(),
         None,
         now,
     )
@@ -139,7 +138,8 @@ pub async fn login(
         }
     };
     // The request carries on naming the session this login started: that sign-in answers
-    // its prompt=login and max_age, however long the browser takes to come back.
+    // its prompt=login, prompt=select_account and max_age, however long the browser takes
+    // to come back.
     let continued = match seal_request(&state, &authorization.signed_in_with(&session)) {
         Ok(continued) => continued,
         Err(error) => {
