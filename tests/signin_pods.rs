@@ -416,33 +416,6 @@ async fn password_guesses_spread_over_pods_are_throttled_by_the_shared_counts() 
     }
 }
 
-#[tokio::test]
-async fn a_sign_in_while_the_store_is_down_gets_the_form_back_with_503_and_retry_after() {
-    let (mut cluster, a, b) = deploy().await;
-    let mut browser = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
-    let page = open(&mut browser, &Authorize::new(WEB, "openid")).await;
-    assert!(is_login_page(&page), "{page:#?}");
-    for node in &mut cluster.nodes {
-        node.kill().unwrap();
-    }
-    // Nothing is wrong with the attempt: the user is asked to try again, not shown a 500.
-    let answer = try_password(&mut browser, &page, ALICE.username, ALICE.password).await;
-    assert_eq!(answer.status, 503, "{answer:#?}");
-    assert!(
-        answer
-            .header("retry-after")
-            .is_some_and(|secs| secs.parse::<u64>().is_ok()),
-        "{answer:#?}"
-    );
-    assert!(
-        answer.body.contains("Try again in a moment"),
-        "{}",
-        answer.body
-    );
-    assert!(answer.form("/account/login").is_ok(), "the form comes back");
-    assert!(answer.set_cookie("sigil_session").is_none());
-}
-
 /// Asserts the answer to a sign-out the store could not record: 503 with `Retry-After`, a page
 /// asking to try again with the confirmation form to do so, and the session cookie untouched.
 fn assert_sign_out_deferred(page: &Page, case: &str) {
@@ -515,4 +488,31 @@ async fn a_sign_out_while_the_store_is_down_asks_to_try_again_with_503_and_retry
     ));
     let answer = browser.get(&hinted).await.unwrap();
     assert_sign_out_deferred(&answer, "hinted");
+}
+
+#[tokio::test]
+async fn a_sign_in_while_the_store_is_down_gets_the_form_back_with_503_and_retry_after() {
+    let (mut cluster, a, b) = deploy().await;
+    let mut browser = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
+    let page = open(&mut browser, &Authorize::new(WEB, "openid")).await;
+    assert!(is_login_page(&page), "{page:#?}");
+    for node in &mut cluster.nodes {
+        node.kill().unwrap();
+    }
+    // Nothing is wrong with the attempt: the user is asked to try again, not shown a 500.
+    let answer = try_password(&mut browser, &page, ALICE.username, ALICE.password).await;
+    assert_eq!(answer.status, 503, "{answer:#?}");
+    assert!(
+        answer
+            .header("retry-after")
+            .is_some_and(|secs| secs.parse::<u64>().is_ok()),
+        "{answer:#?}"
+    );
+    assert!(
+        answer.body.contains("Try again in a moment"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.form("/account/login").is_ok(), "the form comes back");
+    assert!(answer.set_cookie("sigil_session").is_none());
 }
