@@ -1,7 +1,8 @@
 //! A single-page app in headless Chromium, served from another origin than the issuer,
 //! signs in with the authorization code flow and PKCE, calls userinfo, refreshes and signs out
 //! — every call to Sigil cross-origin, so the browser's CORS rules decide what the app may
-//! read. The same app on an origin no client registered may read discovery and JWKS but
+//! read. Forms posted from another site (which the browser sends without the `SameSite=Lax`
+//! cookies) neither break an open login form nor lose single sign-on. The same app on an origin no client registered may read discovery and JWKS but
 //! neither redeem a code nor call userinfo; and the code it tried stays redeemable by the app.
 //!
 //! The app is `spa/` (plain HTML and a JavaScript module, no build step); the user's part is
@@ -80,6 +81,17 @@ async fn a_single_page_app_on_another_origin_signs_in_refreshes_and_signs_out_in
         "the JWKS has keys",
     );
 
+    // Another site's form posted to end-session while the login page was open: it set no
+    // cookie (a new browser id would have broken the login form), and the login went on.
+    check(
+        seen["crossSiteEndSession"]["setCookies"] == serde_json::json!([]),
+        "a cross-site post to end-session sets no cookie",
+    );
+    check(
+        seen["crossSiteEndSession"]["documents"][0] == "POST /connect/endsession 303",
+        "the cross-site post is carried on as a GET",
+    );
+
     // The sign-in: login and consent pages, then the code redeemed by fetch.
     check(
         seen["pages"] == serde_json::json!(["login", "consent"]),
@@ -137,6 +149,18 @@ async fn a_single_page_app_on_another_origin_signs_in_refreshes_and_signs_out_in
     check(
         seen["held"]["code"].is_string(),
         "still signed in: a silent sign-in gets a code",
+    );
+
+    // A silent sign-in posted by another site's form keeps single sign-on: the post is
+    // carried on as a GET, which the browser sends with the session cookie.
+    check(
+        seen["crossSiteSilent"]["documents"][0] == "POST /connect/authorize 303",
+        "the cross-site authorization post is carried on as a GET",
+    );
+    check(
+        seen["crossSiteSilent"]["code"].is_string()
+            && seen["crossSiteSilent"]["stateMatches"] == true,
+        "a cross-site prompt=none post gets a code",
     );
 
     // The same app on an origin nobody registered.

@@ -516,3 +516,30 @@ pub fn until_the_next_second() -> std::time::Duration {
     let rest = 1000 - u64::from(since_epoch.subsec_millis());
     std::time::Duration::from_millis(rest + 20)
 }
+
+/// The cookies `SameSite=Lax` keeps home when another site's form posts to the server.
+pub const LAX_COOKIES: [&str; 2] = ["sigil_session", "sigil_browser"];
+
+/// Posts `pairs` to `url` as another site's form post arrives: without the `SameSite=Lax`
+/// cookies. The browser keeps what the answer sets, as a real one does, and keeps its other
+/// cookies.
+pub async fn post_from_another_site(
+    browser: &mut Browser,
+    url: &str,
+    pairs: &[(&str, &str)],
+) -> Page {
+    let saved: Vec<(&str, String)> = LAX_COOKIES
+        .iter()
+        .filter_map(|name| Some((*name, browser.cookie(name)?.to_owned())))
+        .collect();
+    for name in LAX_COOKIES {
+        browser.remove_cookie(name);
+    }
+    let page = browser.post_form(url, pairs).await.unwrap();
+    for (name, value) in saved {
+        if page.set_cookie(name).is_none() {
+            browser.set_cookie(name, &value);
+        }
+    }
+    page
+}

@@ -5,8 +5,9 @@
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, LEGACY, PORTAL, SPA, TestClient, WEB, WEB_SCOPES, assert_error_page,
     assert_invalid_grant, callback, field, is_active, is_consent_page, is_login_page, log_in, open,
-    redeem, redeem_as, redeem_ok, refresh, respond_without_pages, rotated, sign_in,
-    sign_in_and_redeem, start, start_with, token_request, userinfo, verified, web_refresh_token,
+    post_from_another_site, redeem, redeem_as, redeem_ok, refresh, respond_without_pages, rotated,
+    sign_in, sign_in_and_redeem, start, start_with, token_request, userinfo, verified,
+    web_refresh_token,
 };
 use sigil_e2e::{API_SECRET, CLIENT_SECRET};
 use sigil_testkit::SigilDev;
@@ -862,24 +863,38 @@ async fn logout_confirmation_needs_its_csrf_token() {
     }
 }
 
-/// Sends `pairs` to the end-session endpoint as another site's form post would arrive: the
-/// `SameSite=Lax` session cookie stays home (the browser cookie, which holds no session, is
-/// sent or not: it makes no difference).
+/// Sends `pairs` to the end-session endpoint as another site's form post arrives. The server
+/// cannot see who is signed in, so it must touch no cookie (neither clear the session nor
+/// replace the browser id the open forms are bound to) and send the browser to the same
+/// request as a `GET`, a top-level navigation, which carries the cookies. Returns the answer
+/// to that `GET`, sent as the browser sends it.
 async fn cross_site_logout(browser: &mut Browser, pairs: &[(&str, &str)]) -> Page {
-    let session = browser.cookie("sigil_session").map(str::to_owned);
-    browser.remove_cookie("sigil_session");
-    let page = browser
-        .post_form(&browser.issuer_url("/connect/endsession"), pairs)
-        .await
-        .unwrap();
+    let url = browser.issuer_url("/connect/endsession");
+    let page = post_from_another_site(browser, &url, pairs).await;
     assert!(
-        page.set_cookie("sigil_session").is_none(),
-        "a request that proved nothing touched the session cookie: {page:#?}"
+        page.set_cookies.is_empty(),
+        "a request that proved nothing set cookies: {page:#?}"
     );
-    if let Some(session) = session {
-        browser.set_cookie("sigil_session", &session);
-    }
-    page
+    assert_eq!(page.status, 303, "{page:#?}");
+    let target = page.redirect_target().unwrap().unwrap();
+    let parsed = reqwest::Url::parse(&target).unwrap();
+    assert!(target.starts_with(&url), "{target}");
+    assert_eq!(parsed.path(), "/connect/endsession");
+    let carried: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    let expected: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(name, _)| !["confirm", "csrf"].contains(name))
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    assert_eq!(carried, expected, "{target}");
+    browser.get(&target).await.unwrap()
+}
+
+/// Asserts `page` is the logout confirmation and set no cookie.
+fn assert_confirmation_only(page: &Page, case: &str) {
+    assert_eq!(page.status, 200, "{case}: {page:#?}");
+    assert!(page.form("/connect/endsession").is_ok(), "{case}");
+    assert!(page.set_cookies.is_empty(), "{case}: {page:#?}");
 }
 
 #[tokio::test]
@@ -901,30 +916,23 @@ async fn a_cross_site_logout_post_does_not_clear_the_session_cookie() {
             ],
         ),
     ] {
-        cross_site_logout(&mut browser, &pairs).await;
+        // Followed as a GET, with the cookies: the user is asked, nothing more.
+        let page = cross_site_logout(&mut browser, &pairs).await;
+        assert_confirmation_only(&page, case);
         let check = Authorize::new(WEB, "openid").set("prompt", "none");
         let response = respond_without_pages(&mut browser, &check).await;
         assert!(response.get("code").is_some(), "{case}: {response:?}");
     }
 
-    // The application's own logout, posted from its site with the user's ID token: the
-    // server cannot see the session, so it asks; confirming (a same-site post, which carries
-    // the cookie) signs the user out.
+    // The application's own logout, posted from its site with the user's ID token: followed
+    // as a GET, with the cookie, the hint names the signed-in user and the session ends, as
+    // a GET from the application ends it.
     let hinted = [
         ("id_token_hint", id_token),
         ("post_logout_redirect_uri", WEB.post_logout_redirect_uri),
         ("state", "s"),
     ];
-    let page = cross_site_logout(&mut browser, &hinted).await;
-    assert_eq!(page.status, 200, "{page:#?}");
-    let confirm = page.form("/connect/endsession").unwrap();
-    let done = browser
-        .post_form(
-            &page.resolve(&confirm.action).unwrap(),
-            &confirm.fill(&[("confirm", "yes")]),
-        )
-        .await
-        .unwrap();
+    let done = cross_site_logout(&mut browser, &hinted).await;
     assert_eq!(done.status, 302, "{done:#?}");
     assert_eq!(
         done.redirect_target().unwrap().as_deref(),
@@ -932,7 +940,7 @@ async fn a_cross_site_logout_post_does_not_clear_the_session_cookie() {
     );
     let cleared = done
         .set_cookie("sigil_session")
-        .unwrap_or_else(|| panic!("confirming did not clear the cookie: {done:#?}"));
+        .unwrap_or_else(|| panic!("the logout did not clear the cookie: {done:#?}"));
     assert!(cleared.expired(), "{cleared:?}");
     let check = Authorize::new(WEB, "openid").set("prompt", "none");
     let response = respond_without_pages(&mut browser, &check).await;
@@ -949,5 +957,56 @@ async fn a_cross_site_logout_post_does_not_clear_the_session_cookie() {
         .await
         .unwrap();
     assert!(page.set_cookie("sigil_session").is_none(), "{page:#?}");
-    cross_site_logout(&mut stranger, &[]).await;
+    let page = cross_site_logout(&mut stranger, &[]).await;
+    assert_eq!(page.status, 200, "{page:#?}");
+    assert!(page.body.contains("signed out"), "{}", page.body);
+    assert!(page.set_cookies.is_empty(), "{page:#?}");
+}
+
+#[tokio::test]
+async fn posts_from_another_site_leave_an_open_login_form_working() {
+    let (_sigil, mut browser) = start().await;
+    let request = Authorize::new(WEB, "openid");
+    let page = open(&mut browser, &request).await;
+    assert!(is_login_page(&page), "{page:#?}");
+    let form = page.form("/account/login").unwrap();
+    let login_fields = form.fill(&[("username", ALICE.username), ("password", "guess")]);
+    let login_fields: Vec<(&str, &str)> = login_fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let authorization: Vec<(&str, &str)> = [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+    ]
+    .into_iter()
+    .map(|name| (name, request.param(name).unwrap()))
+    .collect();
+
+    // Another site's forms post to each browser-facing endpoint while the login page is open.
+    // None of them may set a cookie: a new browser id would replace the one the open form's
+    // CSRF token is bound to, and the user's sign-in would fail.
+    for (path, pairs) in [
+        ("/connect/endsession", vec![]),
+        ("/connect/endsession", vec![("client_id", WEB.id)]),
+        ("/connect/authorize", authorization),
+        ("/account/login", login_fields),
+        ("/account/consent", vec![("decision", "allow")]),
+    ] {
+        let url = browser.issuer_url(path);
+        let answer = post_from_another_site(&mut browser, &url, &pairs).await;
+        let page = log_in(&mut browser, &page, &ALICE).await;
+        assert!(
+            is_consent_page(&page),
+            "the login form no longer works after another site posted to {path} \
+             (which answered {answer:#?}): {page:#?}"
+        );
+        assert!(answer.set_cookies.is_empty(), "{path}: {answer:#?}");
+        browser.remove_cookie("sigil_session");
+    }
 }

@@ -5,9 +5,10 @@
 use serde_json::json;
 use sigil_e2e::signin::{
     ALICE, Authorize, BOB, FIRST_PARTY, IMPLICIT, PORTAL, SPA, WEB, WEB_SCOPES, callback, decide,
-    field, is_consent_page, is_login_page, log_in, now, open, post_credentials, redeem, redeem_ok,
-    refresh, respond_without_pages, scopes, sign_in, sign_in_and_redeem, sign_in_with, start,
-    start_with, until_the_next_second, userinfo, verified, web_refresh_token,
+    field, is_consent_page, is_login_page, log_in, now, open, post_credentials,
+    post_from_another_site, redeem, redeem_ok, refresh, respond_without_pages, scopes, sign_in,
+    sign_in_and_redeem, sign_in_with, start, start_with, until_the_next_second, userinfo, verified,
+    web_refresh_token,
 };
 use sigil_testkit::browser::{Browser, Page, ResponseMode, half_sha256};
 use sigil_testkit::client::{form, get_json, verify_access_token};
@@ -991,4 +992,131 @@ async fn refresh_tokens_in_use_slide_but_stop_at_the_absolute_lifetime() {
     let answer = refresh(&token_url, WEB, &token, None).await;
     assert_eq!(answer.status, 400, "{:?}", answer.body);
     assert_eq!(answer.body["error"], "invalid_grant");
+}
+
+/// `request`'s parameters, and `extra` after them, as a form posts them.
+fn posted_pairs<'a>(
+    request: &'a Authorize,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "prompt",
+    ]
+    .into_iter()
+    .filter_map(|name| Some((name, request.param(name)?)))
+    .chain(extra.iter().copied())
+    .collect()
+}
+
+#[tokio::test]
+async fn an_authorization_request_posted_from_another_site_keeps_single_sign_on() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    let first = sign_in(
+        &mut browser,
+        &Authorize::new(WEB, "openid orders.read"),
+        &ALICE,
+    )
+    .await;
+    assert!(first.saw_login && first.saw_consent);
+    let authorize = browser.issuer_url("/connect/authorize");
+
+    // Another site's form: no SameSite=Lax cookie comes with it. The same request comes back
+    // as a GET (a top-level navigation, which carries the cookies), and nothing is set.
+    for prompt in ["", "none"] {
+        let request = Authorize::new(WEB, "openid orders.read").set("prompt", prompt);
+        let request = if prompt.is_empty() {
+            request.unset("prompt")
+        } else {
+            request
+        };
+        let pairs = posted_pairs(&request, &[("resource", "https://orders.test")]);
+        let posted = post_from_another_site(&mut browser, &authorize, &pairs).await;
+        assert_eq!(posted.status, 303, "prompt={prompt}: {posted:#?}");
+        assert!(posted.set_cookies.is_empty(), "{posted:#?}");
+        let target = posted.redirect_target().unwrap().unwrap();
+        assert!(target.starts_with(&authorize), "{target}");
+        let carried: Vec<(String, String)> = reqwest::Url::parse(&target)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+        let sent: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        assert_eq!(carried, sent, "the same parameters, in order");
+        let page = browser.follow(posted).await.unwrap();
+        let response = callback(&browser, &page);
+        assert_eq!(response.get("state"), Some(request.state()));
+        let code = response.require("code").unwrap();
+        redeem_ok(&token_url, &request, code).await;
+    }
+
+    // A post that carries the session cookie (from the server's own site) is answered as is.
+    let request = Authorize::new(WEB, "openid").set("prompt", "none");
+    let posted = browser
+        .post_form(&authorize, &posted_pairs(&request, &[]))
+        .await
+        .unwrap();
+    assert_eq!(posted.status, 302, "{posted:#?}");
+    assert!(callback(&browser, &posted).get("code").is_some());
+
+    // A request too long to travel in an address is answered where it was posted: it still
+    // gets a sign-in, without the session it could not see.
+    let long = "x".repeat(9000);
+    let request = Authorize::new(WEB, "openid");
+    let pairs = posted_pairs(&request, &[("ui_locales", &long)]);
+    let posted = post_from_another_site(&mut browser, &authorize, &pairs).await;
+    assert_eq!(posted.status, 302, "{posted:#?}");
+    assert!(posted.set_cookies.is_empty(), "{posted:#?}");
+    let page = browser.follow(posted).await.unwrap();
+    assert!(is_login_page(&page), "{page:#?}");
+}
+
+#[tokio::test]
+async fn prompt_select_account_lets_the_user_choose_another_account() {
+    let (sigil, mut browser) = start().await;
+    let token_url = sigil.url("/connect/token");
+    sign_in(&mut browser, &Authorize::new(WEB, "openid"), &ALICE).await;
+
+    // Signed in as Alice, the app asks the user to choose: the login page, naming no account
+    // (not even the hint's), where the user signs in as Bob.
+    let request = Authorize::new(WEB, "openid")
+        .set("prompt", "select_account")
+        .set("login_hint", ALICE.username);
+    let page = open(&mut browser, &request).await;
+    assert!(is_login_page(&page), "{page:#?}");
+    let username = page.form("/account/login").unwrap();
+    assert_eq!(username.value("username"), Some(""), "{}", page.body);
+    let page = log_in(&mut browser, &page, &BOB).await;
+    let page = decide(&mut browser, &page, "allow", true).await;
+    let response = callback(&browser, &page);
+    let tokens = redeem_ok(&token_url, &request, response.require("code").unwrap()).await;
+    let claims = verified(&sigil, WEB.id, field(&tokens, "id_token")).await;
+    assert_eq!(claims["sub"], BOB.subject);
+
+    // The browser's session is Bob's now.
+    let silent = Authorize::new(WEB, "openid").set("prompt", "none");
+    let response = respond_without_pages(&mut browser, &silent).await;
+    let tokens = redeem_ok(&token_url, &silent, response.require("code").unwrap()).await;
+    let claims = verified(&sigil, WEB.id, field(&tokens, "id_token")).await;
+    assert_eq!(claims["sub"], BOB.subject);
+
+    // Choosing an account is a page: with prompt=none it is an invalid request.
+    let both = Authorize::new(WEB, "openid").set("prompt", "none select_account");
+    let response = respond_without_pages(&mut browser, &both).await;
+    assert_eq!(
+        response.get("error"),
+        Some("invalid_request"),
+        "{response:?}"
+    );
 }

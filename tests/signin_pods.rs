@@ -416,6 +416,80 @@ async fn password_guesses_spread_over_pods_are_throttled_by_the_shared_counts() 
     }
 }
 
+/// Asserts the answer to a sign-out the store could not record: 503 with `Retry-After`, a page
+/// asking to try again with the confirmation form to do so, and the session cookie untouched.
+fn assert_sign_out_deferred(page: &Page, case: &str) {
+    assert_eq!(page.status, 503, "{case}: {page:#?}");
+    assert!(
+        page.header("retry-after")
+            .is_some_and(|secs| secs.parse::<u64>().is_ok()),
+        "{case}: {page:#?}"
+    );
+    assert!(
+        page.content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{case}: {page:#?}"
+    );
+    assert!(
+        page.body.contains("Try again in a moment"),
+        "{case}: {}",
+        page.body
+    );
+    assert!(
+        page.form("/connect/endsession").is_ok(),
+        "{case}: the confirmation comes back to retry"
+    );
+    assert!(
+        page.set_cookie("sigil_session").is_none(),
+        "{case}: {page:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_out_while_the_store_is_down_asks_to_try_again_with_503_and_retry_after() {
+    let (mut cluster, a, b) = deploy().await;
+    let mut browser = Browser::across(POD_ISSUER, &[&a.base_url, &b.base_url]).unwrap();
+    let request = Authorize::new(WEB, "openid");
+    let signed = sign_in(&mut browser, &request, &ALICE).await;
+    let tokens = redeem_ok(
+        &a.url("/connect/token"),
+        &request,
+        signed.callback.require("code").unwrap(),
+    )
+    .await;
+    for node in &mut cluster.nodes {
+        node.kill().unwrap();
+    }
+
+    // The confirmation page needs no store; confirming does.
+    let page = browser
+        .get(&browser.issuer_url(&format!("/connect/endsession?client_id={}", WEB.id)))
+        .await
+        .unwrap();
+    assert_eq!(page.status, 200, "{page:#?}");
+    let confirm = page.form("/connect/endsession").unwrap();
+    let answer = browser
+        .post_form(
+            &page.resolve(&confirm.action).unwrap(),
+            &confirm.fill(&[("confirm", "yes")]),
+        )
+        .await
+        .unwrap();
+    assert_sign_out_deferred(&answer, "confirmed");
+
+    // The application's own logout (its ID token as the hint) is deferred the same way.
+    let hinted = browser.issuer_url(&format!(
+        "/connect/endsession?{}",
+        form(&[
+            ("id_token_hint", field(&tokens, "id_token")),
+            ("post_logout_redirect_uri", WEB.post_logout_redirect_uri),
+        ])
+    ));
+    let answer = browser.get(&hinted).await.unwrap();
+    assert_sign_out_deferred(&answer, "hinted");
+}
+
 #[tokio::test]
 async fn a_sign_in_while_the_store_is_down_gets_the_form_back_with_503_and_retry_after() {
     let (mut cluster, a, b) = deploy().await;

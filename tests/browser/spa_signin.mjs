@@ -74,6 +74,10 @@ async function playUser(origin) {
     await page.waitForURL((url) => url.origin === origin || url.pathname.startsWith('/account/'));
     const url = new URL(page.url());
     if (url.origin === origin) break;
+    if ((await page.locator('form').count()) === 0) {
+      // An error page (a refused form post): nothing for the user to do.
+      throw new Error(`no form on ${url.href}: ${await page.locator('body').innerText()}`);
+    }
     if (url.pathname === '/account/login') {
       pages.push('login');
       await page.fill('input[name=username]', USERNAME);
@@ -93,6 +97,48 @@ async function playUser(origin) {
   return pages;
 }
 
+// What another site's form does: a page on FOREIGN (another site than the issuer, so the
+// browser sends no SameSite=Lax cookie with the post) submits a form with `fields` to
+// `action`. Runs in `tab` (a new one if not given) and waits until the browser shows the
+// document the post led to on `until` (an origin). Returns every document response on the
+// way (method, path, status) and the cookies the issuer set.
+async function postFromAnotherSite(action, fields, { tab, until = new URL(ISSUER).origin } = {}) {
+  const other = tab ?? (await context.newPage());
+  try {
+    await other.goto(`${FOREIGN}/?issuer=${encodeURIComponent(ISSUER)}`);
+    const documents = [];
+    const setCookies = [];
+    const record = async (response) => {
+      if (!response.request().isNavigationRequest()) return;
+      const url = new URL(response.url());
+      documents.push(`${response.request().method()} ${url.pathname} ${response.status()}`);
+      const cookies = await response.headerValue('set-cookie');
+      if (cookies && url.origin === new URL(ISSUER).origin) setCookies.push(cookies);
+    };
+    other.on('response', record);
+    const arrived = other.waitForURL((url) => url.origin === until);
+    await other.evaluate(([target, values]) => {
+      const form = document.createElement('form');
+      form.method = 'post';
+      form.action = target;
+      for (const [name, value] of Object.entries(values)) {
+        const input = document.createElement('input');
+        input.type = 'hidden';
+        input.name = name;
+        input.value = value;
+        form.append(input);
+      }
+      document.body.append(form);
+      form.submit();
+    }, [action, fields]);
+    await arrived;
+    other.off('response', record);
+    return { documents, setCookies };
+  } finally {
+    if (!tab) await other.close();
+  }
+}
+
 async function sessionCookie() {
   const cookies = await context.cookies(ISSUER);
   const cookie = cookies.find((c) => c.name === 'sigil_session');
@@ -104,6 +150,10 @@ try {
   seen.start = await openApp(SPA);
   seen.discovery = await page.evaluate(() => window.spa.discover());
   await navigateFromApp(() => { window.spa.signIn(); });
+  //    While the login page is open, another site posts a form to end-session: it must not
+  //    break the login form (whose CSRF token is bound to the browser cookie).
+  await page.waitForURL((url) => url.pathname === '/account/login');
+  seen.crossSiteEndSession = await postFromAnotherSite(`${ISSUER}/connect/endsession`, {});
   seen.pages = await playUser(SPA);
   seen.sessionCookie = await sessionCookie();
   seen.signIn = await arrived();
@@ -119,6 +169,13 @@ try {
   //    keeps for the foreign page to try.
   await navigateFromApp(() => { window.spa.signIn({ prompt: 'none', hold: true }); });
   seen.held = await arrived();
+
+  // 3b. The same silent sign-in, posted by a form on another site (OIDC Core §3.1.2.1: the
+  //     authorization endpoint takes POST): the browser sends no SameSite=Lax cookie with a
+  //     cross-site post, yet single sign-on must hold.
+  const silent = await page.evaluate(() => window.spa.authorizationRequest({ prompt: 'none', hold: true }));
+  const posted = await postFromAnotherSite(silent.endpoint, silent.params, { tab: page, until: SPA });
+  seen.crossSiteSilent = { ...(await arrived()), documents: posted.documents };
 
   // 4. The same app from an origin no client registered: public documents yes, the rest no.
   seen.foreign = { start: await openApp(FOREIGN) };

@@ -86,14 +86,13 @@ const spa = {
     };
   },
 
-  // Sends the browser to the authorization endpoint. `hold`: keep the code instead of
-  // redeeming it when the browser comes back.
-  async signIn({ prompt, hold = false } = {}) {
+  // A new authorization request, remembered for the way back: the endpoint and its
+  // parameters. `hold`: keep the code instead of redeeming it when the browser comes back.
+  async authorizationRequest({ prompt, hold = false } = {}) {
     const meta = await metadata();
     const { verifier, challenge } = await pkce();
     const request = { state: random(), nonce: random(), verifier, hold };
     store.setItem('request', JSON.stringify(request));
-    const url = new URL(meta.authorization_endpoint);
     const params = {
       client_id: CLIENT_ID,
       response_type: 'code',
@@ -105,6 +104,13 @@ const spa = {
       code_challenge_method: 'S256',
     };
     if (prompt) params.prompt = prompt;
+    return { endpoint: meta.authorization_endpoint, params };
+  },
+
+  // Sends the browser to the authorization endpoint (see `authorizationRequest`).
+  async signIn(options = {}) {
+    const { endpoint, params } = await spa.authorizationRequest(options);
+    const url = new URL(endpoint);
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     location.assign(url.href);
   },

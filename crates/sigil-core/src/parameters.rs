@@ -57,6 +57,13 @@ impl Parameters {
             .ok_or_else(|| ProtocolError::invalid_request(format!("missing parameter `{name}`")))
     }
 
+    /// Every parameter as received, in order (a repeatable one once per value).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// Every value of a repeatable parameter, in order.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.pairs

@@ -279,7 +279,8 @@ impl Provider {
 ///
 /// The sign-in the login page performed for this very request always is, however long the
 /// browser took since: requiring it again would send a slow browser round in circles. Any other
-/// sign-in never answers `prompt=login` (nor `max_age=0`, which means the same), and answers
+/// sign-in never answers `prompt=login` (nor `max_age=0`, which means the same) or
+/// `prompt=select_account` (the user chooses the account on the login page), and answers
 /// `max_age` only if it is certainly no older. Both clocks read whole seconds: a sign-in
 /// stamped `t`, seen at `now`, is less than `now - t + 1` seconds old, so `now - t < max_age`
 /// keeps it within `max_age` — the check a client makes on `auth_time` too.
@@ -287,7 +288,7 @@ fn satisfies_login(request: &AuthorizationRequest, session: &Session, now: Times
     if request.login_session.as_deref() == Some(session.sid.as_str()) {
         return true;
     }
-    if request.prompt.login {
+    if request.prompt.wants_sign_in() {
         return false;
     }
     match request.max_age {

@@ -27,15 +27,28 @@ pub enum AuthorizeError {
     Redirect(ClientRedirect),
 }
 
-/// What `prompt` asked for.
+/// What `prompt` asked for (OIDC Core §3.1.2.1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prompt {
     /// `none`: no page may be shown.
     pub none: bool,
-    /// `login` (or `select_account`): sign in again even with a session.
+    /// `login`: sign in again even with a session.
     pub login: bool,
     /// `consent`: ask for consent even if it was remembered.
     pub consent: bool,
+    /// `select_account`: let the user choose the account. A browser holds one session, so
+    /// the user chooses on the login page, which is shown even with a session and prefilled
+    /// with no name.
+    #[serde(default)]
+    pub select_account: bool,
+}
+
+impl Prompt {
+    /// True if only a sign-in on the login page for this request answers it (`login` or
+    /// `select_account`), never an earlier session.
+    pub fn wants_sign_in(&self) -> bool {
+        self.login || self.select_account
+    }
 }
 
 /// A validated authorization request. It travels sealed through the login and consent pages,
@@ -86,6 +99,15 @@ impl AuthorizationRequest {
             login_session: Some(session.sid.clone()),
             ..self
         }
+    }
+
+    /// The user name the login page is prefilled with: the `login_hint`, unless the user is to
+    /// choose the account (`prompt=select_account`).
+    pub fn prefilled_username(&self) -> Option<&str> {
+        if self.prompt.select_account {
+            return None;
+        }
+        self.login_hint.as_deref()
     }
 
     /// True if the client asked for `scope`.
@@ -277,12 +299,13 @@ fn parse_prompt(value: Option<&str>) -> Result<Prompt, ProtocolError> {
     for word in value.unwrap_or("").split(' ').filter(|w| !w.is_empty()) {
         match word {
             "none" => prompt.none = true,
-            "login" | "select_account" => prompt.login = true,
+            "login" => prompt.login = true,
+            "select_account" => prompt.select_account = true,
             "consent" => prompt.consent = true,
             _ => return Err(ProtocolError::invalid_request("unknown prompt value")),
         }
     }
-    if prompt.none && (prompt.login || prompt.consent) {
+    if prompt.none && (prompt.wants_sign_in() || prompt.consent) {
         return Err(ProtocolError::invalid_request(
             "prompt=none cannot be combined with other values",
         ));

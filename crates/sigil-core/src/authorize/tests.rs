@@ -155,10 +155,12 @@ fn implicit_is_refused_unless_the_client_allows_it() {
 
 #[test]
 fn scopes_prompt_and_unsupported_parameters() {
-    let cases: [(&[(&'static str, &'static str)], &str); 7] = [
+    let cases: [(&[(&'static str, &'static str)], &str); 9] = [
         (&[("scope", "openid admin")], "invalid_scope"),
         (&[("scope", "")], "invalid_scope"),
         (&[("prompt", "none login")], "invalid_request"),
+        (&[("prompt", "none select_account")], "invalid_request"),
+        (&[("prompt", "select_account none")], "invalid_request"),
         (&[("prompt", "sometimes")], "invalid_request"),
         (&[("max_age", "-1")], "invalid_request"),
         (&[("request", "eyJ...")], "request_not_supported"),
@@ -478,4 +480,56 @@ async fn signing_in_as_someone_else_than_the_hint_names_tells_the_client() {
         .continue_authorize(request, Some(&session), NOW)
         .await;
     assert_eq!(error_of(&step), Some("login_required"), "{step:?}");
+}
+
+#[tokio::test]
+async fn prompt_select_account_lets_the_user_choose_on_the_login_page_even_with_a_session() {
+    let (provider, session) = signed_in_and_consented().await;
+    for prompt in ["select_account", "select_account consent"] {
+        for now in [NOW, Timestamp(NOW.0 + 1), Timestamp(NOW.0 + 600)] {
+            let pairs = with(&[("prompt", prompt), ("login_hint", "alice")]);
+            let step = provider
+                .authorize(&params(&pairs), Some(&session), now)
+                .await;
+            let Ok(AuthorizeStep::Login(request)) = step else {
+                panic!(
+                    "{prompt} at +{}: expected the login page, got {step:?}",
+                    now.0 - NOW.0
+                );
+            };
+            // The user chooses: the page does not name an account for them.
+            assert_eq!(request.prefilled_username(), None, "{prompt}");
+        }
+    }
+    // Without select_account, the hint is prefilled.
+    let step = provider
+        .authorize(
+            &params(&with(&[("prompt", "login"), ("login_hint", "alice")])),
+            None,
+            NOW,
+        )
+        .await;
+    let Ok(AuthorizeStep::Login(request)) = step else {
+        panic!("expected the login page, got {step:?}");
+    };
+    assert_eq!(request.prefilled_username(), Some("alice"));
+}
+
+#[tokio::test]
+async fn the_sign_in_done_for_select_account_answers_it_at_any_second() {
+    let (provider, _) = signed_in_and_consented().await;
+    let (request, session) =
+        logged_in_for(&provider, &with(&[("prompt", "select_account")]), NOW).await;
+    for later in [0, 1, 2, 30] {
+        let step = provider
+            .continue_authorize(request.clone(), Some(&session), Timestamp(NOW.0 + later))
+            .await;
+        assert!(is_code(&step), "at +{later}: {step:?}");
+    }
+    // A session from before (or beside) the choice does not answer it.
+    let other = alice_at(&provider, NOW).await;
+    let step = provider
+        .continue_authorize(request, Some(&other), NOW)
+        .await;
+    assert!(is_login(&step), "{step:?}");
 }

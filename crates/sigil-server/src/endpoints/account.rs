@@ -1,16 +1,17 @@
 //! The login and consent pages (`/account/login`, `/account/consent`).
 
 use super::authorize::{
-    bad_request, expired_request, found, next_step, open_request, render, seal_request,
-    sealed_request, server_error_page,
+    expired_request, next_step, open_request, render, seal_request, sealed_request,
 };
 use super::form_error_response;
 use crate::discovery::EndpointPaths;
 use crate::form::read_form;
+use crate::signin::responses::{
+    BUSY, bad_request, csrf_failed, found, retry_later, server_error_page, unavailable, with_cookie,
+};
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::authorize::client_address::client_address;
 use sigil_core::authorize::{
@@ -35,13 +36,12 @@ pub async fn login_page(state: web::Data<AppState>, request: HttpRequest) -> Htt
     let Some(sealed) = query_value(&request, "request") else {
         return expired_request();
     };
-    let hint = authorization.login_hint.clone();
     login_form(
         &state,
         &request,
         &authorization,
         &sealed,
-        hint.as_deref(),
+        authorization.prefilled_username(),
         None,
         now,
     )
@@ -116,8 +116,7 @@ pub async fn login(
         // unreachable: nothing is wrong with the attempt, so the form comes back to retry.
         Err(error) if error.code == ErrorCode::TemporarilyUnavailable => {
             tracing::warn!(%error, "sign-in deferred");
-            let page = form_again("The service is busy. Try again in a moment.");
-            return retry_later(page, StatusCode::SERVICE_UNAVAILABLE, RETRY_SOON_SECONDS);
+            return unavailable(form_again(BUSY));
         }
         Err(error) => {
             tracing::error!(%error, "sign-in");
@@ -139,7 +138,8 @@ pub async fn login(
         }
     };
     // The request carries on naming the session this login started: that sign-in answers
-    // its prompt=login and max_age, however long the browser takes to come back.
+    // its prompt=login, prompt=select_account and max_age, however long the browser takes
+    // to come back.
     let continued = match seal_request(&state, &authorization.signed_in_with(&session)) {
         Ok(continued) => continued,
         Err(error) => {
@@ -174,7 +174,9 @@ pub async fn consent_page(state: web::Data<AppState>, request: HttpRequest) -> H
     let Some(sealed) = query_value(&request, "request") else {
         return expired_request();
     };
-    let (browser, new_cookie) = cookies::browser_id(&request, state.cookies);
+    let Some((browser, new_cookie)) = cookies::browser_id(&request, state.cookies) else {
+        return csrf_failed();
+    };
     let Ok(token) = csrf::issue(state.sealer.as_ref(), CONSENT_FORM, &browser, now) else {
         return server_error_page();
     };
@@ -230,7 +232,10 @@ fn login_form(
     error: Option<&str>,
     now: Timestamp,
 ) -> HttpResponse {
-    let (browser, new_cookie) = cookies::browser_id(request, state.cookies);
+    // The login post comes back here only with the browser cookie its CSRF check needed.
+    let Some((browser, new_cookie)) = cookies::browser_id(request, state.cookies) else {
+        return csrf_failed();
+    };
     let Ok(token) = csrf::issue(state.sealer.as_ref(), LOGIN_FORM, &browser, now) else {
         return server_error_page();
     };
@@ -251,18 +256,6 @@ fn login_form(
     with_cookie(pages::html(StatusCode::OK, page), new_cookie)
 }
 
-/// How long a browser is asked to wait when the service is busy.
-const RETRY_SOON_SECONDS: u64 = 1;
-
-/// Gives a page a `status` that asks to come back later (`429 Too Many Requests`, RFC 6585
-/// §4, or `503 Service Unavailable`) and `Retry-After` (RFC 9110 §10.2.3).
-fn retry_later(mut page: HttpResponse, status: StatusCode, retry_after: u64) -> HttpResponse {
-    *page.status_mut() = status;
-    page.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    page
-}
-
 /// The address the attempt comes from: the connection's peer, or the client a trusted proxy
 /// names (see `sessions.login_throttle.trusted_proxies`).
 fn attempt_address(request: &HttpRequest, throttle: &LoginThrottle) -> IpAddr {
@@ -277,18 +270,6 @@ fn attempt_address(request: &HttpRequest, throttle: &LoginThrottle) -> IpAddr {
     client_address(peer, &forwarded_for, &throttle.trusted_proxies)
 }
 
-fn with_cookie(
-    mut response: HttpResponse,
-    cookie: Option<actix_web::cookie::Cookie<'static>>,
-) -> HttpResponse {
-    if let Some(cookie) = cookie {
-        if let Err(error) = response.add_cookie(&cookie) {
-            tracing::error!(%error, "setting the browser cookie");
-        }
-    }
-    response
-}
-
 /// A posted form whose CSRF token checks out; otherwise the response to send.
 async fn checked_form(
     state: &AppState,
@@ -300,35 +281,10 @@ async fn checked_form(
     let params = read_form(request, payload, &[])
         .await
         .map_err(form_error_response)?;
-    if !csrf_ok(state, request, form, &params, now) {
+    if !csrf::posted_form_ok(state.sealer.as_ref(), request, form, &params, now) {
         return Err(csrf_failed());
     }
     Ok(params)
-}
-
-/// True if the form's CSRF token was issued to this browser for this form.
-pub(crate) fn csrf_ok(
-    state: &AppState,
-    request: &HttpRequest,
-    form: &str,
-    params: &Parameters,
-    now: Timestamp,
-) -> bool {
-    let browser = cookies::existing_browser_id(request);
-    csrf::check(
-        state.sealer.as_ref(),
-        form,
-        browser.as_deref(),
-        params.get("csrf"),
-        now,
-    )
-}
-
-/// The page for a form post whose CSRF token does not check out.
-pub(crate) fn csrf_failed() -> HttpResponse {
-    bad_request(
-        "The form was not submitted from this site, or it is too old. Go back and try again.",
-    )
 }
 
 fn query_value(request: &HttpRequest, name: &str) -> Option<String> {

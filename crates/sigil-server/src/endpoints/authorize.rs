@@ -4,11 +4,9 @@ use super::form_error_response;
 use crate::AppState;
 use crate::discovery::EndpointPaths;
 use crate::form::read_form;
-use crate::signin::cookies;
-use crate::signin::pages;
+use crate::signin::responses::{bad_request, found, same_request_as_get, server_error_page};
 use crate::signin::sealed::{open_json, purpose, seal_json};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use crate::signin::{cookies, pages};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::authorize::{
     AuthorizationRequest, AuthorizeError, AuthorizeStep, ClientRedirect, ResponseMode,
@@ -31,16 +29,31 @@ pub async fn authorize_get(state: web::Data<AppState>, request: HttpRequest) -> 
     }
 }
 
-/// `POST /connect/authorize` (a form).
+/// `POST /connect/authorize` (a form, OIDC Core §3.1.2.1).
+///
+/// A client's form on its own site posts across sites, and the browser sends such a post
+/// without the `SameSite=Lax` session cookie: answered here, a signed-in user would be asked
+/// to sign in again, or `prompt=none` would get `login_required`. Without the cookie, the
+/// post is answered with `303 See Other` to the same request as a GET, a top-level navigation
+/// that carries the cookie. A request too long for an address (see [`MAX_GET_URL`]) is
+/// answered here, without single sign-on.
+///
+/// [`MAX_GET_URL`]: crate::signin::responses::MAX_GET_URL
 pub async fn authorize_post(
     state: web::Data<AppState>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    match read_form(&request, payload, REPEATABLE).await {
-        Ok(params) => authorize(&state, &request, &params).await,
-        Err(error) => form_error_response(error),
+    let params = match read_form(&request, payload, REPEATABLE).await {
+        Ok(params) => params,
+        Err(error) => return form_error_response(error),
+    };
+    if !cookies::carries_session(&request) {
+        if let Some(as_get) = same_request_as_get(EndpointPaths::AUTHORIZE, params.iter()) {
+            return as_get;
+        }
     }
+    authorize(&state, &request, &params).await
 }
 
 async fn authorize(state: &AppState, request: &HttpRequest, params: &Parameters) -> HttpResponse {
@@ -160,34 +173,4 @@ pub(crate) fn respond(redirect: &ClientRedirect) -> HttpResponse {
         ResponseMode::FormPost => pages::form_post(&redirect.redirect_uri, &redirect.params),
         ResponseMode::Query | ResponseMode::Fragment => found(&redirect.location()),
     }
-}
-
-/// `302 Found` to `location`, never cached.
-pub(crate) fn found(location: &str) -> HttpResponse {
-    match HeaderValue::from_str(location) {
-        Ok(value) => HttpResponse::Found()
-            .insert_header((header::LOCATION, value))
-            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-            .finish(),
-        Err(_) => bad_request("the redirect address is not valid"),
-    }
-}
-
-/// A 400 page for a request that cannot be answered at the client's redirect URI.
-pub(crate) fn bad_request(description: &str) -> HttpResponse {
-    pages::html(
-        StatusCode::BAD_REQUEST,
-        pages::error("The request cannot be completed", description),
-    )
-}
-
-/// A 500 page.
-pub(crate) fn server_error_page() -> HttpResponse {
-    pages::html(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        pages::error(
-            "Something went wrong",
-            "The server could not complete the request. Try again shortly.",
-        ),
-    )
 }

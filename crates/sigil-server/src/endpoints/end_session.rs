@@ -3,20 +3,28 @@
 //! With an `id_token_hint` naming the signed-in user, the session ends at once; otherwise the
 //! user confirms on a page first (so a link on another site cannot sign them out). A post
 //! that arrives without the session cookie (another site's form: `SameSite=Lax` keeps the
-//! cookie home) gets the confirmation page too, and no cookie is ever cleared for a request
-//! that ended no session. The browser is sent back only to a registered
-//! `post_logout_redirect_uri`.
+//! cookies home) is answered with `303 See Other` to the same request as a GET, which the
+//! browser sends with its cookies: a request that cannot see who is signed in sets no cookie,
+//! neither clearing the session nor replacing the browser id that open forms are bound to.
+//! No cookie is ever cleared for a request that ended no session. The browser is sent back
+//! only to a registered `post_logout_redirect_uri`. When the grant store cannot be reached, no
+//! session ends: the confirmation page comes back with 503 and `Retry-After`, the cookie kept
+//! for the retry.
 
-use super::account::{csrf_failed, csrf_ok};
-use super::authorize::{bad_request, found, server_error_page};
 use super::form_error_response;
+use crate::discovery::EndpointPaths;
 use crate::form::read_form;
+use crate::signin::responses::{
+    BUSY, bad_request, csrf_failed, found, same_request_as_get, server_error_page, unavailable,
+    with_cookie,
+};
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::endpoint::LogoutRequest;
+use sigil_core::error::ErrorCode;
 use sigil_core::parameters::Parameters;
 use sigil_core::time::Timestamp;
 
@@ -46,6 +54,16 @@ pub async fn end_session_post(
         Ok(params) => params,
         Err(error) => return form_error_response(error),
     };
+    if !cookies::carries_session(&request) {
+        // Another site's form (SameSite=Lax keeps every cookie home), or a browser where
+        // nobody is signed in: this request cannot tell which. Answering it with a page
+        // would set a new browser id, replacing the one this browser's open forms are bound
+        // to. The same request as a GET, a top-level navigation, carries the cookies.
+        let carried = params.iter().filter(|(name, _)| ECHOED.contains(name));
+        return same_request_as_get(EndpointPaths::END_SESSION, carried).unwrap_or_else(|| {
+            bad_request("This sign-out request is too long. Go back to the application.")
+        });
+    }
     end_session(&state, &request, &params, true).await
 }
 
@@ -61,24 +79,27 @@ async fn end_session(
         Err(error) => return bad_request(&error.description),
     };
     let confirmed = posted && params.get("confirm") == Some("yes");
-    if confirmed && !csrf_ok(state, request, LOGOUT_FORM, params, now) {
+    if confirmed && !csrf::posted_form_ok(state.sealer.as_ref(), request, LOGOUT_FORM, params, now)
+    {
         return csrf_failed();
     }
     let Some(session) = cookies::session(request, state.sealer.as_ref(), now) else {
-        // No session cookie came. A link (GET) carries the SameSite=Lax cookie, so nobody is
-        // signed in here; but another site's form post never carries it, whoever is signed
-        // in: only a confirmation from this site's own page (which carries it) can tell.
-        // Either way nothing is proven, so no cookie is touched.
-        if posted && !confirmed {
-            return confirm_page(state, request, params, now);
-        }
+        // A GET (a top-level navigation carries the SameSite=Lax cookie), or a post that
+        // carried a session cookie which no longer opens: nobody is signed in here, and no
+        // cookie is touched.
         return finish(&logout, None);
     };
     let hinted = logout.hinted_subject.as_deref() == Some(session.subject.as_str());
     if !confirmed && !hinted {
-        return confirm_page(state, request, params, now);
+        return confirm_page(state, request, params, None, now);
     }
     if let Err(error) = state.provider.end_session_record(&session).await {
+        if error.code == ErrorCode::TemporarilyUnavailable {
+            // The grant store cannot be reached: the session is not ended, so its cookie
+            // stays, and the user is asked to confirm again in a moment.
+            tracing::warn!(%error, "sign-out deferred");
+            return unavailable(confirm_page(state, request, params, Some(BUSY), now));
+        }
         tracing::error!(%error, "ending a session");
         return server_error_page();
     }
@@ -89,25 +110,25 @@ async fn end_session(
 /// Sends the browser on, clearing the session cookie only where the session was ended: a
 /// request that proved nothing must not sign anyone out, not even in one browser.
 fn finish(logout: &LogoutRequest, clear: Option<Cookie<'static>>) -> HttpResponse {
-    let mut response = match &logout.redirect {
+    let response = match &logout.redirect {
         Some(location) => found(location),
         None => pages::html(StatusCode::OK, pages::signed_out()),
     };
-    if let Some(cookie) = clear {
-        if let Err(error) = response.add_cookie(&cookie) {
-            tracing::error!(%error, "clearing the session cookie");
-        }
-    }
-    response
+    with_cookie(response, clear)
 }
 
+/// The confirmation page, with `error` above the button if an earlier try failed.
 fn confirm_page(
     state: &AppState,
     request: &HttpRequest,
     params: &Parameters,
+    error: Option<&str>,
     now: Timestamp,
 ) -> HttpResponse {
-    let (browser, new_cookie) = cookies::browser_id(request, state.cookies);
+    // Posts get here only with the session cookie.
+    let Some((browser, new_cookie)) = cookies::browser_id(request, state.cookies) else {
+        return csrf_failed();
+    };
     let Ok(token) = csrf::issue(state.sealer.as_ref(), LOGOUT_FORM, &browser, now) else {
         return server_error_page();
     };
@@ -115,11 +136,6 @@ fn confirm_page(
         .iter()
         .filter_map(|name| params.get(name).map(|value| (*name, value)))
         .collect();
-    let mut response = pages::html(StatusCode::OK, pages::logout_confirm(&token, &echoed));
-    if let Some(cookie) = new_cookie {
-        if let Err(error) = response.add_cookie(&cookie) {
-            tracing::error!(%error, "setting the browser cookie");
-        }
-    }
-    response
+    let page = pages::logout_confirm(&token, &echoed, error);
+    with_cookie(pages::html(StatusCode::OK, page), new_cookie)
 }

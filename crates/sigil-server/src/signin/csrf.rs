@@ -3,8 +3,11 @@
 //! issued for, for an hour — an attacker's page can neither read one nor mint one.
 
 use super::Sealer;
+use super::cookies;
 use super::sealed::{open_json, purpose, seal_json};
+use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
+use sigil_core::parameters::Parameters;
 use sigil_core::time::Timestamp;
 use std::time::Duration;
 
@@ -44,4 +47,17 @@ pub fn check(
     };
     open_json::<Binding>(sealer, purpose::CSRF, token, now)
         .is_some_and(|binding| binding.form == form && binding.browser == browser)
+}
+
+/// True if the posted `form`'s `csrf` field was issued for it to the browser whose cookie
+/// `request` carries. A request without the browser cookie never passes.
+pub fn posted_form_ok(
+    sealer: &dyn Sealer,
+    request: &HttpRequest,
+    form: &str,
+    params: &Parameters,
+    now: Timestamp,
+) -> bool {
+    let browser = cookies::existing_browser_id(request);
+    check(sealer, form, browser.as_deref(), params.get("csrf"), now)
 }

@@ -78,12 +78,16 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
 }
 
+/// A message above a form saying why it came back, if there is one.
+fn alert(message: Option<&str>) -> String {
+    message
+        .map(|message| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(message)))
+        .unwrap_or_default()
+}
+
 /// The login form.
 pub fn login(page: &LoginPage<'_>) -> String {
-    let error = page
-        .error
-        .map(|message| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(message)))
-        .unwrap_or_default();
+    let error = alert(page.error);
     document(
         "Sign in",
         &format!(
@@ -190,8 +194,9 @@ pub fn form_post(redirect_uri: &str, params: &[(String, String)]) -> HttpRespons
     response.content_type("text/html; charset=utf-8").body(page)
 }
 
-/// Asks whether to sign out (when the request does not prove it comes from the user's app).
-pub fn logout_confirm(csrf: &str, params: &[(&str, &str)]) -> String {
+/// Asks whether to sign out (when the request does not prove it comes from the user's app),
+/// with `error` above the button when an earlier try could not be completed.
+pub fn logout_confirm(csrf: &str, params: &[(&str, &str)], error: Option<&str>) -> String {
     let fields: String = params
         .iter()
         .map(|(name, value)| hidden(name, value))
@@ -199,8 +204,9 @@ pub fn logout_confirm(csrf: &str, params: &[(&str, &str)]) -> String {
     document(
         "Sign out?",
         &format!(
-            "<h1>Sign out?</h1><form method=\"post\" action=\"/connect/endsession\">{csrf}{fields}\
+            "<h1>Sign out?</h1>{error}<form method=\"post\" action=\"/connect/endsession\">{csrf}{fields}\
              <button type=\"submit\" name=\"confirm\" value=\"yes\">Sign out</button></form>",
+            error = alert(error),
             csrf = hidden("csrf", csrf),
         ),
     )

@@ -1,0 +1,111 @@
+//! The answers the browser-facing endpoints share: redirects, error pages, and the statuses
+//! that ask a browser to come back later. Every page is built by [`pages::html`], so it is
+//! never cached and never framed.
+
+use super::pages;
+use actix_web::HttpResponse;
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+
+/// How long a browser is asked to wait when the service is busy, in seconds.
+pub const RETRY_SOON_SECONDS: u64 = 1;
+
+/// What a page says when the grant store cannot be reached or the password checks are
+/// saturated: nothing is wrong with what the user did.
+pub const BUSY: &str = "The service is busy. Try again in a moment.";
+
+/// `302 Found` to `location`, never cached.
+pub fn found(location: &str) -> HttpResponse {
+    redirect(StatusCode::FOUND, location)
+}
+
+/// `303 See Other` to `location`, never cached: the browser follows it with a `GET`
+/// whatever the method of the request it answers (RFC 9110 §15.4.4).
+pub fn see_other(location: &str) -> HttpResponse {
+    redirect(StatusCode::SEE_OTHER, location)
+}
+
+/// The longest address [`same_request_as_get`] builds: proxies and load balancers refuse
+/// longer request lines (nginx's default buffer for one is 8 KiB).
+pub const MAX_GET_URL: usize = 8 * 1024;
+
+/// `303 See Other` to `path` with `pairs` as its query: a posted form carried on as the same
+/// request by `GET`. A browser follows it as a top-level navigation, which carries the
+/// `SameSite=Lax` cookies that it kept back from a form posted by another site. `None` if
+/// the address would be longer than [`MAX_GET_URL`].
+pub fn same_request_as_get<'a>(
+    path: &str,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<HttpResponse> {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let location = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    (location.len() <= MAX_GET_URL).then(|| see_other(&location))
+}
+
+fn redirect(status: StatusCode, location: &str) -> HttpResponse {
+    match HeaderValue::from_str(location) {
+        Ok(value) => HttpResponse::build(status)
+            .insert_header((header::LOCATION, value))
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .finish(),
+        Err(_) => bad_request("the redirect address is not valid"),
+    }
+}
+
+/// A 400 page for a request that cannot be answered at the client's redirect URI.
+pub fn bad_request(description: &str) -> HttpResponse {
+    pages::html(
+        StatusCode::BAD_REQUEST,
+        pages::error("The request cannot be completed", description),
+    )
+}
+
+/// The 400 page for a form post whose CSRF token does not check out.
+pub fn csrf_failed() -> HttpResponse {
+    bad_request(
+        "The form was not submitted from this site, or it is too old. Go back and try again.",
+    )
+}
+
+/// A 500 page, for what the user cannot fix by trying again soon (log the cause first).
+pub fn server_error_page() -> HttpResponse {
+    pages::html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        pages::error(
+            "Something went wrong",
+            "The server could not complete the request. Try again shortly.",
+        ),
+    )
+}
+
+/// `page` as `503 Service Unavailable` with `Retry-After`: for a page that says [`BUSY`]
+/// and offers its form again.
+pub fn unavailable(page: HttpResponse) -> HttpResponse {
+    retry_later(page, StatusCode::SERVICE_UNAVAILABLE, RETRY_SOON_SECONDS)
+}
+
+/// Gives a page a `status` that asks to come back later (`429 Too Many Requests`, RFC 6585
+/// §4, or `503 Service Unavailable`) and `Retry-After` in seconds (RFC 9110 §10.2.3).
+pub fn retry_later(mut page: HttpResponse, status: StatusCode, retry_after: u64) -> HttpResponse {
+    *page.status_mut() = status;
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    page
+}
+
+/// `response` with `cookie` set, if there is one.
+pub fn with_cookie(mut response: HttpResponse, cookie: Option<Cookie<'static>>) -> HttpResponse {
+    if let Some(cookie) = cookie {
+        if let Err(error) = response.add_cookie(&cookie) {
+            tracing::error!(%error, "setting a cookie");
+        }
+    }
+    response
+}
