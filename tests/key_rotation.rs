@@ -5,7 +5,9 @@
 //! key-source outage, and after the old key is removed while still in retention. Not one
 //! token may be rejected.
 
-use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, config, issue_token, kid_of, sigil_keys};
+use sigil_e2e::{
+    CLIENT_SECRET, POD_ISSUER, config, issue_token, kid_of, serving_address, sigil_keys,
+};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::verify_access_token;
 use sigil_testkit::cluster::{StoreCluster, serve_pod};
@@ -359,27 +361,6 @@ async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
     let token = issue_token(&pod, "jwt-client").await;
     let mut validator = CachingValidator::new(&pod);
     validator.validate(&token).await.unwrap();
-}
-
-/// The address a pod's log says it is serving on (logged before it is ready).
-async fn serving_address(log: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let serving = text
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .find(|line| line["message"] == "serving");
-        if let Some(line) = serving {
-            return line["listen"].as_str().unwrap().to_owned();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no `serving` line in {}",
-            log.display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The key files in `dir` with the time each records (a sidecar's `created`, a JWK's `iat`).

@@ -105,3 +105,25 @@ pub fn kid_of(token: &str) -> String {
     let header = jsonwebtoken::decode_header(token).unwrap_or_else(|e| panic!("{e}"));
     header.kid.unwrap_or_default()
 }
+
+/// The address a pod's log says it is serving on (logged before it is ready, so a test can
+/// reach a pod that is not ready yet).
+pub async fn serving_address(log: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let serving = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|line| line["message"] == "serving");
+        if let Some(line) = serving {
+            return line["listen"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `serving` line in {}",
+            log.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -9,7 +9,7 @@ use sigil_e2e::signin::{
     field, id_token_claims, is_active, is_login_page, open, redeem, redeem_ok, refresh,
     respond_without_pages, sign_in, sign_in_and_redeem, userinfo,
 };
-use sigil_e2e::{POD_ISSUER, pod_config_of, sigil_keys};
+use sigil_e2e::{POD_ISSUER, pod_config_of, serving_address, sigil_keys};
 use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, Page, Visit};
 use sigil_testkit::client::form;
@@ -555,4 +555,24 @@ async fn with_the_store_down_userinfo_and_refresh_say_when_to_retry() {
         let body: serde_json::Value = answer.json().await.unwrap();
         assert_eq!(body["error"], "temporarily_unavailable", "{case}: {body}");
     }
+}
+
+#[tokio::test]
+async fn a_pod_without_keys_yet_asks_browsers_to_come_back() {
+    // A pod whose key source is still empty: it cannot seal a request in flight to the login
+    // page, and says so as a 503, not as a 500.
+    let cluster = StoreCluster::start(1).await.unwrap();
+    let keys = cluster.dir("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let config = pod_config_of("signin.yaml", &keys);
+    let pod_dir = cluster.dir("pod");
+    let _starting = {
+        let (dir, endpoints) = (pod_dir.clone(), cluster.endpoints());
+        tokio::spawn(async move { serve_pod(&dir, &config, &endpoints).await })
+    };
+    let listen = serving_address(&pod_dir.with_extension("log")).await;
+    let mut browser = Browser::across(POD_ISSUER, &[&format!("http://{listen}")]).unwrap();
+    let page = open(&mut browser, &Authorize::new(WEB, "openid")).await;
+    assert_eq!(page.status, 503, "{page:#?}");
+    assert!(page.header("retry-after").is_some(), "{page:#?}");
 }

@@ -33,5 +33,5 @@ pub use discovery::{Discovery, EndpointPaths};
 pub use form::BodyDeadline;
 pub use nosniff::nosniff;
 pub use routes::{ops_routes, public_routes, record_latency, routes};
-pub use signin::{CookiePolicy, Sealer};
+pub use signin::{CookiePolicy, SealFailure, Sealer};
 pub use state::{AppState, JwksSource, Readiness};

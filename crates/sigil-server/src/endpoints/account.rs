@@ -7,7 +7,8 @@ use super::form_error_response;
 use crate::discovery::EndpointPaths;
 use crate::form::read_form;
 use crate::signin::responses::{
-    BUSY, bad_request, csrf_failed, found, retry_later, server_error_page, unavailable, with_cookie,
+    BUSY, bad_request, cannot_seal, csrf_failed, found, retry_later, server_error_page,
+    unavailable, with_cookie,
 };
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
@@ -132,20 +133,14 @@ pub async fn login(
     let cookie = match cookies::session_cookie(&session, state.sealer.as_ref(), state.cookies, now)
     {
         Ok(cookie) => cookie,
-        Err(error) => {
-            tracing::error!(%error, "sealing the session cookie");
-            return server_error_page();
-        }
+        Err(error) => return cannot_seal("the session cookie", &error),
     };
     // The request carries on naming the session this login started: that sign-in answers
     // its prompt=login, prompt=select_account and max_age, however long the browser takes
     // to come back.
     let continued = match seal_request(&state, &authorization.signed_in_with(&session)) {
         Ok(continued) => continued,
-        Err(error) => {
-            tracing::error!(%error, "sealing an authorization request");
-            return server_error_page();
-        }
+        Err(error) => return cannot_seal("an authorization request", &error),
     };
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("request", &continued)
@@ -177,8 +172,9 @@ pub async fn consent_page(state: web::Data<AppState>, request: HttpRequest) -> H
     let Some((browser, new_cookie)) = cookies::browser_id(&request, state.cookies) else {
         return csrf_failed();
     };
-    let Ok(token) = csrf::issue(state.sealer.as_ref(), CONSENT_FORM, &browser, now) else {
-        return server_error_page();
+    let token = match csrf::issue(state.sealer.as_ref(), CONSENT_FORM, &browser, now) {
+        Ok(token) => token,
+        Err(error) => return cannot_seal("a CSRF token", &error),
     };
     let page = pages::consent(&pages::ConsentPage {
         request: &sealed,
@@ -236,8 +232,9 @@ fn login_form(
     let Some((browser, new_cookie)) = cookies::browser_id(request, state.cookies) else {
         return csrf_failed();
     };
-    let Ok(token) = csrf::issue(state.sealer.as_ref(), LOGIN_FORM, &browser, now) else {
-        return server_error_page();
+    let token = match csrf::issue(state.sealer.as_ref(), LOGIN_FORM, &browser, now) {
+        Ok(token) => token,
+        Err(error) => return cannot_seal("a CSRF token", &error),
     };
     let client_name = state
         .provider

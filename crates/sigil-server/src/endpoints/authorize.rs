@@ -4,8 +4,8 @@ use super::form_error_response;
 use crate::AppState;
 use crate::discovery::EndpointPaths;
 use crate::form::read_form;
-use crate::signin::responses::{bad_request, found, same_request_as_get, server_error_page};
-use crate::signin::sealed::{open_json, purpose, seal_json};
+use crate::signin::responses::{bad_request, cannot_seal, found, same_request_as_get};
+use crate::signin::sealed::{SealFailure, open_json, purpose, seal_json};
 use crate::signin::{cookies, pages};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::authorize::{
@@ -147,10 +147,7 @@ fn to_page(state: &AppState, path: &str, request: &AuthorizationRequest) -> Http
                 .finish();
             found(&format!("{path}?{query}"))
         }
-        Err(error) => {
-            tracing::error!(%error, "sealing an authorization request");
-            server_error_page()
-        }
+        Err(error) => cannot_seal("an authorization request", &error),
     }
 }
 
@@ -158,7 +155,7 @@ fn to_page(state: &AppState, path: &str, request: &AuthorizationRequest) -> Http
 pub(crate) fn seal_request(
     state: &AppState,
     request: &AuthorizationRequest,
-) -> Result<String, String> {
+) -> Result<String, SealFailure> {
     seal_json(
         state.sealer.as_ref(),
         purpose::AUTHORIZE_REQUEST,

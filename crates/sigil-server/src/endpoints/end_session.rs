@@ -15,8 +15,8 @@ use super::form_error_response;
 use crate::discovery::EndpointPaths;
 use crate::form::read_form;
 use crate::signin::responses::{
-    BUSY, bad_request, csrf_failed, found, same_request_as_get, server_error_page, unavailable,
-    with_cookie,
+    BUSY, bad_request, cannot_seal, csrf_failed, found, same_request_as_get, server_error_page,
+    unavailable, with_cookie,
 };
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
@@ -129,8 +129,9 @@ fn confirm_page(
     let Some((browser, new_cookie)) = cookies::browser_id(request, state.cookies) else {
         return csrf_failed();
     };
-    let Ok(token) = csrf::issue(state.sealer.as_ref(), LOGOUT_FORM, &browser, now) else {
-        return server_error_page();
+    let token = match csrf::issue(state.sealer.as_ref(), LOGOUT_FORM, &browser, now) {
+        Ok(token) => token,
+        Err(error) => return cannot_seal("a CSRF token", &error),
     };
     let echoed: Vec<(&str, &str)> = ECHOED
         .iter()

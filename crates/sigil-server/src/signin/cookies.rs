@@ -3,7 +3,7 @@
 //! unless turned off for local http.
 
 use super::sealed::{open_json, purpose, seal_json};
-use super::{CookiePolicy, Sealer};
+use super::{CookiePolicy, SealFailure, Sealer};
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::Method;
@@ -47,7 +47,7 @@ pub fn session_cookie(
     sealer: &dyn Sealer,
     policy: CookiePolicy,
     now: Timestamp,
-) -> Result<Cookie<'static>, String> {
+) -> Result<Cookie<'static>, SealFailure> {
     let sealed = seal_json(sealer, purpose::SESSION, session, session.expires_at)?;
     let mut cookie = cookie(SESSION_COOKIE, sealed, policy);
     let seconds = session.expires_at.as_secs().saturating_sub(now.as_secs());

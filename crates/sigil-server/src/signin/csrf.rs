@@ -2,9 +2,9 @@
 //! expiry). A token is only accepted from the browser it was issued to, for the form it was
 //! issued for, for an hour — an attacker's page can neither read one nor mint one.
 
-use super::Sealer;
 use super::cookies;
 use super::sealed::{open_json, purpose, seal_json};
+use super::{SealFailure, Sealer};
 use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 use sigil_core::parameters::Parameters;
@@ -26,7 +26,7 @@ pub fn issue(
     form: &str,
     browser_id: &str,
     now: Timestamp,
-) -> Result<String, String> {
+) -> Result<String, SealFailure> {
     let binding = Binding {
         form: form.to_owned(),
         browser: browser_id.to_owned(),

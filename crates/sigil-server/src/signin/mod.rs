@@ -9,7 +9,7 @@ pub mod pages;
 pub mod responses;
 pub mod sealed;
 
-pub use sealed::Sealer;
+pub use sealed::{SealFailure, Sealer};
 
 /// Cookie settings.
 #[derive(Debug, Clone, Copy)]

@@ -3,6 +3,7 @@
 //! never cached and never framed.
 
 use super::pages;
+use super::sealed::SealFailure;
 use actix_web::HttpResponse;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
@@ -85,6 +86,26 @@ pub fn server_error_page() -> HttpResponse {
     )
 }
 
+/// The answer when a value for the browser (a cookie, a CSRF token, a request in flight)
+/// could not be sealed; logs why. While no session secret is loaded yet (a pod whose key
+/// source is still empty) the browser is asked to come back (503, `Retry-After`); anything
+/// else is a 500.
+pub fn cannot_seal(what: &str, error: &SealFailure) -> HttpResponse {
+    match error {
+        SealFailure::NoSecret => {
+            tracing::warn!(%error, "cannot seal {what} yet");
+            unavailable(pages::html(
+                StatusCode::OK,
+                pages::error("Not ready yet", BUSY),
+            ))
+        }
+        error => {
+            tracing::error!(error = ?error, "sealing {what}");
+            server_error_page()
+        }
+    }
+}
+
 /// `page` as `503 Service Unavailable` with `Retry-After`: for a page that says [`BUSY`]
 /// and offers its form again.
 pub fn unavailable(page: HttpResponse) -> HttpResponse {
@@ -108,4 +129,25 @@ pub fn with_cookie(mut response: HttpResponse, cookie: Option<Cookie<'static>>) 
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pod_without_a_session_secret_yet_asks_the_browser_to_come_back() {
+        let early = cannot_seal("a CSRF token", &SealFailure::NoSecret);
+        assert_eq!(early.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            early.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(RETRY_SOON_SECONDS))
+        );
+        let broken = cannot_seal(
+            "a CSRF token",
+            &SealFailure::Failed(Box::new(std::io::Error::other("no"))),
+        );
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(broken.headers().get(header::RETRY_AFTER), None);
+    }
 }

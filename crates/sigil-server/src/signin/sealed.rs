@@ -6,10 +6,23 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sigil_core::time::Timestamp;
 
+/// Why a value could not be sealed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealFailure {
+    /// No session secret is loaded yet (a pod whose key source is still empty): the request
+    /// may be retried shortly.
+    #[error("no session secret is loaded yet")]
+    NoSecret,
+    /// Encoding or encryption failed.
+    #[error("sealing failed")]
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// Seals and opens with the shared session secret (implemented by the key ring).
 pub trait Sealer: Send + Sync + 'static {
     /// Encrypts `plaintext` for `purpose`; the result is URL- and cookie-safe.
-    fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, String>;
+    fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, SealFailure>;
 
     /// Decrypts a value sealed for `purpose`; `None` if it was not, or was tampered with.
     fn open(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>>;
@@ -28,12 +41,12 @@ pub fn seal_json<T: Serialize>(
     purpose: &str,
     value: &T,
     expires_at: Timestamp,
-) -> Result<String, String> {
+) -> Result<String, SealFailure> {
     let json = serde_json::to_vec(&Envelope {
         exp: expires_at.as_secs(),
         value,
     })
-    .map_err(|error| error.to_string())?;
+    .map_err(|error| SealFailure::Failed(Box::new(error)))?;
     sealer.seal(purpose, &json)
 }
 

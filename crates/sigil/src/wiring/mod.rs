@@ -24,7 +24,7 @@ use sigil_server::metrics::Metrics;
 use sigil_server::secret_checks::{CheckLimits, SecretCheckPool};
 use sigil_server::users::ConfiguredUsers;
 use sigil_server::{
-    AppState, BodyDeadline, CookiePolicy, Discovery, EndpointPaths, Readiness, Sealer,
+    AppState, BodyDeadline, CookiePolicy, Discovery, EndpointPaths, Readiness, SealFailure, Sealer,
 };
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -285,10 +285,13 @@ fn ops_server(
 struct SessionSealer(SharedKeyRing);
 
 impl Sealer for SessionSealer {
-    fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, String> {
+    fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, SealFailure> {
         self.0
             .seal(purpose, plaintext)
-            .map_err(|error| error.to_string())
+            .map_err(|error| match error {
+                sigil_keys::SealError::NoSecret => SealFailure::NoSecret,
+                error => SealFailure::Failed(Box::new(error)),
+            })
     }
 
     fn open(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
