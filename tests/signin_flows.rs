@@ -882,19 +882,7 @@ async fn implicit_needs_a_nonce_and_a_client_that_opted_in() {
 async fn the_authorization_endpoint_takes_a_posted_form_too() {
     let (sigil, mut browser) = start().await;
     let request = Authorize::new(WEB, "openid");
-    let pairs: Vec<(&str, &str)> = [
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "state",
-        "nonce",
-        "code_challenge",
-        "code_challenge_method",
-    ]
-    .into_iter()
-    .map(|name| (name, request.param(name).unwrap()))
-    .collect();
+    let pairs = posted_pairs(&request, &[]);
     let posted = browser
         .post_form(&browser.issuer_url("/connect/authorize"), &pairs)
         .await

@@ -307,34 +307,40 @@ fn assert_refused(page: &Page, case: &str) {
     assert!(page.body.contains("Invalid username or password"), "{case}");
 }
 
-/// Asserts a throttled attempt's answer: 429 with `Retry-After` (at most `most` seconds) and
-/// the login page with a message for people; returns the wait.
-fn assert_throttled(page: &Page, most: u64, case: &str) -> Duration {
-    assert_eq!(page.status, 429, "{case}: {page:#?}");
+/// Asserts a page that asks the browser to come back later: `status` with `Retry-After`, an
+/// HTML page saying `message` that offers the form posting to `form` again, and no session
+/// cookie set or cleared. Returns the wait.
+fn assert_come_back(page: &Page, status: u16, message: &str, form: &str, case: &str) -> Duration {
+    assert_eq!(page.status, status, "{case}: {page:#?}");
     let retry_after: u64 = page
         .header("retry-after")
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{case}: no Retry-After in {page:#?}"));
-    assert!(
-        (1..=most).contains(&retry_after),
-        "{case}: Retry-After {retry_after}"
-    );
     assert!(
         page.content_type
             .as_deref()
             .is_some_and(|t| t.starts_with("text/html")),
         "{case}: {page:#?}"
     );
+    assert!(page.body.contains(message), "{case}: {}", page.body);
+    assert!(page.form(form).is_ok(), "{case}: the form is still there");
     assert!(
-        page.body.contains("Too many failed sign-in attempts"),
-        "{case}: {}",
-        page.body
-    );
-    assert!(
-        page.form("/account/login").is_ok(),
-        "{case}: the form is still there"
+        page.set_cookie("sigil_session").is_none(),
+        "{case}: {page:#?}"
     );
     Duration::from_secs(retry_after)
+}
+
+/// Asserts a throttled attempt's answer: 429 with `Retry-After` (at most `most` seconds) and
+/// the login page with a message for people; returns the wait.
+fn assert_throttled(page: &Page, most: u64, case: &str) -> Duration {
+    let message = "Too many failed sign-in attempts";
+    let wait = assert_come_back(page, 429, message, "/account/login", case);
+    assert!(
+        (1..=most).contains(&wait.as_secs()),
+        "{case}: Retry-After {wait:?}"
+    );
+    wait
 }
 
 #[tokio::test]
@@ -419,30 +425,12 @@ async fn password_guesses_spread_over_pods_are_throttled_by_the_shared_counts() 
 /// Asserts the answer to a sign-out the store could not record: 503 with `Retry-After`, a page
 /// asking to try again with the confirmation form to do so, and the session cookie untouched.
 fn assert_sign_out_deferred(page: &Page, case: &str) {
-    assert_eq!(page.status, 503, "{case}: {page:#?}");
-    assert!(
-        page.header("retry-after")
-            .is_some_and(|secs| secs.parse::<u64>().is_ok()),
-        "{case}: {page:#?}"
-    );
-    assert!(
-        page.content_type
-            .as_deref()
-            .is_some_and(|t| t.starts_with("text/html")),
-        "{case}: {page:#?}"
-    );
-    assert!(
-        page.body.contains("Try again in a moment"),
-        "{case}: {}",
-        page.body
-    );
-    assert!(
-        page.form("/connect/endsession").is_ok(),
-        "{case}: the confirmation comes back to retry"
-    );
-    assert!(
-        page.set_cookie("sigil_session").is_none(),
-        "{case}: {page:#?}"
+    assert_come_back(
+        page,
+        503,
+        "Try again in a moment",
+        "/connect/endsession",
+        case,
     );
 }
 
@@ -501,20 +489,8 @@ async fn a_sign_in_while_the_store_is_down_gets_the_form_back_with_503_and_retry
     }
     // Nothing is wrong with the attempt: the user is asked to try again, not shown a 500.
     let answer = try_password(&mut browser, &page, ALICE.username, ALICE.password).await;
-    assert_eq!(answer.status, 503, "{answer:#?}");
-    assert!(
-        answer
-            .header("retry-after")
-            .is_some_and(|secs| secs.parse::<u64>().is_ok()),
-        "{answer:#?}"
-    );
-    assert!(
-        answer.body.contains("Try again in a moment"),
-        "{}",
-        answer.body
-    );
-    assert!(answer.form("/account/login").is_ok(), "the form comes back");
-    assert!(answer.set_cookie("sigil_session").is_none());
+    let message = "Try again in a moment";
+    assert_come_back(&answer, 503, message, "/account/login", "store down");
 }
 
 #[tokio::test]
