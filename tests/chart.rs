@@ -787,6 +787,15 @@ fn monitoring_ships_the_rule_file_the_dashboard_and_monitors_that_find_the_metri
             monitor["metadata"]["labels"]["release"],
             "kube-prometheus-stack"
         );
+        // Alerts select targets by a job name that does not depend on the release name.
+        let job = &monitor["spec"]["endpoints"][0]["relabelings"][0];
+        assert_eq!(job["targetLabel"], "job");
+        let expected = if name_of(monitor).ends_with("-store") {
+            "sigil-store"
+        } else {
+            "sigil"
+        };
+        assert_eq!(job["replacement"], expected);
         // Through a headless Service that lists every pod, ready or not.
         assert_eq!(service["spec"]["clusterIP"], "None", "{}", name_of(service));
         let pods = &service["spec"]["selector"];
