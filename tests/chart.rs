@@ -868,3 +868,26 @@ fn the_helm_test_runs_sigil_smoke_against_the_issuer() {
         "https://login.example.com"
     );
 }
+
+#[test]
+fn the_default_image_tag_is_the_version_of_this_build() {
+    let chart: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(chart().join("Chart.yaml")).unwrap())
+            .unwrap();
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let version = cargo
+        .lines()
+        .find_map(|line| line.strip_prefix("version = "))
+        .unwrap()
+        .trim_matches('"');
+    assert_eq!(chart["appVersion"], version, "Chart.yaml appVersion");
+    let objects = rendered(&[], &[]);
+    let image = &find(&objects, "Deployment", "r-sigil")["spec"]["template"]["spec"]["containers"]
+        [0]["image"];
+    assert_eq!(image.as_str().unwrap(), format!("sigil:{version}"));
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let pinned = rendered(&[], &[&format!("image.digest={digest}")]);
+    let image = &find(&pinned, "StatefulSet", "r-sigil-store")["spec"]["template"]["spec"]["containers"]
+        [0]["image"];
+    assert_eq!(image.as_str().unwrap(), format!("sigil@{digest}"));
+}
