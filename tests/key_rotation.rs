@@ -486,6 +486,46 @@ fn rotations_in_quick_succession_keep_every_key_and_secret() {
     assert_eq!(count("session secret"), 4, "{json}");
 }
 
+/// The chart's install hook runs `sigil keys generate --if-missing` on every install, upgrade
+/// and GitOps sync: once keys exist it must succeed and change nothing (no new key, no
+/// rewritten file), where a plain `generate` refuses.
+#[test]
+fn generate_if_missing_keeps_existing_keys_and_succeeds() {
+    let temp = tempfile::tempdir().unwrap();
+    let keys = temp.path().join("keys");
+    let config_path = temp.path().join("sigil.yaml");
+    std::fs::write(&config_path, rotation_config(&keys)).unwrap();
+    let first = sigil_keys(&["generate", "--if-missing"], &config_path, &[]);
+    assert!(first.contains("signing key"), "{first}");
+    let contents = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                (name, std::fs::read(entry.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = contents(&keys);
+
+    let plain = std::process::Command::new(sigil_testkit::sigil_binary().unwrap())
+        .args(["keys", "generate", "--config"])
+        .arg(&config_path)
+        .output()
+        .unwrap();
+    assert!(
+        !plain.status.success(),
+        "plain generate refuses when keys exist"
+    );
+
+    let again = sigil_keys(&["generate", "--if-missing"], &config_path, &[]);
+    assert!(!again.contains("signing key"), "{again}");
+    assert_eq!(contents(&keys), before, "nothing was written");
+}
+
 /// `sigil config check` warns (but accepts) a propagation shorter than common validators
 /// need to pick up a new key: panva jose refetches an unknown `kid` only after 30 s.
 #[test]

@@ -236,6 +236,11 @@ pub enum KeysCommand {
     Generate {
         #[command(flatten)]
         target: KeysTarget,
+        /// Succeed without a change when nothing is missing, instead of refusing (for a job
+        /// that runs on every install, upgrade or sync: it never adds or replaces a key that
+        /// exists).
+        #[arg(long)]
+        if_missing: bool,
     },
     /// Add a new signing key per algorithm and a session secret, published now and used once
     /// the propagation period has passed; delete keys retired beyond their retention.

@@ -13,7 +13,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
     super::command_runtime()?.block_on(async move {
         match command {
             KeysCommand::List { target, json } => list(&target, json).await,
-            KeysCommand::Generate { target } => generate(&target).await,
+            KeysCommand::Generate { target, if_missing } => generate(&target, if_missing).await,
             KeysCommand::Rotate { target, if_due } => rotate(&target, if_due).await,
         }
     })
@@ -102,7 +102,9 @@ fn describe(state: &KeyState) -> String {
     }
 }
 
-async fn generate(target: &KeysTarget) -> anyhow::Result<ExitCode> {
+/// Adds what is missing; when nothing is, refuses (so a mistyped `generate` for `rotate` is
+/// noticed) unless `if_missing`, which makes the run a no-op that succeeds.
+async fn generate(target: &KeysTarget, if_missing: bool) -> anyhow::Result<ExitCode> {
     let (signing, algorithms) = signing_config(target)?;
     let store = writable_key_source(&signing).await?;
     let files = store.files().await.context("reading the key source")?;
@@ -119,7 +121,11 @@ async fn generate(target: &KeysTarget) -> anyhow::Result<ExitCode> {
              `sigil keys rotate` to add new ones",
             store.describe()
         );
-        return Ok(ExitCode::FAILURE);
+        return Ok(if if_missing {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
     }
     store
         .apply(plan.change.clone())

@@ -6,6 +6,7 @@ use sigil_core::model::{
     AccessTokenFormat, Client, ClientJwk, OPENID, RefreshIssue, RefreshPolicy, ResponseType,
     SignInPolicy, TokenEndpointAuthMethod, WebOrigin,
 };
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A registered client.
@@ -20,6 +21,10 @@ pub struct ClientConfig {
     /// Stored secrets (`sha256:…` for generated secrets, argon2id for human-chosen ones).
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// A file of more stored secrets, one per line (a mounted Kubernetes Secret), read when
+    /// the configuration is loaded; a relative path is taken from the configuration file's
+    /// directory.
+    pub secrets_file: Option<PathBuf>,
     /// Public keys for `private_key_jwt`: a JWKS object (`{"keys": [...]}`).
     pub jwks: Option<RegisteredJwks>,
     /// Grant types it may use.
@@ -246,6 +251,12 @@ fn client(
         auth_method,
         TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
     );
+    if config.secrets_file.is_some() {
+        issues.push(
+            format!("{path}.secrets_file"),
+            super::secret_files::NOT_READ,
+        );
+    }
     let hashes = secrets(&config.secrets, &format!("{path}.secrets"), issues);
     if secret_method && config.secrets.is_empty() {
         issues.push(

@@ -9,6 +9,7 @@ mod clients;
 mod identity_scopes;
 mod issues;
 mod resources;
+mod secret_files;
 pub mod server;
 mod sessions;
 mod signing;
@@ -79,16 +80,29 @@ pub enum LoadError {
     /// the offending field (`clients[0]: unknown field …`) and ends with its line and column.
     #[error(transparent)]
     Parse(serde_yaml::Error),
+    /// A `secrets_file` or `introspection_secrets_file` could not be read.
+    #[error("{field}: cannot read {path}")]
+    SecretsFile {
+        /// The field naming the file.
+        field: String,
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Config {
-    /// Reads and parses a file.
+    /// Reads and parses a file, and the secrets files it names.
     pub fn load(path: &Path) -> Result<Self, LoadError> {
         let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
             path: path.display().to_string(),
             source,
         })?;
-        Self::parse(&text)
+        let mut config = Self::parse(&text)?;
+        config.read_secret_files(path.parent().unwrap_or_else(|| Path::new(".")))?;
+        Ok(config)
     }
 
     /// Parses YAML text.

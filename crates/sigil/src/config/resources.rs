@@ -2,6 +2,7 @@ use super::Issues;
 use serde::Deserialize;
 use sigil_core::model::{ApiResource, ApiScope, standard_identity_scopes};
 use sigil_core::secret::SecretHash;
+use std::path::PathBuf;
 
 /// A scope an API offers.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,6 +26,8 @@ pub struct ApiResourceConfig {
     /// with `resource` as the Basic user name.
     #[serde(default)]
     pub introspection_secrets: Vec<String>,
+    /// A file of more such secrets, one per line, read like a client's `secrets_file`.
+    pub introspection_secrets_file: Option<PathBuf>,
 }
 
 pub(super) fn scopes(configs: &[ApiScopeConfig], issues: &mut Issues) -> Vec<ApiScope> {
@@ -108,6 +111,12 @@ pub(super) fn resources(
                     format!("unknown scope `{scope}` (define it under api_scopes)"),
                 );
             }
+        }
+        if config.introspection_secrets_file.is_some() {
+            issues.push(
+                format!("{path}.introspection_secrets_file"),
+                super::secret_files::NOT_READ,
+            );
         }
         let introspection_secrets = secrets(
             &config.introspection_secrets,
