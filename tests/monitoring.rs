@@ -6,7 +6,8 @@
 //!   node: a panel on a metric that does not exist shows "no data" forever, an alert on one
 //!   never fires. Names come from the PromQL itself (see [`metric_names`]), and the only
 //!   exceptions are the Kubernetes series listed in [`KUBERNETES_SERIES`].
-//! - `promtool check rules` accepts the rules and `promtool test rules` passes.
+//! - `promtool check rules` accepts the rules and `promtool test rules` passes; every
+//!   dashboard query parses as PromQL.
 //! - Every alert has a severity, a summary, a description and a runbook in
 //!   `deploy/KUBERNETES.md`.
 
@@ -370,6 +371,28 @@ fn promtool(args: &[&str]) {
 fn promtool_checks_the_rules_and_their_unit_tests_pass() {
     promtool(&["check", "rules", "helm/sigil/files/alerts.yaml"]);
     promtool(&["test", "rules", "deploy/prometheus/alerts.test.yaml"]);
+}
+
+/// Every panel's query parses as PromQL: promtool checks them as recording rules, with the
+/// dashboard's variables replaced by values Grafana would put there.
+#[test]
+fn every_dashboard_query_is_valid_promql() {
+    let queries = dashboard_queries(&dashboard());
+    let mut rules = String::from("groups:\n  - name: dashboard\n    rules:\n");
+    for (index, expr) in queries.iter().enumerate() {
+        let expr = expr
+            .replace("$__rate_interval", "2m")
+            .replace("$namespace", "sigil");
+        assert!(!expr.contains('$'), "an unknown variable in {expr}");
+        rules.push_str(&format!(
+            "      - record: dashboard:query_{index}\n        expr: {}\n",
+            serde_json::to_string(&expr).unwrap()
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dashboard-queries.yaml");
+    std::fs::write(&path, rules).unwrap();
+    promtool(&["check", "rules", path.to_str().unwrap()]);
 }
 
 /// Drives what makes a token pod's labelled series appear: failed and throttled sign-ins, a
