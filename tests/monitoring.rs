@@ -156,45 +156,54 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
     names
 }
 
-/// Every PromQL expression of the dashboard: panel targets (rows nest panels) and the
-/// `label_values(METRIC, label)` queries of its variables (as the expression `METRIC`).
-fn dashboard_queries(dashboard: &Json) -> Vec<String> {
+/// The PromQL expressions of the dashboard's panels (rows nest panels).
+fn panel_queries(dashboard: &Json) -> Vec<String> {
     fn targets(value: &Json, out: &mut Vec<String>) {
         match value {
             Json::Object(map) => {
                 if let Some(Json::String(expr)) = map.get("expr") {
                     out.push(expr.clone());
                 }
-                for (key, inner) in map {
-                    if key != "templating" {
-                        targets(inner, out);
-                    }
-                }
+                map.values().for_each(|inner| targets(inner, out));
             }
             Json::Array(items) => items.iter().for_each(|item| targets(item, out)),
             _ => {}
         }
     }
     let mut out = Vec::new();
-    targets(dashboard, &mut out);
-    for variable in dashboard["templating"]["list"].as_array().unwrap() {
-        if variable["type"] != "query" {
-            continue;
-        }
-        let query = variable["query"]["query"]
-            .as_str()
-            .or_else(|| variable["query"].as_str())
-            .unwrap();
-        let inner = query
-            .strip_prefix("label_values(")
-            .and_then(|rest| rest.split_once(','))
-            .unwrap_or_else(|| {
-                panic!("variable query {query:?} is not label_values(METRIC, LABEL)")
-            })
-            .0;
-        out.push(inner.to_owned());
-    }
+    targets(&dashboard["panels"], &mut out);
     out
+}
+
+/// The metric of each `label_values(METRIC, label)` query of the dashboard's variables, as
+/// an expression.
+fn variable_queries(dashboard: &Json) -> Vec<String> {
+    let variables = dashboard["templating"]["list"].as_array().unwrap();
+    variables
+        .iter()
+        .filter(|variable| variable["type"] == "query")
+        .map(|variable| {
+            let query = variable["query"]["query"]
+                .as_str()
+                .or_else(|| variable["query"].as_str())
+                .unwrap();
+            query
+                .strip_prefix("label_values(")
+                .and_then(|rest| rest.split_once(','))
+                .unwrap_or_else(|| {
+                    panic!("variable query {query:?} is not label_values(METRIC, LABEL)")
+                })
+                .0
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Every PromQL expression of the dashboard: panels' and variables'.
+fn dashboard_queries(dashboard: &Json) -> Vec<String> {
+    let mut queries = panel_queries(dashboard);
+    queries.extend(variable_queries(dashboard));
+    queries
 }
 
 fn dashboard() -> Json {
@@ -284,9 +293,10 @@ fn the_dashboard_has_a_datasource_and_namespace_variable_and_is_linked_from_depl
     let variable = |name: &str| variables.iter().find(|v| v["name"] == name).cloned();
     assert_eq!(variable("datasource").unwrap()["type"], "datasource");
     assert_eq!(variable("namespace").unwrap()["type"], "query");
-    let queries = dashboard_queries(&dashboard);
+    let queries = panel_queries(&dashboard);
     assert!(queries.len() >= 30, "{queries:?}");
-    for expr in &queries[..queries.len() - 1] {
+    assert_eq!(variable_queries(&dashboard).len(), 1);
+    for expr in &queries {
         assert!(
             expr.contains(r#"namespace="$namespace""#),
             "not narrowed to the namespace: {expr}"
