@@ -71,6 +71,14 @@ async fn metrics_count_tokens_errors_and_latency_and_pass_promtool() {
         ),
         "{text}"
     );
+    for (status, count) in [("200", 3), ("400", 1), ("401", 1)] {
+        assert!(
+            has(&format!(
+                r#"sigil_http_requests_total{{endpoint="/connect/token",method="POST",status="{status}"}} {count}"#
+            )),
+            "{text}"
+        );
+    }
 
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])

@@ -29,6 +29,10 @@ pub struct Metrics {
     pub sign_ins_throttled: IntCounterVec,
     /// HTTP request latency, by endpoint (route pattern) and method.
     pub request_duration: HistogramVec,
+    /// HTTP responses, by endpoint (route pattern), method and status code: the error rate
+    /// alert and the dashboard's error panels (the latency histogram has no status, which
+    /// would multiply its buckets).
+    pub requests: IntCounterVec,
 }
 
 impl Metrics {
@@ -93,6 +97,11 @@ impl Metrics {
             &["endpoint", "method"],
         )?;
         registry.register(Box::new(request_duration.clone()))?;
+        let requests = counter(
+            "sigil_http_requests_total",
+            "HTTP responses, by route pattern, method and status code.",
+            &["endpoint", "method", "status"],
+        )?;
         Ok(Self {
             registry,
             tokens_issued,
@@ -104,6 +113,7 @@ impl Metrics {
             sign_ins,
             sign_ins_throttled,
             request_duration,
+            requests,
         })
     }
 

@@ -125,7 +125,8 @@ async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(serde_json::json!({ "error": "not_found" }))
 }
 
-/// Middleware: observes each request's latency under its route pattern.
+/// Middleware: observes each request's latency under its route pattern, and counts its
+/// response by status.
 pub async fn record_latency(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -143,6 +144,10 @@ pub async fn record_latency(
             .request_duration
             .with_label_values(&[endpoint, method])
             .observe(started.elapsed().as_secs_f64());
+        metrics
+            .requests
+            .with_label_values(&[endpoint, method, response.status().as_str()])
+            .inc();
     }
     Ok(response)
 }

@@ -1,7 +1,8 @@
 //! [`NodeMetrics`]: the Prometheus metrics of a store node, served at `GET /metrics`.
 //!
 //! Raft gauges are read from openraft's metrics at scrape time; the proposal latency histogram
-//! is fed by the `GrantStore` service. Each node has its own registry (several nodes may run in
+//! is fed by the `GrantStore` service; the data size is measured on disk at scrape time (see
+//! [`data_size`]), so a dashboard can show a node's growth beside its volume's free space. Each node has its own registry (several nodes may run in
 //! one process, as in tests).
 //!
 //! A value the node does not have (no leader known, an empty log, no snapshot) is reported by
@@ -13,6 +14,8 @@ use crate::types::{NodeId, StoreRaft};
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use std::io;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -34,6 +37,7 @@ pub struct NodeMetrics {
     replication_lag: IntGaugeVec,
     peer_healthy: IntGaugeVec,
     proposals: Histogram,
+    data_size: OptionalGauge,
     /// The last snapshot index seen, and when it was first seen (or the node started).
     snapshot_seen: Mutex<(Option<u64>, Instant)>,
 }
@@ -203,6 +207,12 @@ impl NodeMetrics {
                 "sigil_store_raft_peer_healthy",
                 "On the leader: 1 if the peer has replicated and lags by at most 1000 entries.",
             )?,
+            data_size: OptionalGauge::new(
+                &r,
+                "sigil_store_data_size_bytes",
+                "Bytes of the files under this node's data directory (log, state and snapshots); \
+                 absent if they could not be read.",
+            )?,
             proposals,
             registry: r,
             snapshot_seen: Mutex::new((snapshot, Instant::now())),
@@ -212,6 +222,11 @@ impl NodeMetrics {
     /// Records how long one write took.
     pub fn observe_proposal(&self, elapsed: Duration) {
         self.proposals.observe(elapsed.as_secs_f64());
+    }
+
+    /// Records the size of the data directory measured for this scrape (`None`: unreadable).
+    pub fn set_data_size(&self, bytes: Option<u64>) {
+        self.data_size.set(bytes);
     }
 
     /// Refreshes the Raft gauges from `raft` and renders every metric in the text format.
@@ -257,4 +272,23 @@ impl NodeMetrics {
         }
         String::from_utf8_lossy(&out).into_owned()
     }
+}
+
+/// The total length of the regular files under `dir`, recursively (symbolic links are not
+/// followed). Blocking: it reads the directory tree.
+pub fn data_size(dir: &Path) -> io::Result<u64> {
+    let mut total = 0u64;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else if kind.is_file() {
+                total = total.saturating_add(entry.metadata()?.len());
+            }
+        }
+    }
+    Ok(total)
 }

@@ -257,7 +257,12 @@ impl StoreNode {
             raft.clone(),
             options.id,
         )));
-        let router = http::routes(grpc.into_axum_router(), raft.clone(), metrics);
+        let router = http::routes(
+            grpc.into_axum_router(),
+            raft.clone(),
+            metrics,
+            options.data_dir.clone(),
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(
             Server::builder()

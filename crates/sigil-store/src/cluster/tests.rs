@@ -411,6 +411,13 @@ async fn metrics_report_what_the_node_holds_and_nothing_it_does_not() {
         metrics.contains(&format!("\nsigil_store_raft_leader_id {leader}\n")),
         "{metrics}"
     );
+    // The data directory holds at least the database file: its size is measured, not zero.
+    let size: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("sigil_store_data_size_bytes "))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no data size in {metrics}"));
+    assert!(size > 0, "{metrics}");
 
     // Restarted on its data, it reports the term it stored from its very first answer.
     cluster.restart(follower).await;
@@ -430,4 +437,15 @@ async fn metrics_report_what_the_node_holds_and_nothing_it_does_not() {
     for (_, node) in std::mem::take(&mut cluster.nodes) {
         node.shutdown().await.unwrap();
     }
+}
+
+#[test]
+fn data_size_sums_every_file_under_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a"), [0u8; 10]).unwrap();
+    std::fs::create_dir_all(dir.path().join("blobs/deeper")).unwrap();
+    std::fs::write(dir.path().join("blobs/b"), [0u8; 200]).unwrap();
+    std::fs::write(dir.path().join("blobs/deeper/c"), [0u8; 3000]).unwrap();
+    assert_eq!(super::metrics::data_size(dir.path()).unwrap(), 3210);
+    assert!(super::metrics::data_size(&dir.path().join("missing")).is_err());
 }
