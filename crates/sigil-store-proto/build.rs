@@ -2,7 +2,10 @@
 //! parses the .proto files, no protoc needed).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time, not baked in when the script was compiled: a moved checkout that
+    // reuses the target directory must not point at the old one.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")?;
+    let root = std::path::Path::new(&manifest_dir).join("../../proto");
     let files = ["store.proto", "raft.proto", "admin.proto"]
         .map(|name| root.join("sigil/store/v1").join(name));
     for file in &files {
