@@ -3,7 +3,7 @@
 //! are bounded: endpoints are route patterns, clients are registered clients, errors are RFC codes.
 
 use prometheus::{
-    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 /// The service's metrics and the registry that exposes them.
@@ -29,6 +29,9 @@ pub struct Metrics {
     pub sign_ins_throttled: IntCounterVec,
     /// HTTP request latency, by endpoint (route pattern) and method.
     pub request_duration: HistogramVec,
+    /// 1 while the grant store answered this pod's last probe (a linearizable read) within the
+    /// probe period, else 0. Set by the binary's background probe; readiness ignores it.
+    pub store_reachable: IntGauge,
 }
 
 impl Metrics {
@@ -93,6 +96,12 @@ impl Metrics {
             &["endpoint", "method"],
         )?;
         registry.register(Box::new(request_duration.clone()))?;
+        let store_reachable = IntGauge::new(
+            "sigil_store_reachable",
+            "1 if the grant store answered this pod's last probe (a linearizable read) within \
+             the probe period, else 0.",
+        )?;
+        registry.register(Box::new(store_reachable.clone()))?;
         Ok(Self {
             registry,
             tokens_issued,
@@ -104,6 +113,7 @@ impl Metrics {
             sign_ins,
             sign_ins_throttled,
             request_duration,
+            store_reachable,
         })
     }
 
