@@ -58,8 +58,9 @@ async fn deploy(pods: usize, extra: &str) -> Deployment {
 
 impl Deployment {
     /// Stops pod `index` with SIGTERM, waits for it to exit (0), starts it again and waits
-    /// until the balancer has it back in rotation. Returns how long the old pod took to exit.
-    async fn restart(&mut self, index: usize) -> Duration {
+    /// until the balancer has it back in rotation. Returns how long the old pod took to exit
+    /// and the new one to answer `/readyz` 200.
+    async fn restart(&mut self, index: usize) -> (Duration, Duration) {
         let mut pod = self.pods.remove(index);
         let old = url_addr(&pod.base_url).unwrap();
         let began = Instant::now();
@@ -74,9 +75,11 @@ impl Deployment {
         assert!(status.success(), "pod {index} exited with {status}");
         drop(pod);
         let dir = self.cluster.dir(&format!("pod-{index}"));
+        let starting = Instant::now();
         let new_pod = serve_pod(&dir, &self.config, &self.cluster.endpoints())
             .await
             .unwrap();
+        let ready = starting.elapsed();
         let new = url_addr(&new_pod.base_url).unwrap();
         self.balancer.replace(old, new).unwrap();
         self.balancer
@@ -84,7 +87,7 @@ impl Deployment {
             .await
             .unwrap();
         self.pods.insert(index, new_pod);
-        exited
+        (exited, ready)
     }
 }
 
@@ -98,8 +101,12 @@ async fn restarting_every_pod_under_load_fails_no_request() {
         .await
         .unwrap();
     for index in 0..deployment.pods.len() {
-        let exited = deployment.restart(index).await;
-        eprintln!("pod {index} exited {} ms after SIGTERM", exited.as_millis());
+        let (exited, ready) = deployment.restart(index).await;
+        eprintln!(
+            "pod {index} exited {} ms after SIGTERM; its successor was ready {} ms after start",
+            exited.as_millis(),
+            ready.as_millis()
+        );
         load.wait_for_progress(30, Duration::from_secs(30))
             .await
             .unwrap();
