@@ -69,15 +69,9 @@ pub struct Service {
 }
 
 impl Service {
-    /// Serves until SIGINT or SIGTERM, drains and stops (see [`shutdown`]), then stops the
-    /// grant store cleanly.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let stops = shutdown::signals()?;
-        self.run_until(stops).await
-    }
-
-    /// [`Service::run_until_stopped`] with stop requests from `stops` instead of signals.
-    async fn run_until(
+    /// Serves until a stop request arrives on `stops` (from [`shutdown::signals`]), drains and
+    /// stops (see [`shutdown`]), then stops the grant store cleanly.
+    async fn run_until_stopped(
         self,
         stops: tokio::sync::mpsc::UnboundedReceiver<shutdown::StopRequest>,
     ) -> anyhow::Result<()> {
@@ -111,9 +105,12 @@ pub fn serve_until_stopped(
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        // Caught from before the start: a SIGTERM while the pod starts drains it like any
+        // other instead of killing it with the default action.
+        let stops = shutdown::signals()?;
         let service = start(settings).await?;
         banner(&service.summary);
-        service.run_until_stopped().await
+        service.run_until_stopped(stops).await
     })
 }
 

@@ -58,7 +58,8 @@ pub fn actix_timeout(config: &ShutdownConfig) -> u64 {
     timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0)
 }
 
-/// Serves until `server` stops on its own, or until a stop request; then drains for
+/// Serves until `server` stops on its own, or until a stop request (or the end of `stops`:
+/// nothing could ask any more); then drains for
 /// `config.drain` (or until a second request), stops `server` gracefully (it must have been
 /// built with [`actix_timeout`] and without its own signal handling) and returns when it has
 /// stopped.

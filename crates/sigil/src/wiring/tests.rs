@@ -51,7 +51,7 @@ async fn run(drain: &str, timeout: &str) -> Running {
     .unwrap();
     let addr = service.summary.listen;
     let (stops, receive) = mpsc::unbounded_channel();
-    let task = tokio::spawn(service.run_until(receive));
+    let task = tokio::spawn(service.run_until_stopped(receive));
     Running {
         addr,
         stops,
