@@ -1,4 +1,4 @@
-use super::{Balancer, ProbeOptions};
+use super::{Balancer, Pool, ProbeOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -136,23 +136,37 @@ async fn with_no_backend_in_rotation_connections_close_unanswered() {
     assert_eq!(balancer.unroutable(), 1);
 }
 
-#[tokio::test]
-async fn thresholds_count_probes_in_a_row() {
-    let a = backend("a").await;
+#[test]
+fn thresholds_count_probes_in_a_row() {
+    let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+    let pool = Pool {
+        backends: std::sync::Mutex::new(vec![super::Backend {
+            addr,
+            in_rotation: false,
+            streak: 0,
+        }]),
+        next: Default::default(),
+        unroutable: Default::default(),
+    };
     let options = ProbeOptions {
-        period: Duration::from_millis(200),
         failure_threshold: 3,
+        success_threshold: 2,
         ..ProbeOptions::default()
     };
-    let balancer = Balancer::start(&[a.addr], options).await.unwrap();
-    a.ready.store(false, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    assert!(
-        balancer.is_in_rotation(a.addr),
-        "one or two failures are not enough"
-    );
-    balancer
-        .wait_out_of_rotation(a.addr, Duration::from_secs(3))
-        .await
-        .unwrap();
+    let in_rotation = || pool.backends().iter().any(|b| b.in_rotation);
+    pool.probed(addr, true, &options);
+    assert!(!in_rotation(), "one success of two");
+    pool.probed(addr, true, &options);
+    assert!(in_rotation());
+    pool.probed(addr, false, &options);
+    pool.probed(addr, false, &options);
+    pool.probed(addr, true, &options);
+    pool.probed(addr, false, &options);
+    pool.probed(addr, false, &options);
+    assert!(in_rotation(), "a success in between starts the count again");
+    pool.probed(addr, false, &options);
+    assert!(!in_rotation());
+    pool.probed(addr, true, &options);
+    assert!(!in_rotation());
+    assert_eq!(pool.pick(), None);
 }
