@@ -394,10 +394,10 @@ impl Load {
         };
         let pooled = Arc::new(target(&plan, client(true)?));
         let unpooled = Arc::new(target(&plan, client(false)?));
-        let web = plan.refresh.clone();
+        let refresh = plan.refresh.is_some();
 
         let mut families = Vec::new();
-        if web.is_some() {
+        if refresh {
             let mut setup = JoinSet::new();
             for _ in 0..plan.workers {
                 let target = Arc::clone(&pooled);
@@ -431,7 +431,7 @@ impl Load {
                 target: Arc::clone(if reuse { &pooled } else { &unpooled }),
                 jwt: service(&plan.jwt),
                 reference: service(&plan.reference),
-                refresh: web.is_some(),
+                refresh,
                 refresh_token: families.pop(),
                 record: Arc::clone(&record),
             };
