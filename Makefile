@@ -33,11 +33,13 @@ check:
 
 ## Client-credentials throughput against the signing ceiling and a peer server, then the
 ## replicated grant store: writes, consumes, reference tokens and introspection, then whole
-## sign-ins and refresh-token rotation against client credentials (see tests/bench/README.md).
+## sign-ins and refresh-token rotation against client credentials, then how fast a token pod
+## starts (see tests/bench/README.md).
 bench:
 	bash tests/bench/run.sh
 	bash tests/bench/store.sh
 	bash tests/bench/signin.sh
+	bash tests/bench/start.sh
 
 ## Tools the tests need: promtool (checks the /metrics exposition), openssl (makes PKCS#1/SEC1
 ## keys), iproute2's `ip` (network namespaces for the silent-partition test, which runs as

@@ -624,14 +624,6 @@ fn the_grace_period_covers_the_drain_and_the_drain_outlasts_readiness() {
     }
 }
 
-/// Which `server.shutdown` the `sigil` binary under test accepts; without it (a build that
-/// predates graceful drain) the section is left out of the configuration it checks.
-fn binary_knows_shutdown(temp: &Path) -> bool {
-    let probe = temp.join("shutdown-probe.yaml");
-    std::fs::write(&probe, "server: { shutdown: { drain: 1s, timeout: 1s } }\n").unwrap();
-    config_check(&probe).is_ok()
-}
-
 fn config_check(path: &Path) -> Result<String, String> {
     let output = Command::new(sigil_testkit::sigil_binary().unwrap())
         .args(["config", "check"])
@@ -653,7 +645,6 @@ fn config_check(path: &Path) -> Result<String, String> {
 #[test]
 fn the_rendered_configuration_passes_sigil_config_check() {
     let temp = tempfile::tempdir().unwrap();
-    let with_shutdown = binary_knows_shutdown(temp.path());
     let secrets = temp.path().join("secrets");
     std::fs::create_dir(&secrets).unwrap();
     for name in ["orders-worker", "orders-api"] {
@@ -670,13 +661,7 @@ fn the_rendered_configuration_passes_sigil_config_check() {
         "full-values.yaml",
     ] {
         let objects = rendered(&[values], &[]);
-        let mut config = sigil_yaml(&objects);
-        if !with_shutdown {
-            config["server"]
-                .as_mapping_mut()
-                .unwrap()
-                .remove("shutdown");
-        }
+        let config = sigil_yaml(&objects);
         let text = serde_yaml::to_string(&config)
             .unwrap()
             .replace("/etc/sigil/secrets/", &format!("{}/", secrets.display()));

@@ -34,12 +34,6 @@ const KUBERNETES_SERIES: &[&str] = &[
     "kubelet_volume_stats_capacity_bytes",
 ];
 
-/// Series the dashboard and alerts use that a change being developed beside this one adds to
-/// token pods (`sigil_store_reachable`: 1 while the pod's background probe of the grant store
-/// succeeds). Empty this list when that change is merged; the test fails while a name listed
-/// here is served, so it cannot be forgotten.
-const EXPECTED_FROM_OTHER_BRANCHES: &[&str] = &["sigil_store_reachable"];
-
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -479,7 +473,6 @@ async fn every_metric_the_dashboard_and_alerts_use_is_served() {
         let missing: BTreeSet<String> = wanted
             .iter()
             .filter(|name| !served.contains(*name))
-            .filter(|name| !EXPECTED_FROM_OTHER_BRANCHES.contains(&name.as_str()))
             .cloned()
             .collect();
         if missing.is_empty() || Instant::now() > deadline {
@@ -491,11 +484,4 @@ async fn every_metric_the_dashboard_and_alerts_use_is_served() {
         missing.is_empty(),
         "queried by the dashboard or alerts but not served: {missing:?}\nserved: {served:?}"
     );
-    for name in EXPECTED_FROM_OTHER_BRANCHES {
-        assert!(
-            !served.contains(*name),
-            "{name} is served now: remove it from EXPECTED_FROM_OTHER_BRANCHES"
-        );
-        assert!(wanted.contains(*name), "{name} is listed but unused");
-    }
 }

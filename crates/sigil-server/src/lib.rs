@@ -9,7 +9,7 @@
 //! follows. [`AppState`] is what the binary builds and hands over, with a
 //! [`secret_checks::SecretCheckPool`] that runs every argon2id check off the HTTP workers.
 //! [`cors`] is the middleware that lets browser apps on other origins call the protocol
-//! endpoints.
+//! endpoints; [`drain`] takes a pod out of service on SIGTERM without failing a request.
 //!
 //! **What it does not contain:** no storage (the grant store is reached only through
 //! `sigil-core`'s `GrantStore` trait, so this crate never depends on openraft or sled), no key
@@ -18,6 +18,7 @@
 pub mod audit;
 pub mod cors;
 pub mod discovery;
+pub mod drain;
 pub mod endpoints;
 mod errors;
 mod form;
@@ -30,6 +31,7 @@ mod state;
 pub mod users;
 
 pub use discovery::{Discovery, EndpointPaths};
+pub use drain::{Drain, close_when_draining};
 pub use form::BodyDeadline;
 pub use nosniff::nosniff;
 pub use routes::{ops_routes, public_routes, record_latency, routes};

@@ -3,7 +3,7 @@
 //! are bounded: endpoints are route patterns, clients are registered clients, errors are RFC codes.
 
 use prometheus::{
-    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 /// The service's metrics and the registry that exposes them.
@@ -33,6 +33,9 @@ pub struct Metrics {
     /// alert and the dashboard's error panels (the latency histogram has no status, which
     /// would multiply its buckets).
     pub requests: IntCounterVec,
+    /// 1 while the grant store answered this pod's last probe (a linearizable read) within the
+    /// probe period, else 0. Set by the binary's background probe; readiness ignores it.
+    pub store_reachable: IntGauge,
 }
 
 impl Metrics {
@@ -102,6 +105,12 @@ impl Metrics {
             "HTTP responses, by route pattern, method and status code.",
             &["endpoint", "method", "status"],
         )?;
+        let store_reachable = IntGauge::new(
+            "sigil_store_reachable",
+            "1 if the grant store answered this pod's last probe (a linearizable read) within \
+             the probe period, else 0.",
+        )?;
+        registry.register(Box::new(store_reachable.clone()))?;
         Ok(Self {
             registry,
             tokens_issued,
@@ -114,6 +123,7 @@ impl Metrics {
             sign_ins_throttled,
             request_duration,
             requests,
+            store_reachable,
         })
     }
 

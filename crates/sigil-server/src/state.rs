@@ -16,7 +16,9 @@ pub trait JwksSource: Send + Sync + 'static {
     fn max_age(&self) -> std::time::Duration;
 }
 
-/// Decides `/readyz`: whether this process should receive traffic.
+/// Decides `/readyz` (with [`crate::drain::Drain`]): whether this process can do its work now.
+/// It says what this pod can do (its keys are loaded), never how a shared dependency is
+/// doing: were a store stall to fail it, every pod would leave rotation at the same moment.
 #[async_trait]
 pub trait Readiness: Send + Sync + 'static {
     /// `Err(reason)` while not ready.
@@ -34,6 +36,8 @@ pub struct AppState {
     pub jwks: Arc<dyn JwksSource>,
     /// Readiness.
     pub readiness: Arc<dyn Readiness>,
+    /// Set on SIGTERM: `/readyz` fails and connections close after each response.
+    pub drain: crate::drain::Drain,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Seals cookies, CSRF tokens and requests in flight with the shared session secret.

@@ -8,9 +8,16 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-/// `/readyz`: keys are loaded and the grant store answers.
+/// `/readyz`: this pod can serve (its keys are loaded) and is not draining. The grant store's
+/// health is deliberately not part of it (see [`crate::Readiness`]); it is the
+/// `sigil_store_reachable` metric.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.readiness.check().await {
+    let ready = if state.drain.is_draining() {
+        Err("draining: shutting down".to_owned())
+    } else {
+        state.readiness.check().await
+    };
+    match ready {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain")
             .body("ready\n"),

@@ -22,6 +22,43 @@ pub struct ServerConfig {
     /// How long slow or idle clients may hold a connection, and how many may.
     #[serde(default)]
     pub connections: ConnectionLimits,
+    /// How the server stops on SIGTERM or SIGINT.
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
+}
+
+/// Stopping without failing a request (`server.shutdown`): on SIGTERM or SIGINT `/readyz`
+/// answers 503 at once while everything else is still served for `drain`, so that load
+/// balancers probing readiness take the pod out of rotation first; then the listener closes
+/// and requests in flight get `timeout` to finish. A second signal ends the drain early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// How long to keep serving, not ready, after the signal: at least the balancer's probe
+    /// period times its failure threshold. Default 5s; 0s stops accepting at once.
+    #[serde(default = "default_drain", with = "humantime_serde")]
+    pub drain: Duration,
+    /// How long requests in flight may take to finish once the listener has closed; the rest
+    /// are cut. Whole seconds (rounded up). Default 10s.
+    #[serde(default = "default_shutdown_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self {
+            drain: default_drain(),
+            timeout: default_shutdown_timeout(),
+        }
+    }
+}
+
+fn default_drain() -> Duration {
+    Duration::from_secs(5)
+}
+
+fn default_shutdown_timeout() -> Duration {
+    Duration::from_secs(10)
 }
 
 /// Bounds on what slow or idle clients can hold (`server.connections`).
@@ -153,6 +190,31 @@ mod tests {
             }
         );
         assert!(issue_paths(&set).is_empty());
+    }
+
+    #[test]
+    fn shutdown_defaults_and_parses() {
+        assert_eq!(
+            parse("listen: 127.0.0.1:8080").shutdown,
+            ShutdownConfig {
+                drain: Duration::from_secs(5),
+                timeout: Duration::from_secs(10),
+            }
+        );
+        let set = parse("shutdown: { drain: 10s, timeout: 1500ms }");
+        assert_eq!(
+            set.shutdown,
+            ShutdownConfig {
+                drain: Duration::from_secs(10),
+                timeout: Duration::from_millis(1500),
+            }
+        );
+        assert_eq!(
+            parse("shutdown: { drain: 0s }").shutdown.drain,
+            Duration::ZERO
+        );
+        assert!(serde_yaml::from_str::<ServerConfig>("shutdown: { grace: 5s }").is_err());
+        assert!(serde_yaml::from_str::<ServerConfig>("shutdown: { drain: soon }").is_err());
     }
 
     #[test]

@@ -1,19 +1,24 @@
 //! Building the running service from configuration: keys, grant store, provider, HTTP server.
 //!
 //! `sigil dev` and `sigil serve` share all of it except the grant store ([`StoreChoice`]):
-//! dev embeds a single-node store, serve talks to a `sigil store` cluster.
+//! dev embeds a single-node store, serve talks to a `sigil store` cluster. Both stop the same
+//! way ([`shutdown`]): drain, stop accepting, finish what is in flight.
 
 mod banner;
 mod key_metrics;
 mod keys;
+mod shutdown;
 mod store;
+mod store_probe;
+#[cfg(test)]
+mod tests;
 
 pub use banner::Summary;
 pub use keys::{key_source, writable_key_source};
 pub use store::{ClusterSettings, StoreChoice};
 
 use crate::config::Config;
-use crate::config::server::{ConnectionLimits, check_issuer};
+use crate::config::server::{ConnectionLimits, ShutdownConfig, check_issuer};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::{Context as _, anyhow};
 use sigil_core::endpoint::{Provider, ProviderSettings};
@@ -24,7 +29,8 @@ use sigil_server::metrics::Metrics;
 use sigil_server::secret_checks::{CheckLimits, SecretCheckPool};
 use sigil_server::users::ConfiguredUsers;
 use sigil_server::{
-    AppState, BodyDeadline, CookiePolicy, Discovery, EndpointPaths, Readiness, SealFailure, Sealer,
+    AppState, BodyDeadline, CookiePolicy, Discovery, Drain, EndpointPaths, Readiness, SealFailure,
+    Sealer,
 };
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -55,18 +61,26 @@ pub struct Service {
     server: actix_web::dev::Server,
     /// The operations listener's server; it stops when the main one has.
     ops: Option<actix_web::dev::Server>,
+    drain: Drain,
+    shutdown: ShutdownConfig,
     store: store::OpenedStore,
+    _store_probe: store_probe::StoreProbe,
     _keys: keys::LiveKeys,
 }
 
 impl Service {
-    /// Serves until SIGINT or SIGTERM, then stops the grant store cleanly.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    /// Serves until a stop request arrives on `stops` (from [`shutdown::signals`]), drains and
+    /// stops (see [`shutdown`]), then stops the grant store cleanly.
+    async fn run_until_stopped(
+        self,
+        stops: tokio::sync::mpsc::UnboundedReceiver<shutdown::StopRequest>,
+    ) -> anyhow::Result<()> {
+        // The operations listener (with `/readyz`) keeps answering through the drain.
         let ops = self.ops.map(|server| {
             let handle = server.handle();
             (handle, tokio::spawn(server))
         });
-        let served = self.server.await.context("HTTP server");
+        let served = shutdown::serve(self.server, &self.drain, &self.shutdown, stops).await;
         tracing::info!("shutting down");
         if let Some((handle, task)) = ops {
             handle.stop(true).await;
@@ -91,9 +105,12 @@ pub fn serve_until_stopped(
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        // Caught from before the start: a SIGTERM while the pod starts drains it like any
+        // other instead of killing it with the default action.
+        let stops = shutdown::signals()?;
         let service = start(settings).await?;
         banner(&service.summary);
-        service.run_until_stopped().await
+        service.run_until_stopped(stops).await
     })
 }
 
@@ -126,6 +143,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         .policy()
         .jwks_max_age(config.signing.refresh_interval);
     let store = store::open(store).await?;
+    let metrics = Metrics::new()?;
+    let store_probe = store_probe::StoreProbe::spawn(
+        store.grants.clone(),
+        metrics.store_reachable.clone(),
+        store_probe::PROBE_PERIOD,
+    );
 
     let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;
@@ -170,10 +193,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         id_token_signing_algorithms: algorithms.all().iter().map(|alg| alg.as_str()).collect(),
         claims: provider.catalog().claim_names(),
     })?;
-    let metrics = Metrics::new()?;
     metrics
         .registry()
         .register(Box::new(key_metrics::KeyMetrics::new(keys.clone())?))?;
+    let drain = Drain::new();
     let state = web::Data::new(AppState {
         provider: Arc::new(provider),
         discovery: Arc::new(discovery),
@@ -183,8 +206,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         }),
         readiness: Arc::new(ServiceReadiness {
             keys: keys::KeysReadiness(keys.clone()),
-            store: store::StoreReadiness::new(store.grants.clone()),
         }),
+        drain: drain.clone(),
         metrics: Arc::new(metrics),
         sealer: Arc::new(SessionSealer(keys.clone())),
         cookies: CookiePolicy {
@@ -192,12 +215,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         },
     });
     let limits = config.server.connections;
+    let shutdown = config.server.shutdown;
     let routes: fn(&mut web::ServiceConfig) = if ops_listener.is_some() {
         sigil_server::public_routes
     } else {
         sigil_server::routes
     };
-    let server = http_server(&state, &limits, routes, listener)?;
+    let server = http_server(&state, &limits, &shutdown, routes, listener)?;
     let ops = ops_listener
         .map(|listener| ops_server(&state, &limits, listener))
         .transpose()?;
@@ -215,7 +239,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
         },
         server,
         ops,
+        drain,
+        shutdown,
         store,
+        _store_probe: store_probe,
         _keys: live_keys,
     })
 }
@@ -224,10 +251,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
 /// `body_timeout` (408 and the connection closes), idle connections close after
 /// `keep_alive`, and at most `max` are open (actix counts per worker; the rest wait in the
 /// kernel's accept queue). Without these, 240 connections trickling a body one byte every
-/// 10 s held a file-limited server's every descriptor.
+/// 10 s held a file-limited server's every descriptor. Signals are left to [`shutdown`], which
+/// drains first; requests in flight at the stop get `shutdown.timeout`.
 fn http_server(
     state: &web::Data<AppState>,
     limits: &ConnectionLimits,
+    shutdown: &ShutdownConfig,
     routes: fn(&mut web::ServiceConfig),
     listener: TcpListener,
 ) -> anyhow::Result<actix_web::dev::Server> {
@@ -241,6 +270,7 @@ fn http_server(
             .wrap(middleware::from_fn(sigil_server::cors::cors))
             .wrap(middleware::from_fn(sigil_server::record_latency))
             .wrap(middleware::from_fn(sigil_server::nosniff))
+            .wrap(middleware::from_fn(sigil_server::close_when_draining))
             .configure(routes)
     })
     .workers(workers)
@@ -248,7 +278,8 @@ fn http_server(
     .client_request_timeout(limits.header_timeout)
     .client_disconnect_timeout(Duration::from_secs(1))
     .keep_alive(limits.keep_alive)
-    .shutdown_timeout(10)
+    .disable_signals()
+    .shutdown_timeout(shutdown::actix_timeout(shutdown))
     .listen(listener)?
     .run();
     Ok(server)
@@ -299,16 +330,16 @@ impl Sealer for SessionSealer {
     }
 }
 
-/// Ready when keys were loaded once and the grant store answers.
+/// Ready when keys were loaded once: what this pod needs to serve. Not the grant store (see
+/// [`store_probe`]): JWT access tokens need none, and a store stall would otherwise take every
+/// pod out of rotation at once.
 struct ServiceReadiness {
     keys: keys::KeysReadiness,
-    store: store::StoreReadiness,
 }
 
 #[async_trait::async_trait]
 impl Readiness for ServiceReadiness {
     async fn check(&self) -> Result<(), String> {
-        self.keys.check()?;
-        self.store.check().await
+        self.keys.check()
     }
 }

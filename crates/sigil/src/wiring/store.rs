@@ -1,16 +1,13 @@
-//! The grant store behind the service: embedded (`sigil dev`) or a cluster (`sigil serve`),
-//! and the readiness check that asks it.
+//! The grant store behind the service: embedded (`sigil dev`) or a cluster (`sigil serve`).
+//! Whether it answers is watched by [`super::store_probe`], not by readiness.
 
 use anyhow::Context as _;
-use async_trait::async_trait;
-use sigil_core::handle::GrantKey;
 use sigil_core::store::GrantStore;
-use sigil_server::Readiness;
 use sigil_store::EmbeddedStore;
 use sigil_store_client::{ClientOptions, StoreClient};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Which grant store the service uses.
 pub enum StoreChoice {
@@ -83,119 +80,5 @@ pub async fn open(choice: StoreChoice) -> anyhow::Result<OpenedStore> {
                 embedded: None,
             })
         }
-    }
-}
-
-/// How long a successful probe counts: probes of a ready store are at most this frequent,
-/// however often `/readyz` is polled.
-const FRESH_FOR: Duration = Duration::from_secs(3);
-/// How long one probe may take.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Ready when the grant store answered a linearizable read recently (keys were loaded before
-/// serving). Checked lazily, when `/readyz` is asked; one probe at a time.
-pub struct StoreReadiness {
-    store: Arc<dyn GrantStore>,
-    last_success: tokio::sync::Mutex<Option<Instant>>,
-}
-
-impl StoreReadiness {
-    /// Probes `store` when asked.
-    pub fn new(store: Arc<dyn GrantStore>) -> Self {
-        Self {
-            store,
-            last_success: tokio::sync::Mutex::new(None),
-        }
-    }
-}
-
-#[async_trait]
-impl Readiness for StoreReadiness {
-    async fn check(&self) -> Result<(), String> {
-        // Held across the probe, so concurrent checks share one probe instead of piling up.
-        let mut last_success = self.last_success.lock().await;
-        if last_success.is_some_and(|at| at.elapsed() < FRESH_FOR) {
-            return Ok(());
-        }
-        let probe = GrantKey::derived("readiness_probe", &[]);
-        match tokio::time::timeout(PROBE_TIMEOUT, self.store.get(&probe)).await {
-            Ok(Ok(_)) => {
-                *last_success = Some(Instant::now());
-                Ok(())
-            }
-            Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!(
-                "grant store did not answer within {}s",
-                PROBE_TIMEOUT.as_secs()
-            )),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sigil_core::store::{
-        ConsumeOutcome, Grant, PutOutcome, RevokeTarget, RotateOutcome, Rotation, StoreError,
-        Throttle, ThrottleOutcome,
-    };
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-    /// Answers `get` (counting calls) while `up`; everything else is unused.
-    #[derive(Default)]
-    struct Probed {
-        up: AtomicBool,
-        gets: AtomicUsize,
-    }
-
-    fn unused<T>() -> Result<T, StoreError> {
-        Err(StoreError::Internal("unused".to_owned()))
-    }
-
-    #[async_trait]
-    impl GrantStore for Probed {
-        async fn put(&self, _: Grant) -> Result<PutOutcome, StoreError> {
-            unused()
-        }
-        async fn get(&self, _: &GrantKey) -> Result<Option<Grant>, StoreError> {
-            self.gets.fetch_add(1, Ordering::SeqCst);
-            if self.up.load(Ordering::SeqCst) {
-                Ok(None)
-            } else {
-                Err(StoreError::Unavailable("no leader".to_owned()))
-            }
-        }
-        async fn consume(&self, _: &GrantKey) -> Result<ConsumeOutcome, StoreError> {
-            unused()
-        }
-        async fn revoke(&self, _: RevokeTarget) -> Result<u64, StoreError> {
-            unused()
-        }
-        async fn rotate(&self, _: Rotation) -> Result<RotateOutcome, StoreError> {
-            unused()
-        }
-        async fn list_by_subject(&self, _: &str) -> Result<Vec<Grant>, StoreError> {
-            unused()
-        }
-        async fn throttle(&self, _: Throttle) -> Result<ThrottleOutcome, StoreError> {
-            unused()
-        }
-    }
-
-    #[tokio::test]
-    async fn ready_only_after_the_store_answered_and_probed_at_most_once_per_window() {
-        let store = Arc::new(Probed::default());
-        let readiness = StoreReadiness::new(store.clone());
-        let error = readiness.check().await.unwrap_err();
-        assert!(error.contains("no leader"), "{error}");
-        // A failure is not cached: the next check probes again.
-        store.up.store(true, Ordering::SeqCst);
-        assert_eq!(readiness.check().await, Ok(()));
-        assert_eq!(store.gets.load(Ordering::SeqCst), 2);
-        // Within the freshness window, checks do not reach the store.
-        for _ in 0..10 {
-            assert_eq!(readiness.check().await, Ok(()));
-        }
-        assert_eq!(store.gets.load(Ordering::SeqCst), 2);
     }
 }
