@@ -67,7 +67,7 @@ pub struct SmokeArgs {
     #[arg(long, env = "SIGIL_SMOKE_CLIENT_SECRET_FILE", requires = "client_id")]
     pub client_secret_file: Option<PathBuf>,
     /// Scopes to request, space-separated; by default the client's own default.
-    #[arg(long, requires = "client_id")]
+    #[arg(long, env = "SIGIL_SMOKE_SCOPE", requires = "client_id")]
     pub scope: Option<String>,
     /// PEM file of extra certificate authorities to trust (besides the system's) over https.
     #[arg(long, env = "SIGIL_SMOKE_CA_FILE")]
