@@ -12,6 +12,9 @@
 #    wrong issuer, which must fail. From inside the first container: `localhost` resolves.
 # 4. The container process (seen from the host in /proc) has uid/gid 65532 and no effective
 #    capabilities, and its root mount is read-only.
+# 5. The production roles, each in its own read-only container: `sigil keys generate` into a
+#    file key source, a `sigil store` node, and `sigil serve` reaching that node by its name
+#    and reading the keys from a read-only mount; `sigil smoke` gets a token from it.
 #
 # Removes every container, network and directory it creates. Environment: SIGIL_IMAGE
 # (default sigil:<workspace version>), CARGO_TARGET_DIR (for the static binary).
@@ -26,65 +29,80 @@ PODMAN=(podman --runtime runc)
 UID_GID=65532
 
 NAME="sigil-image-test-$$"
-DATA="$(mktemp -d)"
+DATA="$(mktemp -d -t sigil-image-test.XXXXXX)"
 started=$(date +%s)
 
 cleanup() {
-  "${PODMAN[@]}" rm -f -t 0 "$NAME" "$NAME-smoke" >/dev/null 2>&1 || true
+  "${PODMAN[@]}" rm -f -t 0 "$NAME" "$NAME-smoke" "$NAME-store" "$NAME-serve" >/dev/null 2>&1 || true
   "${PODMAN[@]}" network rm -f "$NAME" >/dev/null 2>&1 || true
   rm -rf "$DATA"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
+LOGS_OF="$NAME"
 fail() {
   echo "FAIL: $*" >&2
-  echo "--- container log (last 20 lines) ---" >&2
-  "${PODMAN[@]}" logs --tail 20 "$NAME" >&2 2>&1 || true
+  echo "--- log of $LOGS_OF (last 20 lines) ---" >&2
+  "${PODMAN[@]}" logs --tail 20 "$LOGS_OF" >&2 2>&1 || true
   exit 1
 }
 pass() { echo "ok    $*"; }
 
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits up to a minute for http://127.0.0.1:$1/readyz to answer 200 while container $2 runs
+# (the machine may be busy; a healthy start takes well under a second).
+wait_ready() {
+  local deadline=$((SECONDS + 60))
+  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/readyz" 2>/dev/null; do
+    [[ "$("${PODMAN[@]}" inspect --format '{{.State.Running}}' "$2")" == true ]] || fail "$2 exited"
+    ((SECONDS < deadline)) || fail "/readyz of $2 did not answer 200 within 60 s"
+    sleep 0.2
+  done
+}
+
+# A directory on the host that the image's user may write, mounted as a volume.
+volume_dir() {
+  mkdir -p "$1" && chown "$UID_GID:$UID_GID" "$1" && chmod 700 "$1"
+}
+
 "${PODMAN[@]}" image exists "$IMAGE" || fail "no image $IMAGE: run make image first"
 [[ -x "$HOST_SIGIL" ]] || fail "no static binary at $HOST_SIGIL: run make image first"
 
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 ISSUER="http://$NAME:8080"
-chown "$UID_GID:$UID_GID" "$DATA"
-chmod 700 "$DATA"
+volume_dir "$DATA/dev"
 
 "${PODMAN[@]}" network create "$NAME" >/dev/null
 "${PODMAN[@]}" run -d --name "$NAME" --network "$NAME" \
   --read-only --read-only-tmpfs=false \
-  -v "$DATA:/data" -p "127.0.0.1:$PORT:8080" \
+  -v "$DATA/dev:/data" -p "127.0.0.1:$PORT:8080" \
   "$IMAGE" dev --listen 0.0.0.0:8080 --issuer "$ISSUER" --data-dir /data >/dev/null
 
-# 1. Ready within a minute (the machine may be busy; a healthy start takes well under a second).
-ready=""
-for _ in $(seq 1 300); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null; then ready=yes; break; fi
-  [[ "$("${PODMAN[@]}" inspect --format '{{.State.Running}}' "$NAME")" == true ]] || fail "the container exited"
-  sleep 0.2
-done
-[[ -n "$ready" ]] || fail "/readyz did not answer 200 within 60 s"
-pass "/readyz answers 200 on a read-only root filesystem (after $(( $(date +%s) - started )) s)"
+# 1. Ready on a read-only root filesystem, writing only to its volume.
+wait_ready "$PORT" "$NAME"
+pass "sigil dev: /readyz answers 200 on a read-only root filesystem (after $(( $(date +%s) - started )) s)"
 
-[[ -s "$DATA/demo-client-secret" ]] || fail "sigil dev wrote no demo client secret to the /data volume"
-[[ "$(stat -c %u:%g "$DATA/demo-client-secret")" == "$UID_GID:$UID_GID" ]] \
-  || fail "files on the volume are owned by $(stat -c %u:%g "$DATA/demo-client-secret"), not $UID_GID"
-SECRET="$(cat "$DATA/demo-client-secret")"
+[[ -s "$DATA/dev/demo-client-secret" ]] || fail "sigil dev wrote no demo client secret to the /data volume"
+[[ "$(stat -c %u:%g "$DATA/dev/demo-client-secret")" == "$UID_GID:$UID_GID" ]] \
+  || fail "files on the volume are owned by $(stat -c %u:%g "$DATA/dev/demo-client-secret"), not $UID_GID"
+SECRET="$(cat "$DATA/dev/demo-client-secret")"
 
 # 2. From the host.
 answer="$(curl -sS -u "demo:$SECRET" -d grant_type=client_credentials "http://127.0.0.1:$PORT/connect/token")"
 [[ "$answer" == *'"access_token":"'* ]] || fail "no token from the host: $answer"
 pass "the host gets a client-credentials token with curl"
 "$HOST_SIGIL" smoke --issuer "$ISSUER" --url "http://127.0.0.1:$PORT" \
-  --client-id demo --client-secret-file "$DATA/demo-client-secret" >/dev/null \
+  --client-id demo --client-secret-file "$DATA/dev/demo-client-secret" >/dev/null \
   || fail "sigil smoke from the host"
 pass "sigil smoke from the host (--url http://127.0.0.1:$PORT)"
 
 # 3. From a second container, by name, as a helm test Pod does; then with a wrong issuer.
 "${PODMAN[@]}" run --rm --name "$NAME-smoke" --network "$NAME" --read-only --read-only-tmpfs=false \
-  -v "$DATA/demo-client-secret:/secret/client-secret:ro" \
+  -v "$DATA/dev/demo-client-secret:/secret/client-secret:ro" \
   "$IMAGE" smoke --issuer "$ISSUER" --client-id demo --client-secret-file /secret/client-secret \
   || fail "sigil smoke from a second container"
 pass "sigil smoke from a second container, the issuer's host name resolved by DNS"
@@ -111,5 +129,73 @@ pass "the process runs as uid/gid $UID_GID with no effective capabilities"
 root_options="$(awk '$5 == "/" {print $6}' "/proc/$pid/mountinfo")"
 [[ ",$root_options," == *",ro,"* ]] || fail "the root filesystem is mounted $root_options"
 pass "its root filesystem is mounted read-only ($root_options)"
+
+# 5. The production roles. Keys first: `sigil keys` writes the file source's directory (in a
+#    cluster, a Secret through the kubernetes source); the token pod then only reads it.
+SMOKE_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+SMOKE_HASH="$(python3 -c 'import base64, hashlib, sys; print("sha256:" + base64.urlsafe_b64encode(hashlib.sha256(sys.argv[1].encode()).digest()).decode().rstrip("="))' "$SMOKE_SECRET")"
+SERVE_ISSUER="http://$NAME-serve:8080"
+mkdir -p "$DATA/config"
+cat > "$DATA/config/sigil.yaml" <<YAML
+server:
+  issuer: $SERVE_ISSUER
+  listen: 0.0.0.0:8080
+  ops_listen: 0.0.0.0:9090
+signing:
+  algorithm: ES256
+  source: { kind: file, path: /keys }
+api_scopes:
+  - name: health.read
+api_resources:
+  - resource: https://health.test
+    scopes: [health.read]
+clients:
+  - client_id: smoke
+    secrets: ["$SMOKE_HASH"]
+    grant_types: [client_credentials]
+    scopes: [health.read]
+  # Its tokens are written to the store: a token proves serve reaches the store by name.
+  - client_id: smoke-reference
+    secrets: ["$SMOKE_HASH"]
+    grant_types: [client_credentials]
+    scopes: [health.read]
+    access_token_format: reference
+YAML
+printf '%s\n' "$SMOKE_SECRET" > "$DATA/config/smoke-secret"
+chmod 644 "$DATA/config/sigil.yaml" "$DATA/config/smoke-secret"
+volume_dir "$DATA/keys"
+volume_dir "$DATA/store"
+
+"${PODMAN[@]}" run --rm --read-only --read-only-tmpfs=false \
+  -v "$DATA/config:/config:ro" -v "$DATA/keys:/keys" \
+  "$IMAGE" keys generate --config /config/sigil.yaml >/dev/null || fail "sigil keys generate"
+ls "$DATA/keys"/*.pem >/dev/null 2>&1 || fail "sigil keys generate wrote no key"
+pass "sigil keys generate writes a file key source from a read-only container"
+
+STORE_PORT="$(free_port)"
+LOGS_OF="$NAME-store"
+"${PODMAN[@]}" run -d --name "$NAME-store" --network "$NAME" --read-only --read-only-tmpfs=false \
+  -v "$DATA/store:/data" -p "127.0.0.1:$STORE_PORT:7001" \
+  "$IMAGE" store --id 1 --peers "1=http://$NAME-store:7001" --data-dir /data >/dev/null
+wait_ready "$STORE_PORT" "$NAME-store"
+pass "sigil store: a one-node cluster is ready on a read-only root filesystem"
+
+SERVE_PORT="$(free_port)"
+OPS_PORT="$(free_port)"
+LOGS_OF="$NAME-serve"
+"${PODMAN[@]}" run -d --name "$NAME-serve" --network "$NAME" --read-only --read-only-tmpfs=false \
+  -v "$DATA/config:/config:ro" -v "$DATA/keys:/keys:ro" \
+  -p "127.0.0.1:$SERVE_PORT:8080" -p "127.0.0.1:$OPS_PORT:9090" \
+  "$IMAGE" serve --config /config/sigil.yaml --store "http://$NAME-store:7001" >/dev/null
+wait_ready "$OPS_PORT" "$NAME-serve"
+answer="$(curl -sS -u "smoke-reference:$SMOKE_SECRET" -d grant_type=client_credentials \
+  "http://127.0.0.1:$SERVE_PORT/connect/token")"
+[[ "$answer" == *'"access_token":"'* ]] || fail "no reference token (kept in the store): $answer"
+pass "sigil serve reaches the store by its name: a reference token is issued"
+"${PODMAN[@]}" run --rm --network "$NAME" --read-only --read-only-tmpfs=false \
+  -v "$DATA/config/smoke-secret:/secret/client-secret:ro" \
+  "$IMAGE" smoke --issuer "$SERVE_ISSUER" --client-id smoke --client-secret-file /secret/client-secret \
+  | grep -q '^ok  token' || fail "sigil smoke against sigil serve"
+pass "sigil serve with read-only keys and the store by name issues a token that sigil smoke verifies"
 
 echo "image test passed for $IMAGE in $(( $(date +%s) - started )) s"
