@@ -141,3 +141,47 @@ fn fails_when_nothing_answers_or_the_secret_file_is_missing() {
     let output = smoke(&["--issuer", "auth.example.com"]);
     assert_fails_with(&output, "\"auth.example.com\" is not an http or https URL");
 }
+
+#[tokio::test]
+async fn speaks_https_trusting_the_ca_file_and_refuses_an_unknown_certificate() {
+    // Any https server with a private CA will do: the Key Vault double has no discovery
+    // document, so a TLS handshake that succeeded ends in its 400 (no api-version).
+    let server = sigil_testkit::keyvault::KeyVaultDouble::start()
+        .await
+        .unwrap();
+    let issuer = server.authority_host();
+    let ca_file = server.ca_file().to_string_lossy().into_owned();
+    let run = |extra: &[&str]| {
+        let mut command = Command::new(sigil_binary().unwrap());
+        command
+            .args(["smoke", "--issuer", &issuer])
+            .args(extra)
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR")
+            .env_remove("SIGIL_SMOKE_CA_FILE");
+        command
+    };
+    let output = tokio::task::spawn_blocking({
+        let mut command = run(&["--ca-file", &ca_file]);
+        move || command.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_fails_with(
+        &output,
+        &format!("discovery: {issuer}/.well-known/openid-configuration answered 400"),
+    );
+
+    let output = tokio::task::spawn_blocking({
+        let mut command = run(&[]);
+        move || command.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_fails_with(&output, "discovery: no answer from");
+    assert!(
+        text(&output.stderr).contains("certificate"),
+        "{}",
+        text(&output.stderr)
+    );
+}
