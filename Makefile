@@ -11,7 +11,7 @@ KUBERNETES_VALIDATE_VERSION := 1.37.0
 HELM := .tools/bin/helm
 KUBERNETES_VALIDATE := .venv/bin/kubernetes-validate
 
-.PHONY: run test check tools bench build fmt clean-dev
+.PHONY: run test check tools bench build fmt clean-dev image image-test podman-tools
 
 ## Start `sigil dev` on 127.0.0.1:8080 (embedded store, generated key, demo client). ARGS="--listen 127.0.0.1:9000" to change.
 run:
@@ -88,3 +88,28 @@ fmt:
 ## Forget the dev key, demo client and grants (everything under ./.sigil).
 clean-dev:
 	rm -rf .sigil
+
+## The container image `sigil:<version>` (deploy/Containerfile, FROM scratch): a statically
+## linked release build of `sigil`, CA certificates and a non-root user. See deploy/IMAGE.md.
+image: podman-tools
+	bash deploy/image/build.sh
+
+## Build the image, then run it read-only as its non-root user and get a token from it, from the
+## host and from a second container of the same image (`sigil smoke`); see tests/image/run.sh.
+image-test: image
+	bash tests/image/run.sh
+
+## podman and runc from Debian (with netavark and aardvark-dns, so containers on one network find
+## each other by name, as pods find Services), and the ulimit setting this machine's kernel needs.
+podman-tools:
+	@missing=""; \
+	for tool in podman runc netavark aardvark-dns curl; do \
+		command -v $$tool >/dev/null 2>&1 || [ -x /usr/lib/podman/$$tool ] || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing iptables ca-certificates >/dev/null; \
+	fi
+	@if [ ! -f /etc/containers/containers.conf ]; then \
+		mkdir -p /etc/containers && printf '[containers]\ndefault_ulimits = []\n' > /etc/containers/containers.conf; \
+	fi

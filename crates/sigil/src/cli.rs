@@ -42,6 +42,39 @@ pub enum Command {
     /// source (`file` or `kubernetes` sources can be written; `list` reads any source).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check a running deployment as a client would: discovery names the expected issuer, the
+    /// JWKS loads, and (with a client) a client-credentials token verifies against it. Exits
+    /// non-zero on the first failure; used by the Helm chart's `helm test`.
+    Smoke(SmokeArgs),
+}
+
+/// Flags of `sigil smoke`.
+#[derive(Debug, Args)]
+pub struct SmokeArgs {
+    /// The issuer identifier the deployment must announce, exactly as in its discovery document.
+    #[arg(long, env = "SIGIL_SMOKE_ISSUER")]
+    pub issuer: String,
+    /// Where to reach the service when that is not the issuer's address (a Kubernetes Service
+    /// from inside the cluster, say `http://sigil:8080`): discovery is fetched there, and so are
+    /// the JWKS and token endpoints where discovery names them under the issuer.
+    #[arg(long, env = "SIGIL_SMOKE_URL")]
+    pub url: Option<String>,
+    /// A client allowed the client_credentials grant with `client_secret_basic`; with it a
+    /// token is requested and verified.
+    #[arg(long, env = "SIGIL_SMOKE_CLIENT_ID", requires = "client_secret_file")]
+    pub client_id: Option<String>,
+    /// File holding that client's secret (surrounding whitespace is ignored).
+    #[arg(long, env = "SIGIL_SMOKE_CLIENT_SECRET_FILE", requires = "client_id")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Scopes to request, space-separated; by default the client's own default.
+    #[arg(long, env = "SIGIL_SMOKE_SCOPE", requires = "client_id")]
+    pub scope: Option<String>,
+    /// PEM file of extra certificate authorities to trust (besides the system's) over https.
+    #[arg(long, env = "SIGIL_SMOKE_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Time allowed for each HTTP request (`10s`, `1m`).
+    #[arg(long, env = "SIGIL_SMOKE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 /// Flags of `sigil dev`.

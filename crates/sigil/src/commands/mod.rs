@@ -7,6 +7,7 @@ mod grants;
 mod keys;
 mod secret;
 mod serve;
+mod smoke;
 mod store;
 
 use crate::cli::{Cli, Command, ConfigCommand};
@@ -32,5 +33,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(ConfigCommand::Check { file }) => Ok(config_check::run(&file)),
         Command::Secret(command) => secret::run(command),
         Command::Keys(command) => keys::run(command),
+        Command::Smoke(args) => smoke::run(args),
     }
 }
