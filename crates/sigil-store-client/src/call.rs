@@ -3,7 +3,7 @@
 use crate::ClientOptions;
 use crate::backoff::Backoff;
 use crate::nodes::Nodes;
-use crate::verdict::{Verdict, classify, unanswered};
+use crate::verdict::{Verdict, classify, refused, unanswered};
 use sigil_core::store::StoreError;
 use std::future::Future;
 use std::time::Duration;
@@ -36,10 +36,11 @@ pub(crate) struct Attempt {
 /// and later hints in a row wait like any retry, so two confused nodes cannot make the client
 /// spin). Without a hint the client moves to the next node and backs off. A node that gave no
 /// answer (timed out, or the connection failed) is passed over for a few seconds, by this call
-/// and the next ones: hints
-/// naming it are not followed (the leader's advertised address may be stale, or unreachable
-/// from the client) and moving on skips it, so the round-robin over the configured nodes
-/// reaches the leader by the address the client was given.
+/// and the next ones: hints naming it are not followed (the leader's advertised address may be
+/// stale, or unreachable from the client) and moving on skips it, so the round-robin over the
+/// configured nodes reaches the leader by the address the client was given. A node whose
+/// connection was refused (it is restarting) is not passed over: trying it costs a round trip,
+/// and once it is back and named leader the client must go there at once.
 pub(crate) async fn with_retries<T, F, Fut>(
     nodes: &Nodes,
     options: &ClientOptions,
@@ -82,7 +83,7 @@ where
         let (status, silent) = match outcome {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(status)) => {
-                let silent = unanswered(&status);
+                let silent = unanswered(&status) && !refused(&status);
                 (status, silent)
             }
             Err(_elapsed) => (

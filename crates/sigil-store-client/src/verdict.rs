@@ -50,9 +50,27 @@ pub(crate) fn classify(status: &Status, leader_key: &str) -> Verdict {
 }
 
 /// Whether the node gave no answer of its own: the attempt failed in the transport, or its
-/// deadline passed first (on either side). Such a node is passed over for a while.
+/// deadline passed first (on either side). Such a node is passed over for a while, except
+/// when its connection was [`refused`].
 pub(crate) fn unanswered(status: &Status) -> bool {
     matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled) || from_transport(status)
+}
+
+/// Whether the node's host refused the connection: nothing listens on its port, as while a
+/// store node restarts. That costs a round trip, not a timeout, so such a node is not passed
+/// over: when it is back and named leader, the client goes there at once.
+pub(crate) fn refused(status: &Status) -> bool {
+    let mut source = status.source();
+    while let Some(error) = source {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// A status carrying a transport error was made on this side of the wire: the request may
