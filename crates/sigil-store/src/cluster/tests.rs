@@ -431,3 +431,153 @@ async fn metrics_report_what_the_node_holds_and_nothing_it_does_not() {
         node.shutdown().await.unwrap();
     }
 }
+
+/// Sends `request` as `TimeoutNow` to the node at `url`.
+async fn timeout_now(
+    url: &str,
+    request: &super::handover::TimeoutNowRequest,
+) -> super::handover::TimeoutNowResponse {
+    let mut client = wire::raft_client::RaftClient::connect(url.to_owned())
+        .await
+        .unwrap();
+    let data = postcard::to_allocvec(request).unwrap();
+    let reply = client
+        .timeout_now(wire::RaftMessage { data })
+        .await
+        .unwrap()
+        .into_inner();
+    postcard::from_bytes(&reply.data).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_leader_hands_over_while_it_still_runs() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let term = cluster.node(leader).raft().metrics().borrow().current_term;
+    let stored = grant("before the handover");
+    cluster
+        .node(leader)
+        .replica()
+        .submit(
+            Some(RequestId([9; 16])),
+            Command::Put {
+                grant: stored.clone(),
+            },
+        )
+        .await
+        .unwrap();
+
+    // The old leader is still running and would keep its followers from electing for as long
+    // as it heartbeats: another node leads only because it handed over.
+    let successor = cluster.node(leader).hand_over().await.unwrap();
+    assert_ne!(successor, leader);
+    let old = cluster.node(leader).raft().metrics().borrow().clone();
+    assert_eq!(old.current_leader, Some(successor), "{old:?}");
+    assert_eq!(old.current_term, term + 1, "one election, no contest");
+
+    // Writes sent to the old leader now are refused at once, naming the successor.
+    let mut client = GrantStoreClient::connect(cluster.node(leader).url().to_owned())
+        .await
+        .unwrap();
+    let refused = client
+        .put(wire::PutRequest {
+            request_id: vec![10; 16],
+            grant: Some(wire::Grant::try_from(grant("during")).unwrap()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable);
+    let hint = refused
+        .metadata()
+        .get(wire::LEADER_METADATA_KEY)
+        .and_then(|v| v.to_str().ok());
+    assert_eq!(hint, Some(cluster.node(successor).url()));
+
+    // Nothing acknowledged was lost, and the cluster takes writes.
+    let old = cluster.nodes.remove(&leader).unwrap();
+    old.shutdown().await.unwrap();
+    assert_eq!(cluster.leader().await, successor);
+    let read = cluster
+        .node(successor)
+        .replica()
+        .get(&stored.key)
+        .await
+        .unwrap();
+    assert_eq!(read, Some(stored));
+    let put = cluster
+        .node(successor)
+        .replica()
+        .submit(
+            None,
+            Command::Put {
+                grant: grant("after"),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(put, StoreResponse::Put(PutOutcome::Stored));
+
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_leader_a_node_follows_can_make_it_campaign() {
+    use super::handover::{Refusal, TimeoutNowRequest};
+    let cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let mut followers = cluster.nodes.keys().filter(|id| **id != leader).copied();
+    let (target, other) = (followers.next().unwrap(), followers.next().unwrap());
+    let node = cluster.node(target);
+    let term = node.raft().metrics().borrow().current_term;
+    let last_log = node.raft().data_metrics().borrow().last_log;
+
+    // Another follower (a node cut off and back, say), or the leader of an earlier term.
+    for request in [
+        TimeoutNowRequest {
+            leader: other,
+            term,
+            last_log,
+        },
+        TimeoutNowRequest {
+            leader,
+            term: term - 1,
+            last_log,
+        },
+    ] {
+        let answer = timeout_now(node.url(), &request).await;
+        assert!(
+            matches!(answer.outcome, Err(Refusal::NotMyLeader { .. })),
+            "{answer:?}"
+        );
+    }
+    // The leader itself, but the node lacks part of the log the request claims.
+    let ahead = last_log.map(|mut id| {
+        id.index += 5;
+        id
+    });
+    let answer = timeout_now(
+        node.url(),
+        &TimeoutNowRequest {
+            leader,
+            term,
+            last_log: ahead,
+        },
+    )
+    .await;
+    assert!(
+        matches!(answer.outcome, Err(Refusal::Behind { .. })),
+        "{answer:?}"
+    );
+
+    // Nothing moved: same term, same leader, everywhere.
+    for node in cluster.nodes.values() {
+        let metrics = node.raft().metrics().borrow().clone();
+        assert_eq!(metrics.current_term, term, "{metrics:?}");
+        assert_eq!(metrics.current_leader, Some(leader), "{metrics:?}");
+    }
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}

@@ -32,7 +32,7 @@ pub fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
         );
         stopped().await;
         tracing::info!(id, "store node stopping");
-        node.shutdown().await.context("stopping the store node")
+        node.stop().await.context("stopping the store node")
     })?;
     Ok(ExitCode::SUCCESS)
 }
