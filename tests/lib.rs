@@ -127,3 +127,31 @@ pub async fn serving_address(log: &std::path::Path) -> String {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// What [`sigil_testkit::load`] sends to pods configured with `configs/load.yaml`: JWT and
+/// reference access tokens, and refresh rotation after alice signs in, from `workers` workers,
+/// half of them on keep-alive connections and half on a new connection per request.
+pub fn load_plan(url: &str, workers: usize) -> sigil_testkit::load::LoadPlan {
+    use sigil_testkit::load::{LoadPlan, ServiceClient, WebClient};
+    let service = |client_id: &str| ServiceClient {
+        client_id: client_id.into(),
+        secret: CLIENT_SECRET.into(),
+        scope: "orders.read".into(),
+    };
+    LoadPlan {
+        url: url.into(),
+        workers,
+        jwt: Some(service("jwt-client")),
+        reference: Some(service("ref-client")),
+        refresh: Some(WebClient {
+            client_id: "web".into(),
+            secret: CLIENT_SECRET.into(),
+            redirect_uri: "http://app.test/callback".into(),
+            scope: "openid offline_access orders.read".into(),
+            username: "alice".into(),
+            password: ALICE_PASSWORD.into(),
+        }),
+        request_timeout: std::time::Duration::from_secs(30),
+        connections: sigil_testkit::load::Connections::Mixed,
+    }
+}

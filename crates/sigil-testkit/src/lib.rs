@@ -22,16 +22,24 @@
 //! [`chromium`] runs headless Chromium through a Node script, and [`static_site`] serves a
 //! browser app from another loopback origin than the issuer.
 //!
+//! For deployments changed under load: [`load`] sends continuous token requests (JWT and
+//! reference access tokens, refresh rotations) and accounts for every failure; [`balancer`]
+//! is a round-robin TCP balancer that follows `/readyz` as a Kubernetes Service does. The
+//! flows both load generators send are in [`flows`].
+//!
 //! Not here: anything that reaches into Sigil's crates. Tests drive the process over HTTP,
 //! as users do.
 
+pub mod balancer;
 pub mod browser;
 pub mod chromium;
 pub mod client;
 pub mod cluster;
 pub mod faults;
+pub mod flows;
 pub mod keyvault;
 pub mod kube_api;
+pub mod load;
 pub mod node_set;
 mod process;
 pub mod proxied;

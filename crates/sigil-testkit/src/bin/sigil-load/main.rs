@@ -24,11 +24,9 @@
 //! measured window. Redirects are never followed by the HTTP client (the redirect URI's host
 //! need not exist); all workers share one connection pool, as a load balancer's clients would.
 
-mod flows;
-
-use flows::{SIGN_IN_REQUESTS, Target};
 use serde_json::json;
 use sigil_testkit::client::basic;
+use sigil_testkit::flows::{SIGN_IN_REQUESTS, Target};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -209,7 +207,10 @@ async fn worker(
         let began = Instant::now();
         let iteration = async {
             match mode {
-                Mode::ClientCredentials => target.client_credentials().await.map(|()| Step::Timed),
+                Mode::ClientCredentials => {
+                    target.client_credentials().await?;
+                    Ok(Step::Timed)
+                }
                 Mode::SignIn => target.sign_in().await.map(|_| Step::Timed),
                 Mode::Refresh => match refresh_token.take() {
                     Some(token) => {

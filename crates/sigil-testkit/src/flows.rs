@@ -1,12 +1,17 @@
-//! The requests one iteration of each mode sends, and the checks on their answers.
+//! The token flows that load sends (`sigil-load` for `make bench`, [`crate::load`] in tests):
+//! client credentials, refresh-token rotation, and a whole sign-in of a new browser, with
+//! the checks on their answers.
+//!
+//! A failed token request is a [`TokenError`] that keeps the status and body (or the transport
+//! error), so that a load run can say exactly what failed.
 
-use anyhow::{Context as _, anyhow, bail, ensure};
+use crate::browser::{Pkce, SetCookie, forms, random_string};
+use crate::client::form;
+use anyhow::{Context as _, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
-use sigil_testkit::browser::{Pkce, SetCookie, forms, random_string};
-use sigil_testkit::client::form;
 
 /// Requests one sign-in sends: authorize, login page, login post, continue, token.
 pub const SIGN_IN_REQUESTS: u32 = 5;
@@ -14,45 +19,81 @@ pub const SIGN_IN_REQUESTS: u32 = 5;
 /// Redirects within the server a sign-in may take before it is called a loop.
 const MAX_HOPS: usize = 8;
 
+/// A token request that did not end with the tokens asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// No HTTP answer: the connection failed, was closed mid-request, or timed out.
+    #[error("token endpoint unreachable")]
+    Transport(#[source] reqwest::Error),
+    /// An answer other than `200`.
+    #[error("token endpoint: {status} {body}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, on one line.
+        body: String,
+    },
+    /// A `200` whose body is not the token response expected.
+    #[error("token endpoint: {0}")]
+    Answer(String),
+}
+
 /// What every worker shares: the HTTP client (one connection pool, no cookie store, no
 /// redirects followed) and the settings of the flows.
 pub struct Target {
+    /// The client every request goes through.
     pub http: reqwest::Client,
     /// The server's base URL, without a trailing slash.
     pub base: String,
+    /// `{base}/connect/token`.
     pub token_url: String,
     /// `Authorization: Basic` of the client_credentials client.
     pub service_auth: String,
+    /// The scope that client asks for.
     pub service_scope: String,
+    /// The client that signs users in and refreshes (`authorization_code`, `refresh_token`).
     pub web_client_id: String,
     /// `Authorization: Basic` of the web client.
     pub web_auth: String,
+    /// The web client's registered redirect URI.
     pub redirect_uri: String,
+    /// The scope of a sign-in (with `offline_access` for a refresh token).
     pub sign_in_scope: String,
+    /// The user who signs in.
     pub username: String,
+    /// Their password.
     pub password: String,
 }
 
 /// The tokens a sign-in ends with.
 pub struct SignedIn {
+    /// The refresh token, if one was issued.
     pub refresh_token: Option<String>,
 }
 
 impl Target {
-    /// One `client_credentials` token request.
-    pub async fn client_credentials(&self) -> crate::Result<()> {
-        let body = form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", &self.service_scope),
-        ]);
-        let answer = self.token_request(&self.service_auth, body).await?;
-        field(&answer, "access_token")?;
-        Ok(())
+    /// One `client_credentials` token request by the service client.
+    pub async fn client_credentials(&self) -> Result<(), TokenError> {
+        self.client_credentials_as(&self.service_auth, &self.service_scope)
+            .await
+            .map(drop)
+    }
+
+    /// One `client_credentials` token request by the client whose `Authorization` header is
+    /// `authorization`; returns the access token.
+    pub async fn client_credentials_as(
+        &self,
+        authorization: &str,
+        scope: &str,
+    ) -> Result<String, TokenError> {
+        let body = form(&[("grant_type", "client_credentials"), ("scope", scope)]);
+        let answer = self.token_request(authorization, body).await?;
+        Ok(field(&answer, "access_token")?.to_owned())
     }
 
     /// One `refresh_token` request; returns the refresh token to use next (the new one, or
     /// the same one if the server did not rotate it).
-    pub async fn refresh(&self, refresh_token: &str) -> crate::Result<String> {
+    pub async fn refresh(&self, refresh_token: &str) -> Result<String, TokenError> {
         let body = form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -191,7 +232,7 @@ impl Target {
         })
     }
 
-    async fn token_request(&self, authorization: &str, body: String) -> crate::Result<Value> {
+    async fn token_request(&self, authorization: &str, body: String) -> Result<Value, TokenError> {
         let response = self
             .http
             .post(&self.token_url)
@@ -199,15 +240,17 @@ impl Target {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body)
             .send()
-            .await?;
+            .await
+            .map_err(TokenError::Transport)?;
         let status = response.status();
-        let text = response.text().await?;
-        ensure!(
-            status == StatusCode::OK,
-            "token endpoint: {status} {}",
-            snippet(&text)
-        );
-        serde_json::from_str(&text).context("token endpoint: the answer is not JSON")
+        let text = response.text().await.map_err(TokenError::Transport)?;
+        if status != StatusCode::OK {
+            return Err(TokenError::Status {
+                status: status.as_u16(),
+                body: snippet(&text),
+            });
+        }
+        serde_json::from_str(&text).map_err(|_| TokenError::Answer("the answer is not JSON".into()))
     }
 
     /// `url` with its scheme, host and port replaced by the server's (the issuer may name
@@ -296,11 +339,11 @@ fn is_under(url: &str, base: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['?', '#', '/']))
 }
 
-fn field<'a>(answer: &'a Value, name: &str) -> crate::Result<&'a str> {
+fn field<'a>(answer: &'a Value, name: &str) -> Result<&'a str, TokenError> {
     answer
         .get(name)
         .and_then(Value::as_str)
-        .ok_or_else(|| anyhow!("token endpoint: no `{name}` in the answer"))
+        .ok_or_else(|| TokenError::Answer(format!("no `{name}` in the answer")))
 }
 
 /// The claims of a JWT, unverified (the tests check signatures; the load only checks that
@@ -317,7 +360,7 @@ fn jwt_claims(token: &str) -> crate::Result<Value> {
 }
 
 /// The start of a body for an error message, on one line.
-fn snippet(body: &str) -> String {
+pub fn snippet(body: &str) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(200) {
         Some((at, _)) => format!("{}…", flat.get(..at).unwrap_or_default()),
