@@ -2,7 +2,7 @@
 
 use crate::ClientOptions;
 use crate::backoff::Backoff;
-use crate::nodes::Nodes;
+use crate::nodes::{Nodes, normalize};
 use crate::verdict::{Verdict, classify, refused, unanswered};
 use sigil_core::store::StoreError;
 use std::future::Future;
@@ -39,8 +39,10 @@ pub(crate) struct Attempt {
 /// and the next ones: hints naming it are not followed (the leader's advertised address may be
 /// stale, or unreachable from the client) and moving on skips it, so the round-robin over the
 /// configured nodes reaches the leader by the address the client was given. A node whose
-/// connection was refused (it is restarting) is not passed over: trying it costs a round trip,
-/// and once it is back and named leader the client must go there at once.
+/// connection was refused (nothing listens there: it is restarting, or its address means
+/// another host from here) is passed over for the rest of this call only: trying it again in
+/// the next call costs a round trip, not a timeout, and once it is back and named leader the
+/// client must go there at once.
 pub(crate) async fn with_retries<T, F, Fut>(
     nodes: &Nodes,
     options: &ClientOptions,
@@ -57,6 +59,8 @@ where
     let mut tried: Vec<String> = Vec::new();
     let mut last_error = String::from("no attempt made");
     let mut hints_in_a_row = 0_u32;
+    // Nodes whose connection was refused during this call.
+    let mut refused_here: Vec<String> = Vec::new();
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -82,8 +86,12 @@ where
         .await;
         let (status, silent) = match outcome {
             Ok(Ok(value)) => return Ok(value),
+            Ok(Err(status)) if refused(&status) => {
+                refused_here.push(node.url.clone());
+                (status, false)
+            }
             Ok(Err(status)) => {
-                let silent = unanswered(&status) && !refused(&status);
+                let silent = unanswered(&status);
                 (status, silent)
             }
             Err(_elapsed) => (
@@ -102,7 +110,10 @@ where
             }
             Verdict::Retry {
                 leader: Some(leader),
-            } if leader != node.url && nodes.follow_hint(&leader) => {
+            } if leader != node.url
+                && !refused_here.contains(&normalize(&leader))
+                && nodes.follow_hint(&leader) =>
+            {
                 tracing::debug!(operation, from = %node.url, to = %leader, "following the leader hint");
                 hints_in_a_row += 1;
                 (hints_in_a_row > 1).then(|| backoff.next_pause())
@@ -114,7 +125,7 @@ where
                     nodes.record_failure(&node.url);
                 }
                 hints_in_a_row = 0;
-                nodes.advance_past(&node.url);
+                nodes.advance_past(&node.url, &refused_here);
                 Some(backoff.next_pause())
             }
         };

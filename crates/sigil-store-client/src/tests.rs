@@ -321,3 +321,22 @@ async fn a_node_that_refused_connections_is_followed_once_named_leader_again() {
     );
     assert_eq!(back.seen().len(), 1);
 }
+
+#[tokio::test]
+async fn a_hint_to_an_address_that_refuses_does_not_trap_the_client() {
+    // The followers name the leader by an address where nothing listens for this client (an
+    // advertised address that means something else from here); the leader is configured
+    // under the address the client was given.
+    let nowhere = dead_url();
+    let (_a, a_url) = node(Role::Follower, Some(nowhere.clone())).await;
+    let (_b, b_url) = node(Role::Follower, Some(nowhere.clone())).await;
+    let (leader, leader_url) = node(Role::Leader { lost_acks: 0 }, None).await;
+    let client = client(&[&a_url, &b_url, &leader_url], Duration::from_secs(2));
+    assert_eq!(
+        client.get(&GrantKey::derived("probe", &[])).await.unwrap(),
+        None
+    );
+    // The next call starts at the leader found.
+    client.get(&GrantKey::derived("probe", &[])).await.unwrap();
+    assert_eq!(leader.seen().len(), 2);
+}

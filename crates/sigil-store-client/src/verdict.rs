@@ -57,8 +57,9 @@ pub(crate) fn unanswered(status: &Status) -> bool {
 }
 
 /// Whether the node's host refused the connection: nothing listens on its port, as while a
-/// store node restarts. That costs a round trip, not a timeout, so such a node is not passed
-/// over: when it is back and named leader, the client goes there at once.
+/// store node restarts. That costs a round trip, not a timeout, so such a node is passed over
+/// for the rest of the call only: when it is back and named leader, the next call goes there
+/// at once.
 pub(crate) fn refused(status: &Status) -> bool {
     let mut source = status.source();
     while let Some(error) = source {
