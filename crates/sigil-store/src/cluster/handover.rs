@@ -316,8 +316,9 @@ pub struct HandoverTimings {
     pub election: Duration,
 }
 
-/// The voter, other than `id`, that holds the most of the leader's log (the lowest id among
-/// equals), from the leader's replication progress.
+/// The voter, other than `id`, that holds the most of the leader's log, from the leader's
+/// replication progress. Among equals, the highest id: a StatefulSet rolls from the highest
+/// ordinal down, so leadership goes to a node the rollout has already restarted.
 fn successor(
     id: NodeId,
     voters: impl Iterator<Item = NodeId>,
@@ -326,7 +327,7 @@ fn successor(
     voters
         .filter(|voter| *voter != id)
         .map(|voter| (matched(voter), voter))
-        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)))
         .map(|(_, voter)| voter)
 }
 
@@ -565,7 +566,8 @@ mod tests {
         };
         assert_eq!(successor(1, [1, 2, 3, 4].into_iter(), matched), Some(3));
         let even = |_| Some(7);
-        assert_eq!(successor(2, [1, 2, 3].into_iter(), even), Some(1));
+        assert_eq!(successor(2, [1, 2, 3].into_iter(), even), Some(3));
+        assert_eq!(successor(3, [1, 2, 3].into_iter(), even), Some(2));
         assert_eq!(successor(1, [1].into_iter(), even), None);
     }
 
