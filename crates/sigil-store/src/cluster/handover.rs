@@ -20,7 +20,8 @@
 //!    the successor leads within a round trip. The third voter still holds the old leader's
 //!    lease and refuses the vote, then follows the successor's first append. (With five voters
 //!    the two votes are not enough: the successor is elected once the others' lease has run
-//!    out, through the election gate, as after a failure.)
+//!    out, through the election gate, as after a failure. The old leader has stopped
+//!    campaigning before it starts the handover, so it cannot win that election back.)
 //! 5. It waits until another node leads, then stops.
 //!
 //! The pre-vote's promise holds: a node campaigns out of turn only when the leader it follows

@@ -384,8 +384,15 @@ impl StoreNode {
     }
 
     /// Hands leadership over to an up-to-date voter if this node leads; returns the new
-    /// leader. Writes stay refused on this node afterwards: for a node about to stop.
+    /// leader. Writes stay refused on this node afterwards, and it no longer campaigns: for a
+    /// node about to stop.
     pub async fn hand_over(&self) -> Result<NodeId, HandoverError> {
+        if let Some(gate) = self.election_gate.lock().ok().and_then(|mut g| g.take()) {
+            gate.abort();
+        }
+        // Once it has voted for its successor, it must not take the leadership back if the
+        // successor's first election fails (with five voters it can).
+        self.raft().runtime_config().elect(false);
         handover::hand_over(
             self.raft(),
             &self.network,

@@ -581,3 +581,25 @@ async fn only_the_leader_a_node_follows_can_make_it_campaign() {
         node.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_five_voters_the_old_leader_does_not_take_the_leadership_back() {
+    let cluster = Cluster::start(&[1, 2, 3, 4, 5]).await;
+    let leader = cluster.leader().await;
+    // Past the leader lease of the election (FAST: 300 ms), as a rollout would be.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The three others still hold the old leader's lease and refuse the successor's first
+    // vote, so it is elected only once the lease has run out (the handover may report that
+    // it took too long on a loaded machine). Meanwhile the old leader, which voted for the
+    // successor, must not campaign and win again.
+    match cluster.node(leader).hand_over().await {
+        Ok(successor) => assert_ne!(successor, leader),
+        Err(super::handover::HandoverError::NoNewLeader { .. }) => {}
+        Err(other) => panic!("{other:?}"),
+    }
+    let successor = cluster.leader_other_than(Some(leader)).await;
+    assert_ne!(successor, leader);
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
