@@ -603,3 +603,70 @@ async fn with_five_voters_the_old_leader_does_not_take_the_leadership_back() {
         node.shutdown().await.unwrap();
     }
 }
+
+/// Polls `path` on `addr` until its status line starts with `status`, for up to 5 s.
+async fn wait_for_status(addr: std::net::SocketAddr, path: &str, status: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let response = http_get(addr, path).await;
+        if response.starts_with(status) || std::time::Instant::now() > deadline {
+            return response;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_is_ready_only_while_it_has_caught_up_with_its_leader() {
+    use openraft::raft::AppendEntriesRequest;
+    let cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let follower = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let addr = cluster.node(follower).local_addr();
+    let ready = wait_for_status(addr, "/readyz", "HTTP/1.1 200").await;
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+
+    // The leader announces a commit index far beyond what the follower holds, as it does
+    // while a restarted follower replays what it missed. (Its heartbeats pause meanwhile, so
+    // that the next one does not announce the real index at once.)
+    cluster
+        .node(leader)
+        .raft()
+        .runtime_config()
+        .heartbeat(false);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let vote = cluster.node(leader).raft().metrics().borrow().vote;
+    let last = cluster
+        .node(follower)
+        .raft()
+        .data_metrics()
+        .borrow()
+        .last_log;
+    let ahead = last.map(|id| crate::types::LogId::new(id.leader_id, id.index + 1_000));
+    let request = AppendEntriesRequest::<crate::types::TypeConfig> {
+        vote,
+        prev_log_id: last,
+        entries: Vec::new(),
+        leader_commit: ahead,
+    };
+    let mut raft = wire::raft_client::RaftClient::connect(cluster.node(follower).url().to_owned())
+        .await
+        .unwrap();
+    raft.append_entries(wire::RaftMessage {
+        data: postcard::to_allocvec(&request).unwrap(),
+    })
+    .await
+    .unwrap();
+    let behind = http_get(addr, "/readyz").await;
+    assert!(behind.starts_with("HTTP/1.1 503"), "{behind}");
+    assert!(behind.contains("catching up"), "{behind}");
+
+    // Heartbeats announce the real commit index again: ready.
+    cluster.node(leader).raft().runtime_config().heartbeat(true);
+    let ready = wait_for_status(addr, "/readyz", "HTTP/1.1 200").await;
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
