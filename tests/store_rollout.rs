@@ -45,6 +45,16 @@ async fn new_leader_after(urls: Vec<String>, old: u64, since: Instant) -> Option
     None
 }
 
+/// What a node logged about handing over (and the warnings beside it), for failure messages.
+fn handover_log(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.contains("hand") || line.contains("WARN"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rolling_restart_of_the_store_fails_no_token_request() {
     let mut cluster = StoreCluster::start(3).await.expect("starting the store");
@@ -116,9 +126,11 @@ async fn a_rolling_restart_of_the_store_fails_no_token_request() {
                 );
                 assert!(
                     !successors.is_empty(),
-                    "leader {id} exited after {} ms with no successor; one led only {} ms after SIGTERM",
+                    "leader {id} exited after {} ms with no successor; one led only {} ms after \
+                     SIGTERM; its log says: {}",
                     exited.as_millis(),
-                    elected.as_millis()
+                    elected.as_millis(),
+                    handover_log(&node.log_path)
                 );
                 handovers.push(elected);
             } else {

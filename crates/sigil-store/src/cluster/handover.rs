@@ -12,7 +12,8 @@
 //! 2. It picks the voter that holds the most of its log and waits until that voter holds all
 //!    of it, so that the successor wins the vote and loses nothing.
 //! 3. It sends that voter `TimeoutNow` ([`TimeoutNowRequest`]); the voter campaigns at once
-//!    (`Raft::trigger().elect()`, which the election gate does not hold back).
+//!    (`Raft::trigger().elect()`, which the election gate does not hold back). Should it refuse
+//!    or be unreachable, the next voter is asked, within the same time budget.
 //! 4. The old leader grants the vote and steps down (its log is no longer than the
 //!    candidate's; openraft's leader lease, which makes a node refuse votes for a while after
 //!    its leader's vote was last renewed, covers the leader's own vote only for the lease after
@@ -144,6 +145,17 @@ pub async fn answer_timeout_now(
     leader_window: Duration,
     request: &TimeoutNowRequest,
 ) -> TimeoutNowResponse {
+    // The leader saw this node acknowledge its whole log; this node's published metrics may
+    // trail its log by a moment.
+    let mut logged = raft.data_metrics();
+    let _ = tokio::time::timeout(leader_window, async {
+        while logged.borrow_and_update().last_log < request.last_log {
+            if logged.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
     let metrics = raft.metrics().borrow().clone();
     let own = Follower {
         term: metrics.current_term,
@@ -245,6 +257,16 @@ impl WriteGate {
     }
 }
 
+impl WriteGate {
+    /// Names another node as the one taking over, once closed.
+    fn name_successor(&self, successor: String) {
+        let mut state = self.lock();
+        if state.closed.is_some() {
+            state.closed = Some(Some(successor));
+        }
+    }
+}
+
 impl Drop for WritePermit<'_> {
     fn drop(&mut self) {
         let mut state = self.gate.lock();
@@ -317,19 +339,21 @@ pub struct HandoverTimings {
     pub election: Duration,
 }
 
-/// The voter, other than `id`, that holds the most of the leader's log, from the leader's
-/// replication progress. Among equals, the highest id: a StatefulSet rolls from the highest
-/// ordinal down, so leadership goes to a node the rollout has already restarted.
-fn successor(
+/// The voters other than `id`, the one that holds the most of the leader's log (from the
+/// leader's replication progress) first. Among equals, the highest id first: a StatefulSet
+/// rolls from the highest ordinal down, so leadership goes to a node the rollout has already
+/// restarted.
+fn successors(
     id: NodeId,
     voters: impl Iterator<Item = NodeId>,
     matched: impl Fn(NodeId) -> Option<u64>,
-) -> Option<NodeId> {
-    voters
+) -> Vec<NodeId> {
+    let mut ranked: Vec<(Option<u64>, NodeId)> = voters
         .filter(|voter| *voter != id)
         .map(|voter| (matched(voter), voter))
-        .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)))
-        .map(|(_, voter)| voter)
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.cmp(a));
+    ranked.into_iter().map(|(_, voter)| voter).collect()
 }
 
 /// When this node became leader in its current term, as seen in Raft's metrics (a little
@@ -413,47 +437,69 @@ pub async fn hand_over(
             .and_then(|replication| replication.get(&voter).copied().flatten())
             .map(|log_id| log_id.index)
     };
-    let successor =
-        successor(id, membership.voter_ids(), matched).ok_or(HandoverError::NoSuccessor)?;
-    let node = membership
-        .get_node(&successor)
-        .cloned()
+    let candidates = successors(id, membership.voter_ids(), matched);
+    let first = candidates
+        .first()
+        .copied()
         .ok_or(HandoverError::NoSuccessor)?;
-    tracing::info!(id, successor, "stopping as leader: handing over");
+    let first_url = membership.get_node(&first).map(|node| node.addr.clone());
+    tracing::info!(id, successor = first, "stopping as leader: handing over");
 
     let started = tokio::time::Instant::now();
-    if !gate.close(Some(node.addr.clone()), timings.catch_up).await {
+    if !gate.close(first_url, timings.catch_up).await {
         return Err(HandoverError::WritesInFlight(timings.catch_up));
     }
     let last_log = raft.data_metrics().borrow().last_log;
-    let remaining = timings.catch_up.saturating_sub(started.elapsed());
-    raft.wait(Some(remaining))
-        .metrics(
-            |m| {
-                m.replication.as_ref().is_some_and(|replication| {
-                    replication.get(&successor).copied().flatten() >= last_log
-                })
-            },
-            "the successor holds the whole log",
-        )
-        .await
-        .map_err(|_| HandoverError::NotCaughtUp {
-            successor,
-            timeout: timings.catch_up,
-        })?;
-
     let request = TimeoutNowRequest {
         leader: id,
         term: raft.metrics().borrow().current_term,
         last_log,
     };
-    let answer = network
-        .timeout_now(successor, &node, &request, timings.election)
-        .await
-        .map_err(|source| HandoverError::Unreachable { successor, source })?;
-    answer
-        .outcome
-        .map_err(|refusal| HandoverError::Refused { successor, refusal })?;
+    // The best candidate first; should it refuse or be unreachable, the next.
+    let mut failure = HandoverError::NoSuccessor;
+    let mut asked = None;
+    for successor in candidates {
+        let Some(node) = membership.get_node(&successor).cloned() else {
+            continue;
+        };
+        let remaining = timings.catch_up.saturating_sub(started.elapsed());
+        let caught_up = raft
+            .wait(Some(remaining))
+            .metrics(
+                |m| {
+                    m.replication.as_ref().is_some_and(|replication| {
+                        replication.get(&successor).copied().flatten() >= last_log
+                    })
+                },
+                "the successor holds the whole log",
+            )
+            .await;
+        if caught_up.is_err() {
+            failure = HandoverError::NotCaughtUp {
+                successor,
+                timeout: timings.catch_up,
+            };
+            continue;
+        }
+        if successor != first {
+            gate.name_successor(node.addr.clone());
+        }
+        let answer = network
+            .timeout_now(successor, &node, &request, timings.election)
+            .await;
+        match answer.map(|answer| answer.outcome) {
+            Ok(Ok(())) => {
+                asked = Some(successor);
+                break;
+            }
+            Ok(Err(refusal)) => failure = HandoverError::Refused { successor, refusal },
+            Err(source) => failure = HandoverError::Unreachable { successor, source },
+        }
+        tracing::info!(id, error = ?failure, "the successor did not take over; trying another");
+    }
+    let Some(successor) = asked else {
+        return Err(failure);
+    };
 
     let led = raft
         .wait(Some(timings.election))
@@ -559,17 +605,17 @@ mod tests {
     }
 
     #[test]
-    fn the_successor_holds_the_most_of_the_log() {
+    fn the_successor_holding_the_most_of_the_log_is_asked_first() {
         let matched = |voter| match voter {
             2 => Some(10),
             3 => Some(12),
             _ => None,
         };
-        assert_eq!(successor(1, [1, 2, 3, 4].into_iter(), matched), Some(3));
+        assert_eq!(successors(1, [1, 2, 3, 4].into_iter(), matched), [3, 2, 4]);
         let even = |_| Some(7);
-        assert_eq!(successor(2, [1, 2, 3].into_iter(), even), Some(3));
-        assert_eq!(successor(3, [1, 2, 3].into_iter(), even), Some(2));
-        assert_eq!(successor(1, [1].into_iter(), even), None);
+        assert_eq!(successors(2, [1, 2, 3].into_iter(), even), [3, 1]);
+        assert_eq!(successors(3, [1, 2, 3].into_iter(), even), [2, 1]);
+        assert!(successors(1, [1].into_iter(), even).is_empty());
     }
 
     #[tokio::test]

@@ -670,3 +670,34 @@ async fn a_follower_is_ready_only_while_it_has_caught_up_with_its_leader() {
         node.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_best_successor_cannot_take_over_the_next_one_is_asked() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    // The followers hold the same log; the higher id would be asked first, but it is down.
+    let down = *cluster
+        .nodes
+        .keys()
+        .filter(|id| **id != leader)
+        .max()
+        .unwrap();
+    let up = *cluster
+        .nodes
+        .keys()
+        .find(|id| **id != leader && **id != down)
+        .unwrap();
+    cluster
+        .nodes
+        .remove(&down)
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
+
+    assert_eq!(cluster.node(leader).hand_over().await.unwrap(), up);
+    assert_eq!(cluster.leader_other_than(Some(leader)).await, up);
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
