@@ -7,22 +7,23 @@
 //! and linearizable read waits with them. openraft 0.9 has no transfer API, so the store does
 //! it itself, in [`hand_over`]:
 //!
-//! 1. The leader stops taking writes ([`WriteGate::close`]): new ones are refused at once,
-//!    naming the successor, and the ones in flight finish. Its log stops growing.
+//! 0. The leader stops campaigning (it is on its way out), and if it was elected less than
+//!    openraft's leader lease ago, it keeps serving until its leadership is that old: a node
+//!    refuses votes for a lease after its leader's vote was last renewed, and a leader's own
+//!    vote was last renewed when it was elected.
+//! 1. It stops taking writes ([`WriteGate::close`]): new ones are refused at once, naming the
+//!    successor, and the ones in flight finish. Its log stops growing.
 //! 2. It picks the voter that holds the most of its log and waits until that voter holds all
 //!    of it, so that the successor wins the vote and loses nothing.
 //! 3. It sends that voter `TimeoutNow` ([`TimeoutNowRequest`]); the voter campaigns at once
 //!    (`Raft::trigger().elect()`, which the election gate does not hold back). Should it refuse
 //!    or be unreachable, the next voter is asked, within the same time budget.
-//! 4. The old leader grants the vote and steps down (its log is no longer than the
-//!    candidate's; openraft's leader lease, which makes a node refuse votes for a while after
-//!    its leader's vote was last renewed, covers the leader's own vote only for the lease after
-//!    it was elected, so a leader younger than that first waits it out): with three voters that is the majority, so
-//!    the successor leads within a round trip. The third voter still holds the old leader's
-//!    lease and refuses the vote, then follows the successor's first append. (With five voters
-//!    the two votes are not enough: the successor is elected once the others' lease has run
-//!    out, through the election gate, as after a failure. The old leader has stopped
-//!    campaigning before it starts the handover, so it cannot win that election back.)
+//! 4. The old leader grants the vote (its log is no longer than the candidate's) and steps
+//!    down: with three voters that is the majority, so the successor leads within a round
+//!    trip. The third voter still holds the old leader's lease and refuses the vote, then
+//!    follows the successor's first append. (With five voters the two votes are not enough:
+//!    the successor is elected once the others' lease has run out, through the election gate,
+//!    as after a failure; the old leader, no longer campaigning, cannot win that election.)
 //! 5. It waits until another node leads, then stops.
 //!
 //! The pre-vote's promise holds: a node campaigns out of turn only when the leader it follows
