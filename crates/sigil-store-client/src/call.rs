@@ -2,8 +2,8 @@
 
 use crate::ClientOptions;
 use crate::backoff::Backoff;
-use crate::nodes::Nodes;
-use crate::verdict::{Verdict, classify, unanswered};
+use crate::nodes::{Nodes, normalize};
+use crate::verdict::{Verdict, classify, failed_fast, unanswered};
 use sigil_core::store::StoreError;
 use std::future::Future;
 use std::time::Duration;
@@ -35,11 +35,15 @@ pub(crate) struct Attempt {
 /// On UNAVAILABLE naming a leader, the next attempt goes to that leader at once (the second
 /// and later hints in a row wait like any retry, so two confused nodes cannot make the client
 /// spin). Without a hint the client moves to the next node and backs off. A node that gave no
-/// answer (timed out, or the connection failed) is passed over for a few seconds, by this call
-/// and the next ones: hints
-/// naming it are not followed (the leader's advertised address may be stale, or unreachable
-/// from the client) and moving on skips it, so the round-robin over the configured nodes
-/// reaches the leader by the address the client was given.
+/// answer in time (the attempt or the connection timed out) is passed over for a few seconds,
+/// by this call and the next ones: hints naming it are not followed (the leader's advertised
+/// address may be stale, or unreachable from the client) and moving on skips it, so the
+/// round-robin over the configured nodes reaches the leader by the address the client was
+/// given. A node whose attempt failed at once in the transport (the connection was refused or
+/// reset: it is restarting, or its address means another host from here) is passed over the
+/// same way for the rest of this call only: trying it again in the next call costs a round
+/// trip, not a timeout, and once it is back and named leader the client must go there at
+/// once.
 pub(crate) async fn with_retries<T, F, Fut>(
     nodes: &Nodes,
     options: &ClientOptions,
@@ -56,6 +60,8 @@ where
     let mut tried: Vec<String> = Vec::new();
     let mut last_error = String::from("no attempt made");
     let mut hints_in_a_row = 0_u32;
+    // Nodes whose attempt failed at once in the transport (refused, reset) during this call.
+    let mut failed_here: Vec<String> = Vec::new();
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -81,6 +87,10 @@ where
         .await;
         let (status, silent) = match outcome {
             Ok(Ok(value)) => return Ok(value),
+            Ok(Err(status)) if failed_fast(&status) => {
+                failed_here.push(node.url.clone());
+                (status, false)
+            }
             Ok(Err(status)) => {
                 let silent = unanswered(&status);
                 (status, silent)
@@ -101,7 +111,10 @@ where
             }
             Verdict::Retry {
                 leader: Some(leader),
-            } if leader != node.url && nodes.follow_hint(&leader) => {
+            } if leader != node.url
+                && !failed_here.contains(&normalize(&leader))
+                && nodes.follow_hint(&leader) =>
+            {
                 tracing::debug!(operation, from = %node.url, to = %leader, "following the leader hint");
                 hints_in_a_row += 1;
                 (hints_in_a_row > 1).then(|| backoff.next_pause())
@@ -113,7 +126,7 @@ where
                     nodes.record_failure(&node.url);
                 }
                 hints_in_a_row = 0;
-                nodes.advance_past(&node.url);
+                nodes.advance_past(&node.url, &failed_here);
                 Some(backoff.next_pause())
             }
         };

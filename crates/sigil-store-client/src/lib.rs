@@ -26,7 +26,10 @@
 //!   default) with [`StoreError::Unavailable`](sigil_core::store::StoreError::Unavailable)
 //!   naming the nodes it tried (the token service answers it `503 temporarily_unavailable`
 //!   with `Retry-After`); each attempt is bounded by [`ClientOptions::attempt_timeout`] (1 s).
-//!   A node whose attempt timed out is passed over by later attempts for a few seconds.
+//!   A node whose attempt or connection timed out is passed over by later attempts for a few
+//!   seconds; one whose connection was refused or reset (a node restarting) only for the rest
+//!   of the call, so that the client follows a hint to it as soon as it is back and leads. A leader that is stopping hands over and
+//!   names its successor, so calls move there at once.
 //! - **Connections.** One HTTP/2 channel per node, shared by all calls, with a connect
 //!   timeout, TCP_NODELAY and keep-alive pings that close a connection gone silent within
 //!   two seconds.

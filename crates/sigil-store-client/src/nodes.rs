@@ -90,8 +90,8 @@ impl Nodes {
     }
 
     /// Moves on to the node after `failed` (unless another call already moved on), passing
-    /// over nodes that failed recently while another is left.
-    pub(crate) fn advance_past(&self, failed: &str) {
+    /// over nodes that failed recently, and those in `skip`, while another is left.
+    pub(crate) fn advance_past(&self, failed: &str, skip: &[String]) {
         let mut state = self.lock();
         let count = state.nodes.len();
         if count == 0 {
@@ -107,7 +107,7 @@ impl Nodes {
             let passed_over = state
                 .nodes
                 .get(candidate)
-                .is_some_and(|n| state.failed_recently(&n.url));
+                .is_some_and(|n| state.failed_recently(&n.url) || skip.contains(&n.url));
             if !passed_over || step == count {
                 state.leader = if passed_over {
                     (start + 1) % count
@@ -197,7 +197,7 @@ fn node(url: &str, options: &ClientOptions) -> Result<Node, EndpointError> {
 
 /// `host:port` becomes `http://host:port`; a trailing slash is dropped, so a hint and a
 /// configured endpoint for the same node compare equal.
-fn normalize(url: &str) -> String {
+pub(crate) fn normalize(url: &str) -> String {
     let url = url.trim().trim_end_matches('/');
     if url.contains("://") {
         url.to_owned()
@@ -219,12 +219,12 @@ mod tests {
     async fn advancing_cycles_through_the_configured_nodes() {
         let nodes = nodes(&["http://a:1", "http://b:1/"]);
         assert_eq!(nodes.leader().unwrap().url, "http://a:1");
-        nodes.advance_past("http://a:1");
+        nodes.advance_past("http://a:1", &[]);
         assert_eq!(nodes.leader().unwrap().url, "http://b:1");
         // A stale failure report (another call already moved on) changes nothing.
-        nodes.advance_past("http://a:1");
+        nodes.advance_past("http://a:1", &[]);
         assert_eq!(nodes.leader().unwrap().url, "http://b:1");
-        nodes.advance_past("http://b:1");
+        nodes.advance_past("http://b:1", &[]);
         assert_eq!(nodes.leader().unwrap().url, "http://a:1");
     }
 
@@ -232,7 +232,7 @@ mod tests {
     async fn a_node_that_gave_no_answer_is_passed_over_for_a_while() {
         let nodes = nodes(&["http://a:1", "http://b:1", "http://c:1"]);
         nodes.record_failure("http://b:1");
-        nodes.advance_past("http://a:1");
+        nodes.advance_past("http://a:1", &[]);
         assert_eq!(nodes.leader().unwrap().url, "http://c:1");
         assert!(
             !nodes.follow_hint("http://b:1"),
@@ -241,7 +241,7 @@ mod tests {
         // With every other node passed over too, moving on still moves.
         nodes.record_failure("http://a:1");
         nodes.record_failure("http://c:1");
-        nodes.advance_past("http://c:1");
+        nodes.advance_past("http://c:1", &[]);
         assert_eq!(nodes.leader().unwrap().url, "http://a:1");
     }
 

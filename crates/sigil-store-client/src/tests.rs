@@ -283,3 +283,60 @@ async fn creating_a_client_needs_no_running_node() {
     assert!(client.is_ok());
     assert!(StoreClient::connect(Vec::<String>::new(), ClientOptions::default()).is_err());
 }
+
+#[tokio::test]
+async fn a_node_that_refused_connections_is_followed_once_named_leader_again() {
+    // A store node being restarted: its port refuses connections while the other two still
+    // name it leader; then it is back, and leads.
+    let restarting = dead_url();
+    let (_b, b_url) = node(Role::Follower, Some(restarting.clone())).await;
+    let (_c, c_url) = node(Role::Follower, Some(restarting.clone())).await;
+    let client = client(&[&restarting, &b_url, &c_url], Duration::from_millis(300));
+    let error = client
+        .get(&GrantKey::derived("probe", &[]))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+
+    // Back on the same port: the next call follows the followers' hint there at once, rather
+    // than passing the node over because it refused a moment ago.
+    let listener = tokio::net::TcpListener::bind(restarting.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let back = Arc::new(Fake {
+        role: Role::Leader { lost_acks: 0 },
+        leader_hint: None,
+        seen: Mutex::new(Vec::new()),
+    });
+    let service = GrantStoreServer::from_arc(back.clone());
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+            .await
+    });
+    assert_eq!(
+        client.get(&GrantKey::derived("probe", &[])).await.unwrap(),
+        None
+    );
+    assert_eq!(back.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn a_hint_to_an_address_that_refuses_does_not_trap_the_client() {
+    // The followers name the leader by an address where nothing listens for this client (an
+    // advertised address that means something else from here); the leader is configured
+    // under the address the client was given.
+    let nowhere = dead_url();
+    let (_a, a_url) = node(Role::Follower, Some(nowhere.clone())).await;
+    let (_b, b_url) = node(Role::Follower, Some(nowhere.clone())).await;
+    let (leader, leader_url) = node(Role::Leader { lost_acks: 0 }, None).await;
+    let client = client(&[&a_url, &b_url, &leader_url], Duration::from_secs(2));
+    assert_eq!(
+        client.get(&GrantKey::derived("probe", &[])).await.unwrap(),
+        None
+    );
+    // The next call starts at the leader found.
+    client.get(&GrantKey::derived("probe", &[])).await.unwrap();
+    assert_eq!(leader.seen().len(), 2);
+}

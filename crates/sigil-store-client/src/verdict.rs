@@ -49,10 +49,34 @@ pub(crate) fn classify(status: &Status, leader_key: &str) -> Verdict {
     Verdict::Retry { leader }
 }
 
-/// Whether the node gave no answer of its own: the attempt failed in the transport, or its
-/// deadline passed first (on either side). Such a node is passed over for a while.
+/// Whether the node gave no answer in time: the attempt's deadline passed first (on either
+/// side), or connecting timed out. Such a node costs a timeout per attempt, as in a
+/// partition, so it is passed over for a while, across calls.
 pub(crate) fn unanswered(status: &Status) -> bool {
-    matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled) || from_transport(status)
+    matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled)
+        || has_io_error(status, std::io::ErrorKind::TimedOut)
+}
+
+/// Whether the attempt failed in the transport at once, without a timeout: the connection
+/// was refused (nothing listens there, as while a store node restarts), reset or closed.
+/// That costs a round trip, so such a node is passed over for the rest of the call only: when
+/// it is back and named leader, the next call goes there at once.
+pub(crate) fn failed_fast(status: &Status) -> bool {
+    from_transport(status) && !unanswered(status)
+}
+
+fn has_io_error(status: &Status, kind: std::io::ErrorKind) -> bool {
+    let mut source = status.source();
+    while let Some(error) = source {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == kind)
+        {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// A status carrying a transport error was made on this side of the wire: the request may
@@ -112,6 +136,17 @@ mod tests {
         assert!(unanswered(&Status::cancelled("Timeout expired")));
         assert!(unanswered(&Status::deadline_exceeded("slow")));
         assert!(!unanswered(&Status::unavailable("not leader")));
+    }
+
+    #[test]
+    fn a_connect_timeout_is_no_answer_and_a_refusal_is_one() {
+        let with = |kind: std::io::ErrorKind| {
+            let mut status = Status::unavailable("tcp connect error");
+            status.set_source(std::sync::Arc::new(std::io::Error::from(kind)));
+            status
+        };
+        assert!(unanswered(&with(std::io::ErrorKind::TimedOut)));
+        assert!(!unanswered(&with(std::io::ErrorKind::ConnectionRefused)));
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //!   records and remembered request ids).
 //! - [`log_store`]: openraft's log-store trait: log entries, vote, purge marker.
 //! - [`cluster`]: [`cluster::StoreNode`], a `sigil store` cluster node (Raft over gRPC, with a
-//!   pre-vote in front of openraft's elections).
+//!   pre-vote in front of openraft's elections, and a leader that hands its leadership over
+//!   before it stops).
 //! - [`log_filter`]: a tracing layer for the process that drops one misleading openraft error.
 //! - [`embedded`]: [`EmbeddedStore`], a one-node group with a [`Replica`] and the expiry
 //!   sweeper, implementing [`sigil_core::store::GrantStore`].

@@ -84,6 +84,36 @@ impl StoreNode {
         self.child.wait()?;
         Ok(())
     }
+
+    /// Starts the node again on its address and data directory with `peers` (after
+    /// [`StoreNode::stop`] or [`StoreNode::kill`]), as a StatefulSet restarts a pod.
+    pub async fn restart(&mut self, peers: &str) -> crate::Result<()> {
+        let listen = self.url.trim_start_matches("http://").to_owned();
+        let data_dir = self.data_dir.clone();
+        *self = Self::start(self.id, &listen, peers, &data_dir).await?;
+        Ok(())
+    }
+
+    /// Waits up to `within` until the node's `/readyz` answers 200 (it knows a leader and has
+    /// caught up with it), polling as a kubelet would, only faster.
+    pub async fn wait_ready(&self, within: std::time::Duration) -> crate::Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let probe = client
+                .get(format!("{}/readyz", self.url))
+                .timeout(std::time::Duration::from_secs(1))
+                .send()
+                .await;
+            if probe.is_ok_and(|answer| answer.status().is_success()) {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("store node {} was not ready within {within:?}", self.id);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for StoreNode {

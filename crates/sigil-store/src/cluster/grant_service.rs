@@ -3,8 +3,11 @@
 //! Each request's 16-byte `request_id` becomes the proposal's [`RequestId`], so a retried
 //! write is applied once. A malformed request is INVALID_ARGUMENT; a node that does not lead
 //! answers UNAVAILABLE with the leader hint, and a leader that has lost its majority answers
-//! UNAVAILABLE at once (see [`super::leader`]).
+//! UNAVAILABLE at once (see [`super::leader`]). Writes pass the node's [`WriteGate`]: while a
+//! stopping leader hands over ([`super::handover`]) they are refused at once, naming the
+//! successor.
 
+use super::handover::{HandingOver, WriteGate};
 use super::leader;
 use super::metrics::NodeMetrics;
 use crate::replica::Replica;
@@ -23,22 +26,26 @@ pub struct GrantService {
     node_id: NodeId,
     metrics: Arc<NodeMetrics>,
     lease: Duration,
+    writes: Arc<WriteGate>,
 }
 
 impl GrantService {
     /// Serves `replica` as node `node_id`, recording write latencies in `metrics`. As leader,
-    /// it refuses requests once no majority has answered it for `lease`.
+    /// it refuses requests once no majority has answered it for `lease`; writes are refused
+    /// once `writes` is closed.
     pub fn new(
         replica: Replica,
         node_id: NodeId,
         metrics: Arc<NodeMetrics>,
         lease: Duration,
+        writes: Arc<WriteGate>,
     ) -> GrantService {
         GrantService {
             replica,
             node_id,
             metrics,
             lease,
+            writes,
         }
     }
 
@@ -54,6 +61,7 @@ impl GrantService {
     /// Proposes `command` under the request's id and returns the state machine's response.
     async fn write(&self, request_id: &[u8], command: Command) -> Result<StoreResponse, Status> {
         let id = RequestId(request_id_from_wire(request_id)?);
+        let _permit = self.writes.enter().map_err(handing_over)?;
         self.require_quorum()?;
         let started = Instant::now();
         let response = self
@@ -64,6 +72,11 @@ impl GrantService {
         self.metrics.observe_proposal(started.elapsed());
         Ok(response)
     }
+}
+
+/// UNAVAILABLE naming the node taking over, so that clients go there at once.
+fn handing_over(refused: HandingOver) -> Status {
+    leader::unavailable_with_hint(refused.to_string(), refused.successor.as_deref())
 }
 
 fn unexpected(response: StoreResponse) -> Status {

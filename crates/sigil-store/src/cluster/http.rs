@@ -1,9 +1,11 @@
 //! The plain HTTP endpoints served on the gRPC port: `GET /metrics` (Prometheus text),
-//! `GET /healthz` (the process is up) and `GET /readyz` (200 once this node knows a leader,
-//! 503 before).
+//! `GET /healthz` (the process is up) and `GET /readyz` (200 once this node knows a leader and
+//! has caught up with it, 503 before: see [`super::readiness`]).
 
-use super::metrics::{NodeMetrics, data_size};
-use crate::types::StoreRaft;
+use super::metrics::{NodeMetrics, data_size, positions};
+use super::pre_vote::LeaderContact;
+use super::readiness::{self, View};
+use crate::types::{NodeId, StoreRaft};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -15,16 +17,21 @@ use std::sync::Arc;
 #[derive(Clone)]
 struct Http {
     raft: StoreRaft,
+    id: NodeId,
     metrics: Arc<NodeMetrics>,
+    contact: Arc<LeaderContact>,
     /// The node's data directory, measured for `sigil_store_data_size_bytes` at each scrape.
     data_dir: Arc<PathBuf>,
 }
 
-/// Adds the HTTP endpoints to `router` (the gRPC services' router).
+/// Adds the HTTP endpoints of node `id` to `router` (the gRPC services' router); `contact`
+/// holds the commit index the leader last announced.
 pub fn routes(
     router: Router,
     raft: StoreRaft,
+    id: NodeId,
     metrics: Arc<NodeMetrics>,
+    contact: Arc<LeaderContact>,
     data_dir: PathBuf,
 ) -> Router {
     let endpoints = Router::new()
@@ -33,7 +40,9 @@ pub fn routes(
         .route("/readyz", get(ready))
         .with_state(Http {
             raft,
+            id,
             metrics,
+            contact,
             data_dir: Arc::new(data_dir),
         });
     router.merge(endpoints)
@@ -56,11 +65,16 @@ async fn metrics_text(State(http): State<Http>) -> impl IntoResponse {
 
 async fn ready(State(http): State<Http>) -> impl IntoResponse {
     let leader = http.raft.metrics().borrow().current_leader;
-    match leader {
-        Some(leader) => (StatusCode::OK, format!("ready; leader {leader}\n")),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no leader known\n".to_owned(),
-        ),
+    let at = positions(&http.raft);
+    let view = View {
+        id: http.id,
+        leader,
+        applied: at.applied,
+        committed: at.committed,
+        leader_commit: http.contact.leader_commit(),
+    };
+    match readiness::decide(&view) {
+        Ok(leader) => (StatusCode::OK, format!("ready; leader {leader}\n")),
+        Err(not_ready) => (StatusCode::SERVICE_UNAVAILABLE, format!("{not_ready}\n")),
     }
 }

@@ -62,9 +62,13 @@ pub fn leader_url(raft: &StoreRaft, own_id: NodeId) -> Option<String> {
 
 /// UNAVAILABLE with the leader hint when known.
 pub fn unavailable(raft: &StoreRaft, own_id: NodeId, message: impl Into<String>) -> Status {
+    unavailable_with_hint(message, leader_url(raft, own_id).as_deref())
+}
+
+/// UNAVAILABLE naming `leader` (a URL) in the hint, if given.
+pub fn unavailable_with_hint(message: impl Into<String>, leader: Option<&str>) -> Status {
     let mut status = Status::unavailable(message);
-    let hint = leader_url(raft, own_id).and_then(|url| MetadataValue::try_from(url).ok());
-    if let Some(value) = hint {
+    if let Some(value) = leader.and_then(|url| MetadataValue::try_from(url).ok()) {
         status.metadata_mut().insert(LEADER_METADATA_KEY, value);
     }
     status

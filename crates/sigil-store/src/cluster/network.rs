@@ -14,9 +14,11 @@
 //! the heal, then deliver a burst of requests that openraft had long given up on (and reset).
 //! Closed at once, it is replaced by a fresh connection as soon as the peer answers again.
 //!
-//! [`GrpcNetwork::pre_vote`] asks a peer the store's pre-vote ([`super::pre_vote`]) over the
-//! same channels.
+//! [`GrpcNetwork::pre_vote`] asks a peer the store's pre-vote ([`super::pre_vote`]), and
+//! [`GrpcNetwork::timeout_now`] asks it to take over ([`super::handover`]), over the same
+//! channels.
 
+use super::handover::{TimeoutNowRequest, TimeoutNowResponse};
 use super::pre_vote::{PreVoteRequest, PreVoteResponse};
 use crate::types::{Node, NodeId, TypeConfig};
 use openraft::error::{
@@ -125,6 +127,52 @@ impl GrpcNetwork {
                 false
             }
         }
+    }
+}
+
+/// Why one of the store's own RPCs to a peer failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RpcError {
+    /// The peer's address is not a usable URL.
+    #[error("{0}")]
+    Address(String),
+    /// The request could not be encoded, or the answer decoded.
+    #[error("encoding or decoding a message")]
+    Codec(#[source] postcard::Error),
+    /// The call failed (transport, timeout, or the peer's status).
+    #[error("the call failed")]
+    Call(#[source] tonic::Status),
+    /// No answer within the time given.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+impl GrpcNetwork {
+    /// Asks `target` to campaign at once because this node, its leader, is stopping
+    /// ([`super::handover`]); waits at most `timeout` for its answer.
+    pub async fn timeout_now(
+        &self,
+        target: NodeId,
+        node: &Node,
+        request: &TimeoutNowRequest,
+        timeout: Duration,
+    ) -> Result<TimeoutNowResponse, RpcError> {
+        let addr = self.address_of(target, node);
+        let call = async {
+            let mut client = self
+                .channel(&addr)
+                .map(RaftClient::new)
+                .map_err(RpcError::Address)?;
+            let data = postcard::to_allocvec(request).map_err(RpcError::Codec)?;
+            let mut message = tonic::Request::new(RaftMessage { data });
+            message.set_timeout(timeout);
+            let reply = client.timeout_now(message).await.map_err(RpcError::Call)?;
+            postcard::from_bytes(&reply.into_inner().data).map_err(RpcError::Codec)
+        };
+        tokio::time::timeout(timeout, call)
+            .await
+            .map_err(|_| RpcError::Timeout(timeout))?
     }
 }
 

@@ -6,12 +6,14 @@
 //! `ClusterAdmin` gRPC services and the HTTP endpoints (`/metrics`, `/healthz`, `/readyz`) on
 //! that one port, runs the expiry sweeper (it proposes only while this node leads) and the
 //! election gate ([`super::election_gate`]), and, if allowed, bootstraps a new cluster (see
-//! [`super::bootstrap`]). [`StoreNode::shutdown`] stops all of it in order.
+//! [`super::bootstrap`]). [`StoreNode::stop`] hands leadership over if this node leads
+//! ([`super::handover`]), then stops all of it in order ([`StoreNode::shutdown`]).
 
 use super::admin_service::AdminService;
 use super::bootstrap;
 use super::election_gate::{self, GateTimings};
 use super::grant_service::GrantService;
+use super::handover::{self, HandoverError, HandoverTimings, LeadingSince, WriteGate};
 use super::http;
 use super::metrics::NodeMetrics;
 use super::network::GrpcNetwork;
@@ -149,6 +151,11 @@ impl NodeOptions {
 /// A running cluster node.
 pub struct StoreNode {
     id: NodeId,
+    network: GrpcNetwork,
+    writes: Arc<WriteGate>,
+    handover: HandoverTimings,
+    leading: Arc<LeadingSince>,
+    leadership_watch: Mutex<Option<JoinHandle<()>>>,
     local_addr: SocketAddr,
     url: String,
     replica: Replica,
@@ -238,16 +245,19 @@ impl StoreNode {
         let contact = Arc::new(LeaderContact::default());
         let leader_window = Duration::from_millis(options.timings.election_min_ms);
         let lease = Duration::from_millis(options.timings.election_max_ms);
+        let writes = Arc::new(WriteGate::default());
 
         let grpc = Routes::new(GrantStoreServer::new(GrantService::new(
             replica.clone(),
             options.id,
             Arc::clone(&metrics),
             lease,
+            Arc::clone(&writes),
         )))
         .add_service(
             RaftServer::new(RaftService::new(
                 raft.clone(),
+                options.id,
                 Arc::clone(&contact),
                 leader_window,
             ))
@@ -260,7 +270,9 @@ impl StoreNode {
         let router = http::routes(
             grpc.into_axum_router(),
             raft.clone(),
+            options.id,
             metrics,
+            Arc::clone(&contact),
             options.data_dir.clone(),
         );
         let (stop, stopped) = oneshot::channel::<()>();
@@ -282,7 +294,7 @@ impl StoreNode {
         );
         let election_gate = election_gate::spawn(
             raft.clone(),
-            network,
+            network.clone(),
             contact,
             options.id,
             GateTimings {
@@ -290,6 +302,7 @@ impl StoreNode {
                 leader_window,
             },
         );
+        let (leading, leadership_watch) = LeadingSince::spawn(raft.clone());
         let bootstrap = options.bootstrap.then(|| {
             let raft = raft.clone();
             let peers = options.peers.clone();
@@ -297,8 +310,20 @@ impl StoreNode {
             tokio::spawn(async move { bootstrap::maybe_initialize(&raft, id, &peers).await })
         });
         tracing::info!(id = options.id, %local_addr, %url, "store node started");
+        // Each step of a handover gets a few election timeouts before the node gives up and
+        // stops anyway (the others then elect as after a failure).
+        let step = Duration::from_millis(options.timings.election_max_ms.saturating_mul(3));
         Ok(StoreNode {
             id: options.id,
+            network,
+            writes,
+            handover: HandoverTimings {
+                lease,
+                catch_up: step,
+                election: step,
+            },
+            leading,
+            leadership_watch: Mutex::new(Some(leadership_watch)),
             local_addr,
             url,
             replica,
@@ -336,8 +361,53 @@ impl StoreNode {
         self.replica.raft()
     }
 
-    /// Stops serving, the sweeper and Raft, then syncs and closes the storage. Requests in
-    /// flight fail as unavailable; clients retry at another node.
+    /// Stops the node the way a rolling restart wants: a leader first hands its leadership
+    /// to an up-to-date voter ([`super::handover`]; the node stops anyway if that fails),
+    /// then everything stops ([`StoreNode::shutdown`]).
+    pub async fn stop(&self) -> Result<(), StoreError> {
+        if let Some(task) = self.bootstrap.lock().ok().and_then(|mut b| b.take()) {
+            task.abort();
+        }
+        let sweeper = self.sweeper.lock().ok().and_then(|mut s| s.take());
+        if let Some(sweeper) = sweeper {
+            sweeper.stop().await;
+        }
+        match self.hand_over().await {
+            Ok(leader) => tracing::info!(id = self.id, leader, "leadership handed over"),
+            Err(HandoverError::NotLeader) => {}
+            Err(error) => tracing::warn!(
+                id = self.id,
+                error = ?error,
+                "leadership not handed over; the others will elect"
+            ),
+        }
+        self.shutdown().await
+    }
+
+    /// Hands leadership over to an up-to-date voter if this node leads; returns the new
+    /// leader. Writes stay refused on this node afterwards, and it no longer campaigns: for a
+    /// node about to stop.
+    pub async fn hand_over(&self) -> Result<NodeId, HandoverError> {
+        if let Some(gate) = self.election_gate.lock().ok().and_then(|mut g| g.take()) {
+            gate.abort();
+        }
+        // Once it has voted for its successor, it must not take the leadership back if the
+        // successor's first election fails (with five voters it can).
+        self.raft().runtime_config().elect(false);
+        handover::hand_over(
+            self.raft(),
+            &self.network,
+            &self.writes,
+            &self.leading,
+            self.id,
+            self.handover,
+        )
+        .await
+    }
+
+    /// Stops serving, the sweeper and Raft, then syncs and closes the storage, without handing
+    /// leadership over (as after a crash, but with the storage synced). Requests in flight
+    /// fail as unavailable; clients retry at another node.
     pub async fn shutdown(&self) -> Result<(), StoreError> {
         if let Some(task) = self.bootstrap.lock().ok().and_then(|mut b| b.take()) {
             task.abort();
@@ -348,6 +418,9 @@ impl StoreNode {
         }
         if let Some(gate) = self.election_gate.lock().ok().and_then(|mut g| g.take()) {
             gate.abort();
+        }
+        if let Some(watch) = self.leadership_watch.lock().ok().and_then(|mut w| w.take()) {
+            watch.abort();
         }
         self.replica.shutdown().await;
         let server = self.server.lock().ok().and_then(|mut s| s.take());
@@ -385,6 +458,9 @@ impl Drop for StoreNode {
         }
         if let Some(gate) = self.election_gate.get_mut().ok().and_then(Option::take) {
             gate.abort();
+        }
+        if let Some(watch) = self.leadership_watch.get_mut().ok().and_then(Option::take) {
+            watch.abort();
         }
     }
 }

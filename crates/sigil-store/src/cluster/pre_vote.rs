@@ -38,25 +38,45 @@ pub struct PreVoteResponse {
     pub granted: bool,
 }
 
-/// When this node last accepted a message from a leader (append-entries or a snapshot).
+/// When this node last accepted a message from a leader (append-entries or a snapshot), and
+/// the commit index the last append-entries announced (for readiness: see [`super::http`]).
 #[derive(Debug, Default)]
 pub struct LeaderContact {
-    last: Mutex<Option<Instant>>,
+    last: Mutex<Contact>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Contact {
+    at: Option<Instant>,
+    leader_commit: Option<u64>,
 }
 
 impl LeaderContact {
     /// Records a message from a leader, now.
     pub fn touch(&self) {
-        *self.lock() = Some(Instant::now());
+        self.lock().at = Some(Instant::now());
+    }
+
+    /// Records an append-entries from a leader, now, announcing `leader_commit`.
+    pub fn touch_with_commit(&self, leader_commit: Option<u64>) {
+        *self.lock() = Contact {
+            at: Some(Instant::now()),
+            leader_commit,
+        };
     }
 
     /// Whether a leader was heard from within `window`.
     pub fn within(&self, window: Duration) -> bool {
-        self.lock().is_some_and(|at| at.elapsed() < window)
+        self.lock().at.is_some_and(|at| at.elapsed() < window)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        // An `Option<Instant>` is valid whatever a panicking holder left in it.
+    /// The commit index the latest append-entries from a leader announced, if any came.
+    pub fn leader_commit(&self) -> Option<u64> {
+        self.lock().leader_commit
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Contact> {
+        // Two plain values, valid whatever a panicking holder left in them.
         self.last
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -1,11 +1,13 @@
 //! The `Raft` gRPC service: decodes openraft's requests sent by [`super::network`] and hands
 //! them to this node's Raft instance; the reply is the encoded `Result` of the call. It also
-//! answers the store's own pre-vote ([`super::pre_vote`]), and records in [`LeaderContact`]
-//! when this node accepted a leader's message.
+//! answers the store's own pre-vote ([`super::pre_vote`]) and a stopping leader's
+//! `TimeoutNow` ([`super::handover`]), and records in [`LeaderContact`] when this node
+//! accepted a leader's message and the commit index that leader announced.
 
+use super::handover::{self, TimeoutNowRequest};
 use super::pre_vote::{self, LeaderContact, PreVoteRequest};
-use crate::types::StoreRaft;
-use openraft::raft::{AppendEntriesResponse, InstallSnapshotRequest};
+use crate::types::{NodeId, StoreRaft};
+use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sigil_store_proto::RaftMessage;
@@ -17,17 +19,25 @@ use tonic::{Request, Response, Status};
 /// Serves Raft RPCs from peers.
 pub struct RaftService {
     raft: StoreRaft,
+    id: NodeId,
     contact: Arc<LeaderContact>,
     /// A leader heard from within this long is alive, for the pre-vote.
     leader_window: Duration,
 }
 
 impl RaftService {
-    /// Serves `raft`, recording leader messages in `contact`; a pre-vote is refused while a
-    /// leader was heard from within `leader_window`.
-    pub fn new(raft: StoreRaft, contact: Arc<LeaderContact>, leader_window: Duration) -> Self {
+    /// Serves `raft` (node `id`), recording leader messages in `contact`; a pre-vote is
+    /// refused while a leader was heard from within `leader_window`, and a `TimeoutNow`
+    /// unless its leader was.
+    pub fn new(
+        raft: StoreRaft,
+        id: NodeId,
+        contact: Arc<LeaderContact>,
+        leader_window: Duration,
+    ) -> Self {
         RaftService {
             raft,
+            id,
             contact,
             leader_window,
         }
@@ -51,12 +61,14 @@ impl Raft for RaftService {
         &self,
         request: Request<RaftMessage>,
     ) -> Result<Response<RaftMessage>, Status> {
-        let reply = self.raft.append_entries(decode(request)?).await;
+        let request: AppendEntriesRequest<_> = decode(request)?;
+        let leader_commit = request.leader_commit.map(|log_id| log_id.index);
+        let reply = self.raft.append_entries(request).await;
         // Anything but a higher vote means the sender is the leader this node follows (a
         // conflict only asks for earlier entries).
         if matches!(&reply, Ok(response) if !matches!(response, AppendEntriesResponse::HigherVote(_)))
         {
-            self.contact.touch();
+            self.contact.touch_with_commit(leader_commit);
         }
         encode(&reply)
     }
@@ -86,6 +98,22 @@ impl Raft for RaftService {
     ) -> Result<Response<RaftMessage>, Status> {
         let request: PreVoteRequest = decode(request)?;
         let answer = pre_vote::answer(&self.raft, &self.contact, &request, self.leader_window);
+        encode(&answer)
+    }
+
+    async fn timeout_now(
+        &self,
+        request: Request<RaftMessage>,
+    ) -> Result<Response<RaftMessage>, Status> {
+        let request: TimeoutNowRequest = decode(request)?;
+        let answer = handover::answer_timeout_now(
+            &self.raft,
+            self.id,
+            &self.contact,
+            self.leader_window,
+            &request,
+        )
+        .await;
         encode(&answer)
     }
 }

@@ -449,3 +449,273 @@ fn data_size_sums_every_file_under_the_directory() {
     assert_eq!(super::metrics::data_size(dir.path()).unwrap(), 3210);
     assert!(super::metrics::data_size(&dir.path().join("missing")).is_err());
 }
+
+/// Sends `request` as `TimeoutNow` to the node at `url`.
+async fn timeout_now(
+    url: &str,
+    request: &super::handover::TimeoutNowRequest,
+) -> super::handover::TimeoutNowResponse {
+    let mut client = wire::raft_client::RaftClient::connect(url.to_owned())
+        .await
+        .unwrap();
+    let data = postcard::to_allocvec(request).unwrap();
+    let reply = client
+        .timeout_now(wire::RaftMessage { data })
+        .await
+        .unwrap()
+        .into_inner();
+    postcard::from_bytes(&reply.data).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_leader_hands_over_while_it_still_runs() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let term = cluster.node(leader).raft().metrics().borrow().current_term;
+    let stored = grant("before the handover");
+    cluster
+        .node(leader)
+        .replica()
+        .submit(
+            Some(RequestId([9; 16])),
+            Command::Put {
+                grant: stored.clone(),
+            },
+        )
+        .await
+        .unwrap();
+
+    // The old leader is still running and would keep its followers from electing for as long
+    // as it heartbeats: another node leads only because it handed over.
+    let successor = cluster.node(leader).hand_over().await.unwrap();
+    assert_ne!(successor, leader);
+    let old = cluster.node(leader).raft().metrics().borrow().clone();
+    assert_eq!(old.current_leader, Some(successor), "{old:?}");
+    assert_eq!(old.current_term, term + 1, "one election, no contest");
+
+    // Writes sent to the old leader now are refused at once, naming the successor.
+    let mut client = GrantStoreClient::connect(cluster.node(leader).url().to_owned())
+        .await
+        .unwrap();
+    let refused = client
+        .put(wire::PutRequest {
+            request_id: vec![10; 16],
+            grant: Some(wire::Grant::try_from(grant("during")).unwrap()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable);
+    let hint = refused
+        .metadata()
+        .get(wire::LEADER_METADATA_KEY)
+        .and_then(|v| v.to_str().ok());
+    assert_eq!(hint, Some(cluster.node(successor).url()));
+
+    // Nothing acknowledged was lost, and the cluster takes writes.
+    let old = cluster.nodes.remove(&leader).unwrap();
+    old.shutdown().await.unwrap();
+    assert_eq!(cluster.leader().await, successor);
+    let read = cluster
+        .node(successor)
+        .replica()
+        .get(&stored.key)
+        .await
+        .unwrap();
+    assert_eq!(read, Some(stored));
+    let put = cluster
+        .node(successor)
+        .replica()
+        .submit(
+            None,
+            Command::Put {
+                grant: grant("after"),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(put, StoreResponse::Put(PutOutcome::Stored));
+
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_leader_a_node_follows_can_make_it_campaign() {
+    use super::handover::{Refusal, TimeoutNowRequest};
+    let cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let mut followers = cluster.nodes.keys().filter(|id| **id != leader).copied();
+    let (target, other) = (followers.next().unwrap(), followers.next().unwrap());
+    let node = cluster.node(target);
+    let term = node.raft().metrics().borrow().current_term;
+    let last_log = node.raft().data_metrics().borrow().last_log;
+
+    // Another follower (a node cut off and back, say), or the leader of an earlier term.
+    for request in [
+        TimeoutNowRequest {
+            leader: other,
+            term,
+            last_log,
+        },
+        TimeoutNowRequest {
+            leader,
+            term: term - 1,
+            last_log,
+        },
+    ] {
+        let answer = timeout_now(node.url(), &request).await;
+        assert!(
+            matches!(answer.outcome, Err(Refusal::NotMyLeader { .. })),
+            "{answer:?}"
+        );
+    }
+    // The leader itself, but the node lacks part of the log the request claims.
+    let ahead = last_log.map(|mut id| {
+        id.index += 5;
+        id
+    });
+    let answer = timeout_now(
+        node.url(),
+        &TimeoutNowRequest {
+            leader,
+            term,
+            last_log: ahead,
+        },
+    )
+    .await;
+    assert!(
+        matches!(answer.outcome, Err(Refusal::Behind { .. })),
+        "{answer:?}"
+    );
+
+    // Nothing moved: same term, same leader, everywhere.
+    for node in cluster.nodes.values() {
+        let metrics = node.raft().metrics().borrow().clone();
+        assert_eq!(metrics.current_term, term, "{metrics:?}");
+        assert_eq!(metrics.current_leader, Some(leader), "{metrics:?}");
+    }
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_five_voters_the_old_leader_does_not_take_the_leadership_back() {
+    let cluster = Cluster::start(&[1, 2, 3, 4, 5]).await;
+    let leader = cluster.leader().await;
+    // Past the leader lease of the election (FAST: 300 ms), as a rollout would be.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The three others still hold the old leader's lease and refuse the successor's first
+    // vote, so it is elected only once the lease has run out (the handover may report that
+    // it took too long on a loaded machine). Meanwhile the old leader, which voted for the
+    // successor, must not campaign and win again.
+    match cluster.node(leader).hand_over().await {
+        Ok(successor) => assert_ne!(successor, leader),
+        Err(super::handover::HandoverError::NoNewLeader { .. }) => {}
+        Err(other) => panic!("{other:?}"),
+    }
+    let successor = cluster.leader_other_than(Some(leader)).await;
+    assert_ne!(successor, leader);
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
+
+/// Polls `path` on `addr` until its status line starts with `status`, for up to 5 s.
+async fn wait_for_status(addr: std::net::SocketAddr, path: &str, status: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let response = http_get(addr, path).await;
+        if response.starts_with(status) || std::time::Instant::now() > deadline {
+            return response;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_is_ready_only_while_it_has_caught_up_with_its_leader() {
+    use openraft::raft::AppendEntriesRequest;
+    let cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    let follower = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let addr = cluster.node(follower).local_addr();
+    let ready = wait_for_status(addr, "/readyz", "HTTP/1.1 200").await;
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+
+    // The leader announces a commit index far beyond what the follower holds, as it does
+    // while a restarted follower replays what it missed. (Its heartbeats pause meanwhile, so
+    // that the next one does not announce the real index at once.)
+    cluster
+        .node(leader)
+        .raft()
+        .runtime_config()
+        .heartbeat(false);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let vote = cluster.node(leader).raft().metrics().borrow().vote;
+    let last = cluster
+        .node(follower)
+        .raft()
+        .data_metrics()
+        .borrow()
+        .last_log;
+    let ahead = last.map(|id| crate::types::LogId::new(id.leader_id, id.index + 1_000));
+    let request = AppendEntriesRequest::<crate::types::TypeConfig> {
+        vote,
+        prev_log_id: last,
+        entries: Vec::new(),
+        leader_commit: ahead,
+    };
+    let mut raft = wire::raft_client::RaftClient::connect(cluster.node(follower).url().to_owned())
+        .await
+        .unwrap();
+    raft.append_entries(wire::RaftMessage {
+        data: postcard::to_allocvec(&request).unwrap(),
+    })
+    .await
+    .unwrap();
+    let behind = http_get(addr, "/readyz").await;
+    assert!(behind.starts_with("HTTP/1.1 503"), "{behind}");
+    assert!(behind.contains("catching up"), "{behind}");
+
+    // Heartbeats announce the real commit index again: ready.
+    cluster.node(leader).raft().runtime_config().heartbeat(true);
+    let ready = wait_for_status(addr, "/readyz", "HTTP/1.1 200").await;
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_best_successor_cannot_take_over_the_next_one_is_asked() {
+    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    let leader = cluster.leader().await;
+    // The followers hold the same log; the higher id would be asked first, but it is down.
+    let down = *cluster
+        .nodes
+        .keys()
+        .filter(|id| **id != leader)
+        .max()
+        .unwrap();
+    let up = *cluster
+        .nodes
+        .keys()
+        .find(|id| **id != leader && **id != down)
+        .unwrap();
+    cluster
+        .nodes
+        .remove(&down)
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
+
+    assert_eq!(cluster.node(leader).hand_over().await.unwrap(), up);
+    assert_eq!(cluster.leader_other_than(Some(leader)).await, up);
+    for node in cluster.nodes.values() {
+        node.shutdown().await.unwrap();
+    }
+}

@@ -3,7 +3,7 @@
 //! The peer list comes from `--peers` or is derived from a StatefulSet's pod names; the node
 //! with the lowest id creates the cluster when no node has one yet, the others wait for it.
 //! Prints `Store node N listening on http://ADDR` once serving, then runs until SIGTERM or
-//! Ctrl-C, when it stops serving and syncs its storage.
+//! Ctrl-C, when it hands its leadership over if it leads, stops serving and syncs its storage.
 
 use crate::cli::StoreArgs;
 use anyhow::{Context as _, anyhow, bail};
@@ -32,7 +32,7 @@ pub fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
         );
         stopped().await;
         tracing::info!(id, "store node stopping");
-        node.shutdown().await.context("stopping the store node")
+        node.stop().await.context("stopping the store node")
     })?;
     Ok(ExitCode::SUCCESS)
 }
