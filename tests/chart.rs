@@ -840,7 +840,11 @@ fn the_helm_test_runs_sigil_smoke_against_the_issuer() {
         arg_after(container, "--issuer"),
         "https://login.example.com"
     );
-    assert_eq!(arg_after(container, "--url"), "http://r-sigil:80", "through the Service");
+    assert_eq!(
+        arg_after(container, "--url"),
+        "http://r-sigil:80",
+        "through the Service"
+    );
     assert_eq!(arg_after(container, "--client-id"), "orders-worker");
     let file = arg_after(container, "--client-secret-file");
     let mount = container["volumeMounts"][0]["mountPath"].as_str().unwrap();
