@@ -40,6 +40,22 @@ pub fn pod_config_of(name: &str, keys: &std::path::Path) -> String {
     )
 }
 
+/// The configuration the pods of one deployment over `cluster` share: `configs/<name>` with
+/// [`pod_config_of`]'s issuer and `file` key source in the cluster's `keys` folder, followed by
+/// `extra`, with keys generated there by `sigil keys generate`. Returns the configuration text.
+pub fn deployment_config(
+    cluster: &sigil_testkit::cluster::StoreCluster,
+    name: &str,
+    extra: &str,
+) -> String {
+    let config = format!("{}{extra}", pod_config_of(name, &cluster.dir("keys")));
+    let config_path = cluster.dir("keys-config.yaml");
+    std::fs::write(&config_path, &config)
+        .unwrap_or_else(|e| panic!("writing {}: {e}", config_path.display()));
+    sigil_keys(&["generate"], &config_path, &[]);
+    config
+}
+
 /// One `sigil serve` pod in `dir` against the store at `store`, with [`pod_config`] and a
 /// fresh signing key written to `keys`; panics if it does not start.
 pub async fn pod_with_new_key(

@@ -14,7 +14,7 @@
 use serde_json::Value as Json;
 use sigil_e2e::signin::{ALICE, Authorize, User, WEB, WEB_SCOPES, is_active, log_in, open};
 use sigil_e2e::signin::{field, sign_in_and_redeem};
-use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, pod_config_of, sigil_keys};
+use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, deployment_config};
 use sigil_testkit::browser::Browser;
 use sigil_testkit::client::{basic, form, post_form};
 use sigil_testkit::cluster::{StoreCluster, metrics_text, serve_pod};
@@ -452,11 +452,7 @@ async fn every_metric_the_dashboard_and_alerts_use_is_served() {
         .collect();
 
     let cluster = StoreCluster::start(3).await.unwrap();
-    let keys = cluster.dir("keys");
-    let config = pod_config_of("signin.yaml", &keys);
-    let config_path = cluster.dir("keys-config.yaml");
-    std::fs::write(&config_path, &config).unwrap();
-    sigil_keys(&["generate"], &config_path, &[]);
+    let config = deployment_config(&cluster, "signin.yaml", "");
     let pod = serve_pod(&cluster.dir("pod"), &config, &cluster.endpoints())
         .await
         .unwrap();

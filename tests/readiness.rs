@@ -3,7 +3,7 @@
 //! rotation, since JWT access tokens need no store. The store's health is the
 //! `sigil_store_reachable` gauge instead, which must show the outage and the recovery.
 
-use sigil_e2e::{CLIENT_SECRET, pod_config_of, sigil_keys};
+use sigil_e2e::{CLIENT_SECRET, deployment_config};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{basic, post_form};
 use sigil_testkit::cluster::{StoreCluster, StoreNode, metric_value, metrics_text, serve_pod};
@@ -52,11 +52,7 @@ async fn token(pod: &SigilDev, client: &str) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_without_a_majority_leaves_pods_ready_and_issuing_jwts() {
     let mut cluster = StoreCluster::start(3).await.unwrap();
-    let keys = cluster.dir("keys");
-    let config = pod_config_of("load.yaml", &keys);
-    let config_path = cluster.dir("keys-config.yaml");
-    std::fs::write(&config_path, &config).unwrap();
-    sigil_keys(&["generate"], &config_path, &[]);
+    let config = deployment_config(&cluster, "load.yaml", "");
     let pod = serve_pod(&cluster.dir("pod"), &config, &cluster.endpoints())
         .await
         .unwrap();

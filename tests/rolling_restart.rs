@@ -5,7 +5,7 @@
 //! asking for JWT and reference access tokens and rotating refresh tokens through the
 //! balancer: not one request may fail.
 
-use sigil_e2e::{load_plan, pod_config_of, sigil_keys};
+use sigil_e2e::{deployment_config, load_plan};
 use sigil_testkit::SigilDev;
 use sigil_testkit::balancer::{Balancer, ProbeOptions};
 use sigil_testkit::cluster::{StoreCluster, serve_pod};
@@ -26,11 +26,7 @@ struct Deployment {
 /// every second.
 async fn deploy(pods: usize, extra: &str) -> Deployment {
     let cluster = StoreCluster::start(3).await.unwrap();
-    let keys = cluster.dir("keys");
-    let config = format!("{}{extra}", pod_config_of("load.yaml", &keys));
-    let config_path = cluster.dir("keys-config.yaml");
-    std::fs::write(&config_path, &config).unwrap();
-    sigil_keys(&["generate"], &config_path, &[]);
+    let config = deployment_config(&cluster, "load.yaml", extra);
     let mut started = Vec::new();
     for index in 0..pods {
         let dir = cluster.dir(&format!("pod-{index}"));

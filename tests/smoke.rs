@@ -16,6 +16,20 @@ fn smoke(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `sigil smoke` against `issuer` as client `client_id` with the secret in `secret_file`.
+fn smoke_as(issuer: &str, client_id: &str, secret_file: &str, more: &[&str]) -> Output {
+    let mut args = vec![
+        "--issuer",
+        issuer,
+        "--client-id",
+        client_id,
+        "--client-secret-file",
+        secret_file,
+    ];
+    args.extend_from_slice(more);
+    smoke(&args)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -42,16 +56,7 @@ fn assert_fails_with(output: &Output, expected: &str) {
 async fn passes_against_dev_with_a_jwt_client_and_without_a_client() {
     let dev = SigilDev::start(None).await.unwrap();
     let secret = secret_file(&dev);
-    let output = smoke(&[
-        "--issuer",
-        &dev.base_url,
-        "--client-id",
-        "demo",
-        "--client-secret-file",
-        &secret,
-        "--scope",
-        "api.read",
-    ]);
+    let output = smoke_as(&dev.base_url, "demo", &secret, &["--scope", "api.read"]);
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
     for check in ["ok  discovery", "ok  jwks", "ok  token"] {
@@ -90,14 +95,7 @@ async fn fails_with_a_wrong_secret_or_a_reference_token_client() {
     let dev = SigilDev::start(None).await.unwrap();
     let wrong = dev.data_dir.with_extension("wrong-secret");
     std::fs::write(&wrong, "not-the-secret\n").unwrap();
-    let output = smoke(&[
-        "--issuer",
-        &dev.base_url,
-        "--client-id",
-        "demo",
-        "--client-secret-file",
-        &wrong.to_string_lossy(),
-    ]);
+    let output = smoke_as(&dev.base_url, "demo", &wrong.to_string_lossy(), &[]);
     assert_fails_with(
         &output,
         "refused client \"demo\": 401 Unauthorized invalid_client",
@@ -105,14 +103,7 @@ async fn fails_with_a_wrong_secret_or_a_reference_token_client() {
     assert!(text(&output.stdout).contains("ok  jwks"), "got that far");
 
     let secret = secret_file(&dev);
-    let output = smoke(&[
-        "--issuer",
-        &dev.base_url,
-        "--client-id",
-        "demo-reference",
-        "--client-secret-file",
-        &secret,
-    ]);
+    let output = smoke_as(&dev.base_url, "demo-reference", &secret, &[]);
     assert_fails_with(&output, "the access token is not a JWT");
 }
 
@@ -126,14 +117,7 @@ fn fails_when_nothing_answers_or_the_secret_file_is_missing() {
     );
 
     let missing = Path::new("/nonexistent/secret");
-    let output = smoke(&[
-        "--issuer",
-        &issuer,
-        "--client-id",
-        "demo",
-        "--client-secret-file",
-        &missing.to_string_lossy(),
-    ]);
+    let output = smoke_as(&issuer, "demo", &missing.to_string_lossy(), &[]);
     assert_fails_with(
         &output,
         "reading the client secret file /nonexistent/secret",

@@ -11,7 +11,7 @@
 //! out and elect: once its process has exited, another node already leads. The worst request latency and, for each leader stopped, how long after
 //! SIGTERM another node led, are printed.
 
-use sigil_e2e::{load_plan, pod_config_of, sigil_keys};
+use sigil_e2e::{deployment_config, load_plan};
 use sigil_testkit::cluster::{StoreCluster, raft_view, serve_pod};
 use sigil_testkit::load::Load;
 use std::time::{Duration, Instant};
@@ -61,11 +61,7 @@ async fn a_rolling_restart_of_the_store_fails_no_token_request() {
     for node in &cluster.nodes {
         node.wait_ready(READY_WITHIN).await.expect("store ready");
     }
-    let keys = cluster.dir("keys");
-    let config = pod_config_of("load.yaml", &keys);
-    let config_path = cluster.dir("keys-config.yaml");
-    std::fs::write(&config_path, &config).expect("writing the pod configuration");
-    sigil_keys(&["generate"], &config_path, &[]);
+    let config = deployment_config(&cluster, "load.yaml", "");
     let store = cluster.endpoints();
     let mut pods = Vec::new();
     for name in ["pod-1", "pod-2"] {

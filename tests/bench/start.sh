@@ -24,38 +24,15 @@ GOAL_MS=200
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
-TMP="$(mktemp -d -t sigil-start-bench.XXXXXX)"
-PIDS=()
-cleanup() {
-  local rc=$? pid
-  trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ "${KEEP_TMP:-0}" == 1 || $rc -ne 0 ]]; then echo "bench: logs kept in $TMP" >&2; else rm -rf -- "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-for tool in curl openssl; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make bench installs it through run.sh)" >&2; exit 2; }
-done
+# shellcheck source=processes.sh
+source "$BENCH_DIR/processes.sh"
+bench_setup start
+require_tools curl openssl
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   log "cargo build --release -p sigil -p sigil-testkit --bins"
   (cd "$ROOT" && cargo build --release -p sigil -p sigil-testkit --bins)
 fi
-
-wait_http() { # wait_http URL SECONDS
-  local deadline=$((SECONDS + $2))
-  while ((SECONDS < deadline)); do
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" || true)" == 200 ]] && return 0
-    sleep 0.2
-  done
-  echo "bench: $1 did not answer 200 within $2 s" >&2
-  return 1
-}
 
 log "3-node store cluster"
 read -r -a PORTS <<<"$STORE_PORTS"

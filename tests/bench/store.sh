@@ -34,38 +34,16 @@ STRICT="${STRICT:-0}"
 log() { printf '\n== %s\n' "$*" >&2; }
 note() { printf '   %s\n' "$*" >&2; }
 
-TMP="$(mktemp -d -t sigil-store-bench.XXXXXX)"
-PIDS=()
-cleanup() {
-  local rc=$? pid
-  trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ "${KEEP_TMP:-0}" == 1 || $rc -ne 0 ]]; then echo "bench: logs kept in $TMP" >&2; else rm -rf -- "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-for tool in wrk curl openssl; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make bench installs it through run.sh)" >&2; exit 2; }
-done
+# shellcheck source=processes.sh
+source "$BENCH_DIR/processes.sh"
+bench_setup store
+require_tools wrk curl openssl
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   log "cargo build --release -p sigil -p sigil-store-client --bins --examples"
   (cd "$ROOT" && cargo build --release -p sigil -p sigil-store-client --bins --examples)
 fi
 
-wait_http() { # wait_http URL SECONDS
-  local deadline=$((SECONDS + $2))
-  while ((SECONDS < deadline)); do
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" || true)" == 200 ]] && return 0
-    sleep 0.2
-  done
-  echo "bench: $1 did not answer 200 within $2 s" >&2
-  return 1
-}
 
 # ------------------------------------------------------------- cluster -------
 log "3-node store cluster"

@@ -146,22 +146,11 @@ async fn writes_survive_the_leader_and_followers_point_to_it() {
 
     // A follower refuses the write and names the leader.
     let follower = *cluster.nodes.keys().find(|id| **id != leader).unwrap();
+    let hint = refused_write_hint(cluster.node(follower).url(), 2, "second").await;
+    assert_eq!(hint.as_deref(), Some(cluster.node(leader).url()));
     let mut client = GrantStoreClient::connect(cluster.node(follower).url().to_owned())
         .await
         .unwrap();
-    let refused = client
-        .put(wire::PutRequest {
-            request_id: vec![2; 16],
-            grant: Some(wire::Grant::try_from(grant("second")).unwrap()),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(refused.code(), tonic::Code::Unavailable);
-    let hint = refused
-        .metadata()
-        .get(wire::LEADER_METADATA_KEY)
-        .and_then(|v| v.to_str().ok());
-    assert_eq!(hint, Some(cluster.node(leader).url()));
     // A malformed request is rejected as such.
     let malformed = client
         .get(wire::GetRequest {
@@ -494,22 +483,8 @@ async fn a_stopping_leader_hands_over_while_it_still_runs() {
     assert_eq!(old.current_term, term + 1, "one election, no contest");
 
     // Writes sent to the old leader now are refused at once, naming the successor.
-    let mut client = GrantStoreClient::connect(cluster.node(leader).url().to_owned())
-        .await
-        .unwrap();
-    let refused = client
-        .put(wire::PutRequest {
-            request_id: vec![10; 16],
-            grant: Some(wire::Grant::try_from(grant("during")).unwrap()),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(refused.code(), tonic::Code::Unavailable);
-    let hint = refused
-        .metadata()
-        .get(wire::LEADER_METADATA_KEY)
-        .and_then(|v| v.to_str().ok());
-    assert_eq!(hint, Some(cluster.node(successor).url()));
+    let hint = refused_write_hint(cluster.node(leader).url(), 10, "during").await;
+    assert_eq!(hint.as_deref(), Some(cluster.node(successor).url()));
 
     // Nothing acknowledged was lost, and the cluster takes writes.
     let old = cluster.nodes.remove(&leader).unwrap();
@@ -718,4 +693,23 @@ async fn when_the_best_successor_cannot_take_over_the_next_one_is_asked() {
     for node in cluster.nodes.values() {
         node.shutdown().await.unwrap();
     }
+}
+
+/// Writes grant `name` to the node at `url`, which must refuse it as `Unavailable`; returns
+/// the leader it names, if any.
+async fn refused_write_hint(url: &str, request_id: u8, name: &str) -> Option<String> {
+    let mut client = GrantStoreClient::connect(url.to_owned()).await.unwrap();
+    let refused = client
+        .put(wire::PutRequest {
+            request_id: vec![request_id; 16],
+            grant: Some(wire::Grant::try_from(grant(name)).unwrap()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    refused
+        .metadata()
+        .get(wire::LEADER_METADATA_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }

@@ -108,12 +108,7 @@ mod tests {
         let path = config_with_files(dir.path());
         std::fs::write(dir.path().join("secrets/app"), "not-a-stored-secret\n").unwrap();
         std::fs::write(dir.path().join("secrets/api"), SHA).unwrap();
-        let issues = Config::load(&path)
-            .unwrap()
-            .validate(GRANTS)
-            .err()
-            .map(|issues| issues.lines())
-            .unwrap_or_default();
+        let issues = issues_of(Config::load(&path).unwrap());
         assert!(
             issues
                 .iter()
@@ -130,17 +125,21 @@ mod tests {
              secrets_file: secrets/app\n    grant_types: [client_credentials]\n    \
              scopes: [a.read]\n"
         );
-        let issues = Config::parse(&text)
-            .unwrap()
-            .validate(GRANTS)
-            .err()
-            .map(|issues| issues.lines())
-            .unwrap_or_default();
+        let issues = issues_of(Config::parse(&text).unwrap());
         assert!(
             issues
                 .iter()
                 .any(|issue| issue.starts_with("clients[0].secrets_file")),
             "{issues:?}"
         );
+    }
+
+    /// What validation reports about `config`, one line per issue (none when it is valid).
+    fn issues_of(config: Config) -> Vec<String> {
+        config
+            .validate(GRANTS)
+            .err()
+            .map(|issues| issues.lines())
+            .unwrap_or_default()
     }
 }
