@@ -13,6 +13,7 @@
 use crate::error::ProtocolError;
 use crate::model::{ApiResource, Catalog, Client};
 use crate::parameters::Parameters;
+use crate::scope::ScopeSet;
 
 /// The scopes and audiences a token will carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,36 +126,16 @@ pub(crate) fn requested_scopes(
             explicit: false,
         });
     };
-    let mut scopes: Vec<String> = Vec::new();
-    for token in scope.split(' ').filter(|token| !token.is_empty()) {
-        if !is_scope_token(token) {
-            return Err(ProtocolError::invalid_scope(
-                "scope contains characters RFC 6749 does not allow",
-            ));
-        }
-        if !client.allows_scope(token) {
-            return Err(ProtocolError::invalid_scope(format!(
-                "scope `{token}` is not allowed for this client"
-            )));
-        }
-        if !scopes.iter().any(|seen| seen == token) {
-            scopes.push(token.to_owned());
-        }
-    }
-    if scopes.is_empty() {
-        return Err(ProtocolError::invalid_scope("empty scope"));
+    let scopes = ScopeSet::parse(scope)?;
+    if let Some(refused) = scopes.first_refused(|scope| client.allows_scope(scope)) {
+        return Err(ProtocolError::invalid_scope(format!(
+            "scope `{refused}` is not allowed for this client"
+        )));
     }
     Ok(RequestedScopes {
-        scopes,
+        scopes: scopes.into_vec(),
         explicit: true,
     })
-}
-
-/// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
-pub fn is_scope_token(token: &str) -> bool {
-    token
-        .bytes()
-        .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 pub(crate) fn requested_resources<'c>(

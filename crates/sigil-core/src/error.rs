@@ -154,6 +154,13 @@ impl std::fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
+/// A `scope` parameter that is not one is `invalid_scope` (RFC 6749 §5.2).
+impl From<crate::scope::ScopeError> for ProtocolError {
+    fn from(error: crate::scope::ScopeError) -> Self {
+        Self::invalid_scope(error.to_string())
+    }
+}
+
 impl From<crate::store::StoreError> for ProtocolError {
     fn from(error: crate::store::StoreError) -> Self {
         match error {

@@ -26,6 +26,7 @@ pub mod grants;
 pub mod handle;
 pub mod model;
 pub mod parameters;
+pub mod scope;
 pub mod secret;
 pub mod signing;
 pub mod store;

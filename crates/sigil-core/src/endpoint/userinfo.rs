@@ -2,6 +2,7 @@ use super::Provider;
 use super::lookup::Accept;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::model::OPENID;
+use crate::scope::ScopeSet;
 use crate::time::Timestamp;
 use crate::tokens::user_claims;
 
@@ -22,8 +23,9 @@ impl Provider {
         let Some(active) = self.lookup(access_token, Accept::AccessTokens, now).await? else {
             return Err(invalid());
         };
-        let scopes: Vec<String> = active.scope.split(' ').map(str::to_owned).collect();
-        if !scopes.iter().any(|scope| scope == OPENID) {
+        // Issued by this server, so well formed; a token without scopes has no `openid`.
+        let scopes = ScopeSet::parse(&active.scope).unwrap_or_default();
+        if !scopes.contains(OPENID) {
             return Err(ProtocolError::new(
                 ErrorCode::InsufficientScope,
                 "the access token was not granted the openid scope",
@@ -37,6 +39,6 @@ impl Provider {
             ProtocolError::server_error()
         })?;
         let user = user.ok_or_else(invalid)?;
-        Ok(user_claims(&self.catalog, &scopes, &user))
+        Ok(user_claims(&self.catalog, scopes.as_slice(), &user))
     }
 }

@@ -12,6 +12,7 @@ use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
 use crate::handle::{FamilyId, GrantKey, new_handle};
 use crate::model::{OFFLINE_ACCESS, OPENID, RefreshIssue};
+use crate::scope::ScopeSet;
 use crate::store::{Grant, GrantKind, GrantStore, PutOutcome, RotateOutcome, Rotation};
 use crate::time::Timestamp;
 use crate::tokens::{AccessTokenRequest, IdTokenRequest, Minter};
@@ -184,22 +185,15 @@ fn narrowed(payload: &RefreshPayload, scope: Option<&str>) -> Result<GrantedAcce
     let Some(scope) = scope else {
         return Ok(granted);
     };
-    let mut scopes = Vec::new();
-    for token in scope.split(' ').filter(|token| !token.is_empty()) {
-        if !payload.scopes.iter().any(|own| own == token) {
-            return Err(ProtocolError::invalid_scope(format!(
-                "scope `{token}` was not granted to this refresh token"
-            )));
-        }
-        if !scopes.iter().any(|seen: &String| seen == token) {
-            scopes.push(token.to_owned());
-        }
-    }
-    if scopes.is_empty() {
-        return Err(ProtocolError::invalid_scope("empty scope"));
+    let scopes = ScopeSet::parse(scope)?;
+    if let Some(stray) = scopes.first_refused(|scope| payload.scopes.iter().any(|own| own == scope))
+    {
+        return Err(ProtocolError::invalid_scope(format!(
+            "scope `{stray}` was not granted to this refresh token"
+        )));
     }
     Ok(GrantedAccess {
-        scopes,
+        scopes: scopes.into_vec(),
         audiences: granted.audiences,
     })
 }

@@ -1,7 +1,7 @@
 use super::Issues;
-use super::resources::is_scope_token;
 use serde::Deserialize;
 use sigil_core::model::{IdentityScope, OFFLINE_ACCESS, OPENID};
+use sigil_core::scope::is_scope_token;
 
 /// A scope that releases user claims, beyond the standard `profile`, `email`, `address` and
 /// `phone`.

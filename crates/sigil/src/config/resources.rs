@@ -1,6 +1,7 @@
 use super::Issues;
 use serde::Deserialize;
 use sigil_core::model::{ApiResource, ApiScope, standard_identity_scopes};
+use sigil_core::scope::is_scope_token;
 use sigil_core::secret::SecretHash;
 use std::path::PathBuf;
 
@@ -63,14 +64,6 @@ pub(super) fn scopes(configs: &[ApiScopeConfig], issues: &mut Issues) -> Vec<Api
         }
     }
     scopes
-}
-
-/// A scope token as RFC 6749 §3.3 defines it: printable ASCII except space, `"` and `\`.
-pub(super) fn is_scope_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 pub(super) fn resources(
