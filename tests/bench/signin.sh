@@ -49,7 +49,7 @@ LOAD_FLAGS=(
   --client-id bench --client-secret bench-secret --scope api.read
   --web-client-id bench-web --web-client-secret bench-secret
   --redirect-uri http://bench.invalid/cb --sign-in-scope "openid profile offline_access api.read"
-  --username bench --password bench-password
+  --username bench --users 32 --password bench-password
 )
 MODES=(client-credentials sign-in refresh)
 

@@ -47,6 +47,8 @@ const USAGE: &str = "usage: sigil-load client-credentials|sign-in|refresh [flags
   --redirect-uri URI        (default http://bench.invalid/cb)
   --sign-in-scope SCOPE     (default \"openid profile offline_access api.read\")
   --username NAME           (default bench)
+  --users N                 sign in as NAME0 … NAME<N-1>, worker k as NAME<k mod N>, as many
+                            people do on a sale day (default 1: everyone is NAME)
   --password PASSWORD       (default bench-password)";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,7 @@ struct Args {
     redirect_uri: String,
     sign_in_scope: String,
     username: String,
+    users: u64,
     password: String,
 }
 
@@ -115,6 +118,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> std::result::Result<Args, S
         redirect_uri: "http://bench.invalid/cb".into(),
         sign_in_scope: "openid profile offline_access api.read".into(),
         username: "bench".into(),
+        users: 1,
         password: "bench-password".into(),
     };
     let number = |flag: &str, value: &str| {
@@ -141,6 +145,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> std::result::Result<Args, S
             "--redirect-uri" => args.redirect_uri = value,
             "--sign-in-scope" => args.sign_in_scope = value,
             "--username" => args.username = value,
+            "--users" => args.users = number(&flag, &value)?.max(1),
             "--password" => args.password = value,
             other => return Err(format!("unknown flag {other}")),
         }
@@ -250,36 +255,48 @@ fn percentile_ms(sorted_us: &[u64], percent: usize) -> f64 {
     sorted_us.get(index).copied().unwrap_or(0) as f64 / 1000.0
 }
 
+/// Who worker `worker` signs in as: `--username`, or with `--users N` one of N numbered
+/// accounts.
+fn worker_username(args: &Args, worker: usize) -> String {
+    if args.users > 1 {
+        format!("{}{}", args.username, worker as u64 % args.users)
+    } else {
+        args.username.clone()
+    }
+}
+
 async fn run(args: Args) -> Result<()> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(args.timeout))
         .build()?;
-    let target = Arc::new(Target {
-        http,
-        token_url: format!("{}/connect/token", args.url),
-        base: args.url.clone(),
-        service_auth: basic(&args.client_id, &args.client_secret),
-        service_scope: args.scope.clone(),
-        web_client_id: args.web_client_id.clone(),
-        web_auth: basic(&args.web_client_id, &args.web_client_secret),
-        redirect_uri: args.redirect_uri.clone(),
-        sign_in_scope: args.sign_in_scope.clone(),
-        username: args.username.clone(),
-        password: args.password.clone(),
-    });
+    // One target per worker: they share the connection pool and differ only in who signs in.
+    let targets: Vec<Arc<Target>> = (0..args.concurrency)
+        .map(|worker| {
+            Arc::new(Target {
+                http: http.clone(),
+                token_url: format!("{}/connect/token", args.url),
+                base: args.url.clone(),
+                service_auth: basic(&args.client_id, &args.client_secret),
+                service_scope: args.scope.clone(),
+                web_client_id: args.web_client_id.clone(),
+                web_auth: basic(&args.web_client_id, &args.web_client_secret),
+                redirect_uri: args.redirect_uri.clone(),
+                sign_in_scope: args.sign_in_scope.clone(),
+                username: worker_username(&args, worker),
+                password: args.password.clone(),
+            })
+        })
+        .collect();
 
     // A refresh worker starts with its own token family, from a sign-in before the clock
-    // starts: a setup failure is a failed run, not a slow one.
+    // starts: a setup failure is a failed run, not a slow one. The sign-ins run one after
+    // another: the server refuses a burst of password checks beyond its queue ("retry
+    // later"), and the setup is not what is measured.
     let mut tokens = Vec::new();
     if args.mode == Mode::Refresh {
-        let mut setup = tokio::task::JoinSet::new();
-        for _ in 0..args.concurrency {
-            let target = Arc::clone(&target);
-            setup.spawn(async move { first_refresh_token(&target).await });
-        }
-        while let Some(joined) = setup.join_next().await {
-            tokens.push(joined??);
+        for target in &targets {
+            tokens.push(first_refresh_token(target).await?);
         }
     }
 
@@ -290,10 +307,9 @@ async fn run(args: Args) -> Result<()> {
         until: from + Duration::from_secs(args.duration),
     };
     let mut handles = Vec::new();
-    for _ in 0..args.concurrency {
-        let target = Arc::clone(&target);
+    for target in &targets {
         handles.push(tokio::spawn(worker(
-            target,
+            Arc::clone(target),
             args.mode,
             window,
             tokens.pop(),
