@@ -154,6 +154,29 @@ impl std::fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
+/// A failed request at an endpoint a client authenticates to: the error for the wire plus
+/// context for audit and metrics.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// What the client is told.
+    pub error: ProtocolError,
+    /// The client the request claimed to be, if it said.
+    pub client_id: Option<String>,
+    /// Why client authentication failed, if it did.
+    pub auth_failure: Option<crate::client_auth::AuthFailure>,
+}
+
+impl Failure {
+    /// A failure of a request by `client_id` (if it said) after authentication.
+    pub(crate) fn new(error: ProtocolError, client_id: Option<&str>) -> Self {
+        Self {
+            error,
+            client_id: client_id.map(str::to_owned),
+            auth_failure: None,
+        }
+    }
+}
+
 /// A `scope` parameter that is not one is `invalid_scope` (RFC 6749 §5.2).
 impl From<crate::scope::ScopeError> for ProtocolError {
     fn from(error: crate::scope::ScopeError) -> Self {

@@ -4,10 +4,16 @@
 //! resources, request validation, client authentication, grant handlers, token minting,
 //! introspection and revocation, and the protocol errors they return as values.
 //!
-//! **Where to start:** [`endpoint::Provider`] is what the HTTP layer calls, one method per
-//! endpoint. A token request flows through [`client_auth`] (who is calling), the
+//! **Where to start:** [`endpoint::Services`] is what the HTTP layer holds: three services
+//! over one shared [`context::Context`], one method per endpoint — the
+//! [`endpoint::TokenService`] (token endpoint and grant registry), the
+//! [`endpoint::TokenInspector`] (introspection, revocation, userinfo) and the
+//! [`authorize::Authorizer`] (authorization endpoint, sign-in, consent, sessions, logout).
+//! A token request flows through [`client_auth`] (who is calling), the
 //! [`grants::Registry`] (which handler serves the `grant_type`), [`access`] (scopes and
-//! audiences) and [`tokens::Minter`] (claims, then signing or storing).
+//! audiences) and [`tokens::Minter`] (claims, then signing or storing); the code and refresh
+//! grants issue a sign-in's tokens through [`tokens::family`]. Stored grants are read and
+//! written through [`repository`], never as raw bytes.
 //!
 //! **What it does not contain:** no async runtime, HTTP, storage, Azure or Kubernetes code. It
 //! talks to the outside through traits — [`store::GrantStore`] (implemented by `sigil-store`
@@ -20,12 +26,14 @@ pub mod access;
 pub mod audit;
 pub mod authorize;
 pub mod client_auth;
+pub mod context;
 pub mod endpoint;
 pub mod error;
 pub mod grants;
 pub mod handle;
 pub mod model;
 pub mod parameters;
+pub mod repository;
 pub mod scope;
 pub mod secret;
 pub mod signing;

@@ -1,7 +1,8 @@
 //! Test doubles for unit tests of the protocol logic: a grant store in a mutex and a signer
 //! whose "signature" is a keyed digest. Integration tests use the real store and key ring.
 
-use crate::endpoint::{Provider, ProviderSettings};
+use crate::context::{ServiceSettings, SessionSettings};
+use crate::endpoint::Services;
 use crate::handle::GrantKey;
 use crate::model::{
     AccessTokenFormat, ApiResource, ApiScope, Catalog, Client, ResponseType,
@@ -182,6 +183,8 @@ impl UserStore for OneUser {
 }
 
 pub(crate) const SECRET: &str = "s3cret";
+/// A grant type no built-in handler serves; the client `ext-app` may use it (and only it).
+pub(crate) const EXTENSION_GRANT_TYPE: &str = "urn:example:params:oauth:grant-type:stamp";
 pub(crate) const NOW: Timestamp = Timestamp(1_800_000_000);
 
 pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
@@ -198,16 +201,17 @@ pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
     }
 }
 
-/// A provider with clients `jwt-app`, `ref-app`, `other-app`, `web`, the public client `spa`
+/// The services, with clients `jwt-app`, `ref-app`, `other-app`, `web`, `ext-app` (allowed
+/// only [`EXTENSION_GRANT_TYPE`]), the public client `spa`
 /// and the API `https://orders` (introspection secret [`SECRET`]), and sign-in throttling off.
-pub(crate) fn provider() -> (Arc<MemoryStore>, Provider) {
-    provider_with(crate::authorize::LoginThrottle::off())
+pub(crate) fn services() -> (Arc<MemoryStore>, Services) {
+    services_with(crate::authorize::LoginThrottle::off())
 }
 
-/// [`provider`] with sign-in throttling as given.
-pub(crate) fn provider_with(
+/// [`services`] with sign-in throttling as given.
+pub(crate) fn services_with(
     login_throttle: crate::authorize::LoginThrottle,
-) -> (Arc<MemoryStore>, Provider) {
+) -> (Arc<MemoryStore>, Services) {
     let store = Arc::new(MemoryStore::default());
     let mut web = client("web", AccessTokenFormat::Jwt);
     web.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
@@ -222,6 +226,8 @@ pub(crate) fn provider_with(
     spa.secrets.clear();
     let mut no_grants = client("no-grants", AccessTokenFormat::Jwt);
     no_grants.grant_types.clear();
+    let mut extension_app = client("ext-app", AccessTokenFormat::Jwt);
+    extension_app.grant_types = vec![EXTENSION_GRANT_TYPE.into()];
     let mut jwt_app = client("jwt-app", AccessTokenFormat::Jwt);
     // Also a browser app (CORS), for endpoint/browser_origin.rs.
     jwt_app.sign_in.allowed_cors_origins = vec![WebOrigin::parse("https://app.test").unwrap()];
@@ -233,6 +239,7 @@ pub(crate) fn provider_with(
             no_grants,
             web,
             spa,
+            extension_app,
         ],
         vec![ApiScope {
             name: "orders.read".into(),
@@ -244,7 +251,7 @@ pub(crate) fn provider_with(
             introspection_secrets: vec![SecretHash::sha256_of(SECRET)],
         }],
     );
-    let provider = Provider::new(ProviderSettings {
+    let services = Services::new(ServiceSettings {
         issuer: "https://sigil.test".into(),
         assertion_audiences: vec![],
         catalog: Arc::new(catalog),
@@ -252,12 +259,12 @@ pub(crate) fn provider_with(
         signer: Arc::new(DigestSigner),
         users: Arc::new(OneUser),
         secret_checks: Arc::new(crate::secret::InlineChecks),
-        sessions: crate::endpoint::SessionSettings {
+        sessions: SessionSettings {
             login_throttle,
             ..Default::default()
         },
     });
-    (store, provider)
+    (store, services)
 }
 
 /// HTTP Basic as RFC 6749 §2.3.1 has clients send it: id and secret form-encoded first.

@@ -124,7 +124,7 @@ fn allows(request: &ServiceRequest, audience: Audience, origin: &HeaderValue) ->
             let registered = |state: &web::Data<AppState>| {
                 origin
                     .to_str()
-                    .is_ok_and(|origin| state.provider.catalog().is_cors_origin(origin))
+                    .is_ok_and(|origin| state.services.catalog().is_cors_origin(origin))
             };
             request
                 .app_data::<web::Data<AppState>>()

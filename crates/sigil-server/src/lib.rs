@@ -2,7 +2,7 @@
 //!
 //! The HTTP layer: routes, request parsing, response rendering, metrics, health and audit
 //! events. It holds no protocol logic: every endpoint parses the request, calls one method of
-//! [`sigil_core::endpoint::Provider`], renders the result and records it.
+//! a core service ([`sigil_core::endpoint::Services`]), renders the result and records it.
 //!
 //! **Where to start:** [`routes`] wires the endpoints (or [`public_routes`] and [`ops_routes`]
 //! for a separate operations listener); [`endpoints::token`] shows the shape every endpoint

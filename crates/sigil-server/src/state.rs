@@ -2,7 +2,7 @@ use crate::discovery::Discovery;
 use crate::metrics::Metrics;
 use crate::signin::{CookiePolicy, Sealer};
 use async_trait::async_trait;
-use sigil_core::endpoint::Provider;
+use sigil_core::endpoint::Services;
 use std::sync::Arc;
 
 /// Serves the current JWKS document (the key ring, which a refresher may replace).
@@ -28,8 +28,8 @@ pub trait Readiness: Send + Sync + 'static {
 /// Everything the endpoints share; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// The protocol logic.
-    pub provider: Arc<Provider>,
+    /// The protocol logic: token service, authorizer, token inspector.
+    pub services: Arc<Services>,
     /// Discovery documents, serialized once.
     pub discovery: Arc<Discovery>,
     /// The published keys.

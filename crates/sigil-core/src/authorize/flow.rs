@@ -1,10 +1,10 @@
 //! The authorization endpoint's decisions: sign in, consent, or respond.
 
+use super::authorizer::Authorizer;
 use super::consent;
 use super::issue::Issued;
 use super::request::{self, AuthorizationRequest, AuthorizeError};
 use super::session::Session;
-use crate::endpoint::Provider;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::model::{Client, User};
 use crate::parameters::Parameters;
@@ -57,7 +57,7 @@ enum SignInState {
     NotTheHintedUser,
 }
 
-impl Provider {
+impl Authorizer {
     /// `GET|POST /connect/authorize`: validates the request, then decides the next step for
     /// the browser's `session` (from its cookie, if it has one).
     pub async fn authorize(
@@ -66,12 +66,15 @@ impl Provider {
         session: Option<&Session>,
         now: Timestamp,
     ) -> Result<AuthorizeStep, AuthorizeError> {
-        let mut request = request::validate(&self.catalog, &self.issuer, params, now)?;
+        let mut request =
+            request::validate(&self.context.catalog, &self.context.issuer, params, now)?;
         if let Some(hint) = params.get("id_token_hint") {
             match self.id_token_hint(hint) {
                 Ok(hint) => request.hinted_subject = Some(hint.subject),
                 Err(error) => {
-                    return Err(AuthorizeError::Redirect(request.error(&self.issuer, error)));
+                    return Err(AuthorizeError::Redirect(
+                        request.error(&self.context.issuer, error),
+                    ));
                 }
             }
         }
@@ -86,8 +89,9 @@ impl Provider {
         now: Timestamp,
     ) -> Result<AuthorizeStep, AuthorizeError> {
         let client = self.trusted_client(&request)?;
-        let redirect_error =
-            |error: ProtocolError| AuthorizeError::Redirect(request.error(&self.issuer, error));
+        let redirect_error = |error: ProtocolError| {
+            AuthorizeError::Redirect(request.error(&self.context.issuer, error))
+        };
         let signed_in = match self
             .sign_in_state(&request, session, now)
             .await
@@ -134,8 +138,9 @@ impl Provider {
         now: Timestamp,
     ) -> Result<AuthorizeStep, AuthorizeError> {
         let client = self.trusted_client(&request)?;
-        let redirect_error =
-            |error: ProtocolError| AuthorizeError::Redirect(request.error(&self.issuer, error));
+        let redirect_error = |error: ProtocolError| {
+            AuthorizeError::Redirect(request.error(&self.context.issuer, error))
+        };
         // The session may have ended, or changed, while the consent page was open.
         let signed_in = match self
             .sign_in_state(&request, session, now)
@@ -156,11 +161,11 @@ impl Provider {
         };
         if remember {
             consent::remember(
-                self.store.as_ref(),
+                self.context.store.as_ref(),
                 &signed_in.user.subject,
                 &client.client_id,
                 &request.scopes,
-                self.sessions.consent_lifetime,
+                self.context.sessions.consent_lifetime,
                 now,
             )
             .await
@@ -174,21 +179,13 @@ impl Provider {
         Ok(AuthorizeStep::Respond(issued))
     }
 
-    /// Ends a session on every pod (its record is removed; the cookie no longer opens a
-    /// session anywhere).
-    pub async fn end_session_record(&self, session: &Session) -> Result<(), ProtocolError> {
-        self.store
-            .revoke(crate::store::RevokeTarget::Grant(session.key()))
-            .await?;
-        Ok(())
-    }
-
     /// The client of a sealed request, which must still exist with the same redirect URI.
     fn trusted_client(
         &self,
         request: &AuthorizationRequest,
     ) -> Result<Arc<Client>, AuthorizeError> {
-        self.catalog
+        self.context
+            .catalog
             .client(&request.client_id)
             .filter(|client| client.has_redirect_uri(&request.redirect_uri))
             .cloned()
@@ -243,13 +240,18 @@ impl Provider {
         if now.reached(session.expires_at) {
             return Ok(None);
         }
-        if self.store.get(&session.key()).await?.is_none() {
+        if self.context.store.get(&session.key()).await?.is_none() {
             return Ok(None);
         }
-        let user = self.users.find(&session.subject).await.map_err(|error| {
-            tracing::error!(%error, "user store");
-            ProtocolError::server_error()
-        })?;
+        let user = self
+            .context
+            .users
+            .find(&session.subject)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "user store");
+                ProtocolError::server_error()
+            })?;
         Ok(user.map(|user| SignedIn {
             session: session.clone(),
             user,
@@ -266,8 +268,12 @@ impl Provider {
         if !client.sign_in.require_consent {
             return Ok(true);
         }
-        let remembered =
-            consent::remembered(self.store.as_ref(), &user.subject, &client.client_id).await?;
+        let remembered = consent::remembered(
+            self.context.store.as_ref(),
+            &user.subject,
+            &client.client_id,
+        )
+        .await?;
         Ok(request
             .scopes
             .iter()

@@ -2,7 +2,7 @@
 //! issued, naming the user the client expects. It may have expired — it names who, it grants
 //! nothing — and the server need not be among its audiences.
 
-use crate::endpoint::Provider;
+use super::authorizer::Authorizer;
 use crate::error::ProtocolError;
 use crate::tokens::{Audience, ID_TOKEN_TYPE};
 
@@ -15,19 +15,19 @@ pub(crate) struct IdTokenHint {
     pub(crate) subject: String,
 }
 
-impl Provider {
+impl Authorizer {
     /// Verifies `hint`: signed by one of this server's keys, an ID token (`typ`), issued by
     /// this issuer, with a subject. Anything else is `invalid_request`.
     pub(crate) fn id_token_hint(&self, hint: &str) -> Result<IdTokenHint, ProtocolError> {
         let bad = || {
             ProtocolError::invalid_request("the id_token_hint is not an id_token from this server")
         };
-        let verified = self.signer.verify(hint).map_err(|_| bad())?;
+        let verified = self.context.signer.verify(hint).map_err(|_| bad())?;
         if verified.typ.as_deref() != Some(ID_TOKEN_TYPE) {
             return Err(bad());
         }
         let claims = verified.claims;
-        if claims.get("iss").and_then(|v| v.as_str()) != Some(self.issuer.as_str()) {
+        if claims.get("iss").and_then(|v| v.as_str()) != Some(self.context.issuer.as_str()) {
             return Err(bad());
         }
         let audience: Audience = claims

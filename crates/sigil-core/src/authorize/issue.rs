@@ -1,12 +1,12 @@
 //! Issuing the authorization response: a code filed in the grant store, and for the hybrid
 //! and implicit flows the tokens returned from the authorization endpoint itself.
 
+use super::authorizer::Authorizer;
 use super::code::CodePayload;
 use super::redirect::ClientRedirect;
 use super::request::AuthorizationRequest;
 use super::session::Session;
 use crate::access::GrantedAccess;
-use crate::endpoint::Provider;
 use crate::error::ProtocolError;
 use crate::handle::{FamilyId, GrantKey, new_handle};
 use crate::model::{Client, User};
@@ -25,7 +25,7 @@ pub struct Issued {
     pub subject: String,
 }
 
-impl Provider {
+impl Authorizer {
     /// Builds the response to a request the user is signed in and has consented to.
     pub(super) async fn issue(
         &self,
@@ -49,7 +49,8 @@ impl Provider {
         };
         let access_token = if request.response_type.has_access_token() {
             let minted = self
-                .minter()
+                .context
+                .minter
                 .access_token(AccessTokenRequest {
                     client,
                     subject: &user.subject,
@@ -71,11 +72,12 @@ impl Provider {
             // With no access token the client cannot call userinfo: the claims go in the
             // id_token (OIDC Core §5.4).
             let claims = match (&access_token, &code) {
-                (None, None) => Some(user_claims(&self.catalog, &request.scopes, user)),
+                (None, None) => Some(user_claims(&self.context.catalog, &request.scopes, user)),
                 _ => None,
             };
             let id_token = self
-                .minter()
+                .context
+                .minter
                 .id_token(IdTokenRequest {
                     client,
                     subject: &user.subject,
@@ -94,7 +96,7 @@ impl Provider {
         if let Some(state) = &request.state {
             params.push(("state".to_owned(), state.clone()));
         }
-        params.push(("iss".to_owned(), self.issuer.clone()));
+        params.push(("iss".to_owned(), self.context.issuer.clone()));
         Ok(Issued {
             redirect: ClientRedirect {
                 redirect_uri: request.redirect_uri.clone(),
@@ -139,7 +141,7 @@ impl Provider {
                 ProtocolError::server_error()
             })?,
         };
-        match self.store.put(grant).await? {
+        match self.context.store.put(grant).await? {
             PutOutcome::Stored => Ok(code),
             PutOutcome::AlreadyExists => {
                 tracing::error!("authorization code collision");

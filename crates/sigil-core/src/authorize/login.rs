@@ -1,9 +1,9 @@
 //! The login page's question: may this user name and password start a session? Throttled
 //! per account and per client address first ([`super::throttle`]).
 
+use super::authorizer::Authorizer;
 use super::session::Session;
 use super::throttle::Throttled;
-use crate::endpoint::Provider;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::handle::new_token_id;
 use crate::model::UserStoreError;
@@ -33,7 +33,7 @@ pub enum SignInOutcome {
     Throttled(Throttled),
 }
 
-impl Provider {
+impl Authorizer {
     /// Checks a user name and password, unless the attempt is throttled; on success starts a
     /// session (recorded in the grant store) for the server to put in a sealed cookie.
     pub async fn sign_in(
@@ -46,6 +46,7 @@ impl Provider {
             Err(throttled) => return Ok(SignInOutcome::Throttled(throttled)),
         };
         let user = self
+            .context
             .users
             .authenticate(attempt.username, attempt.password)
             .await
@@ -69,9 +70,9 @@ impl Provider {
             subject: user.subject.clone(),
             auth_time: now,
             amr: vec!["pwd".to_owned()],
-            expires_at: now.plus(self.sessions.lifetime),
+            expires_at: now.plus(self.context.sessions.lifetime),
         };
-        self.store.put(session.record()).await?;
+        self.context.store.put(session.record()).await?;
         Ok(SignInOutcome::SignedIn(session))
     }
 }
@@ -79,7 +80,7 @@ impl Provider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{BUSY_USER, NOW, SECRET, provider};
+    use crate::testing::{BUSY_USER, NOW, SECRET, services};
     use std::net::Ipv4Addr;
 
     fn attempt(username: &str) -> LoginAttempt<'_> {
@@ -92,13 +93,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_password_that_could_not_be_checked_is_a_retry_not_a_failure() {
-        let (_, provider) = provider();
-        let error = provider
+        let (_, services) = services();
+        let error = services
+            .authorizer
             .sign_in(&attempt(BUSY_USER), NOW)
             .await
             .unwrap_err();
         assert_eq!(error.code, ErrorCode::TemporarilyUnavailable);
-        let signed_in = provider.sign_in(&attempt("alice"), NOW).await.unwrap();
+        let signed_in = services
+            .authorizer
+            .sign_in(&attempt("alice"), NOW)
+            .await
+            .unwrap();
         assert!(matches!(signed_in, SignInOutcome::SignedIn(_)));
     }
 }

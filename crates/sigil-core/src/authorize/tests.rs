@@ -5,7 +5,7 @@ use super::request::{AuthorizeError, validate};
 use super::{ClientRedirect, ResponseMode};
 use crate::error::ErrorCode;
 use crate::parameters::Parameters;
-use crate::testing::{NOW, provider};
+use crate::testing::{NOW, services};
 
 const ISSUER: &str = "https://sigil.test";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -41,8 +41,8 @@ fn with(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static
 }
 
 fn check(pairs: &[(&str, &str)]) -> Result<super::AuthorizationRequest, AuthorizeError> {
-    let (_, provider) = provider();
-    validate(provider.catalog(), ISSUER, &params(pairs), NOW)
+    let (_, services) = services();
+    validate(services.catalog(), ISSUER, &params(pairs), NOW)
 }
 
 fn redirected(pairs: &[(&str, &str)]) -> ClientRedirect {
@@ -184,30 +184,31 @@ fn state_round_trips_exactly() {
 // ---- Whether the session's sign-in answers the request (OIDC Core §3.1.2.1) ----
 
 use super::{AuthorizeStep, ConsentDecision, LoginAttempt, Session, SignInOutcome};
-use crate::endpoint::Provider;
+use crate::endpoint::Services;
 use crate::signing::TokenSigner as _;
 use crate::testing::SECRET;
 use crate::time::Timestamp;
 use crate::tokens::IdTokenRequest;
 
 /// Alice signs in at `at`.
-async fn alice_at(provider: &Provider, at: Timestamp) -> Session {
+async fn alice_at(services: &Services, at: Timestamp) -> Session {
     let attempt = LoginAttempt {
         username: "alice",
         password: SECRET,
         address: std::net::Ipv4Addr::LOCALHOST.into(),
     };
-    match provider.sign_in(&attempt, at).await {
+    match services.authorizer.sign_in(&attempt, at).await {
         Ok(SignInOutcome::SignedIn(session)) => session,
         other => panic!("alice's sign-in: {other:?}"),
     }
 }
 
-/// A provider where alice signed in at `NOW` and agreed, remembered, to `base()`'s scopes.
-async fn signed_in_and_consented() -> (Provider, Session) {
-    let (_, provider) = provider();
-    let session = alice_at(&provider, NOW).await;
-    let step = provider
+/// A services where alice signed in at `NOW` and agreed, remembered, to `base()`'s scopes.
+async fn signed_in_and_consented() -> (Services, Session) {
+    let (_, services) = services();
+    let session = alice_at(&services, NOW).await;
+    let step = services
+        .authorizer
         .authorize(&params(&base()), Some(&session), NOW)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
@@ -215,12 +216,13 @@ async fn signed_in_and_consented() -> (Provider, Session) {
         panic!("expected the consent page, got {step:?}");
     };
     let allow = ConsentDecision::Allow { remember: true };
-    let step = provider
+    let step = services
+        .authorizer
         .consent(request, Some(&session), allow, NOW)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(matches!(step, AuthorizeStep::Respond(_)), "{step:?}");
-    (provider, session)
+    (services, session)
 }
 
 fn is_login(step: &Result<AuthorizeStep, AuthorizeError>) -> bool {
@@ -240,9 +242,10 @@ fn error_of(step: &Result<AuthorizeStep, AuthorizeError>) -> Option<&str> {
 
 #[tokio::test]
 async fn prompt_login_wants_a_new_sign_in_even_within_the_same_second() {
-    let (provider, session) = signed_in_and_consented().await;
+    let (services, session) = signed_in_and_consented().await;
     for now in [NOW, Timestamp(NOW.0 + 1), Timestamp(NOW.0 + 600)] {
-        let step = provider
+        let step = services
+            .authorizer
             .authorize(&params(&with(&[("prompt", "login")])), Some(&session), now)
             .await;
         assert!(is_login(&step), "at +{}: {step:?}", now.0 - NOW.0);
@@ -251,19 +254,21 @@ async fn prompt_login_wants_a_new_sign_in_even_within_the_same_second() {
 
 #[tokio::test]
 async fn max_age_zero_wants_a_new_sign_in_even_within_the_same_second() {
-    let (provider, session) = signed_in_and_consented().await;
-    let step = provider
+    let (services, session) = signed_in_and_consented().await;
+    let step = services
+        .authorizer
         .authorize(&params(&with(&[("max_age", "0")])), Some(&session), NOW)
         .await;
     assert!(is_login(&step), "{step:?}");
 }
 
-/// An ID token this provider issued to `web` for `subject`, long expired.
-async fn id_token_for(provider: &Provider, subject: &str) -> String {
-    let client = provider.catalog().client("web").cloned();
+/// An ID token this services issued to `web` for `subject`, long expired.
+async fn id_token_for(services: &Services, subject: &str) -> String {
+    let client = services.catalog().client("web").cloned();
     let client = client.unwrap_or_else(|| panic!("no web client"));
-    provider
-        .minter()
+    services
+        .context()
+        .minter
         .id_token(IdTokenRequest {
             client: &client,
             subject,
@@ -280,7 +285,7 @@ async fn id_token_for(provider: &Provider, subject: &str) -> String {
         .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
-/// `claims` signed with this provider's key under the header `typ`.
+/// `claims` signed with this services's key under the header `typ`.
 async fn signed_by_this_server(typ: &str, claims: &[u8]) -> String {
     crate::testing::DigestSigner
         .sign(typ, claims)
@@ -300,11 +305,12 @@ fn silent_with_hint(hint: &str) -> Parameters {
 
 #[tokio::test]
 async fn prompt_none_answers_only_for_the_user_the_id_token_hint_names() {
-    let (provider, session) = signed_in_and_consented().await;
-    let alices = id_token_for(&provider, "alice-id").await;
-    let bobs = id_token_for(&provider, "bob-id").await;
+    let (services, session) = signed_in_and_consented().await;
+    let alices = id_token_for(&services, "alice-id").await;
+    let bobs = id_token_for(&services, "bob-id").await;
 
-    let step = provider
+    let step = services
+        .authorizer
         .authorize(&silent_with_hint(&alices), Some(&session), NOW)
         .await;
     assert!(
@@ -312,7 +318,8 @@ async fn prompt_none_answers_only_for_the_user_the_id_token_hint_names() {
         "the signed-in user's own (expired) hint: {step:?}"
     );
 
-    let step = provider
+    let step = services
+        .authorizer
         .authorize(&silent_with_hint(&bobs), Some(&session), NOW)
         .await;
     assert_eq!(error_of(&step), Some("login_required"), "{step:?}");
@@ -324,14 +331,17 @@ async fn prompt_none_answers_only_for_the_user_the_id_token_hint_names() {
             .chain([("id_token_hint", bobs.as_str())])
             .collect::<Vec<_>>(),
     );
-    let step = provider.authorize(&hinted, Some(&session), NOW).await;
+    let step = services
+        .authorizer
+        .authorize(&hinted, Some(&session), NOW)
+        .await;
     assert!(is_login(&step), "{step:?}");
 }
 
 #[tokio::test]
 async fn a_forged_or_foreign_id_token_hint_is_an_invalid_request() {
-    let (provider, session) = signed_in_and_consented().await;
-    let genuine = id_token_for(&provider, "alice-id").await;
+    let (services, session) = signed_in_and_consented().await;
+    let genuine = id_token_for(&services, "alice-id").await;
     let (signed, _) = genuine.rsplit_once('.').unwrap_or_default();
     let forged = format!("{signed}.AAAA");
     // Signed with this server's key, but an access token, not an ID token.
@@ -352,7 +362,8 @@ async fn a_forged_or_foreign_id_token_hint_is_an_invalid_request() {
         not_an_id_token.as_str(),
         foreign.as_str(),
     ] {
-        let step = provider
+        let step = services
+            .authorizer
             .authorize(&silent_with_hint(hint), Some(&session), NOW)
             .await;
         assert_eq!(
@@ -370,38 +381,43 @@ async fn a_forged_or_foreign_id_token_hint_is_an_invalid_request() {
 /// The request `pairs` make, as the login page hands it on after signing the user in for it
 /// at `at`; and that session.
 async fn logged_in_for(
-    provider: &Provider,
+    services: &Services,
     pairs: &[(&str, &str)],
     at: Timestamp,
 ) -> (super::AuthorizationRequest, Session) {
-    let step = provider.authorize(&params(pairs), None, at).await;
+    let step = services
+        .authorizer
+        .authorize(&params(pairs), None, at)
+        .await;
     let Ok(AuthorizeStep::Login(request)) = step else {
         panic!("expected the login page, got {step:?}");
     };
-    let session = alice_at(provider, at).await;
+    let session = alice_at(services, at).await;
     (request.signed_in_with(&session), session)
 }
 
 #[tokio::test]
 async fn the_sign_in_done_for_a_request_answers_its_prompt_login_and_max_age_at_any_second() {
-    let (provider, _) = signed_in_and_consented().await;
+    let (services, _) = signed_in_and_consented().await;
     for changes in [
         [("max_age", "0")],
         [("prompt", "login")],
         [("max_age", "1")],
     ] {
-        let (request, session) = logged_in_for(&provider, &with(&changes), NOW).await;
+        let (request, session) = logged_in_for(&services, &with(&changes), NOW).await;
         for later in [0, 1, 2, 30] {
             let now = Timestamp(NOW.0 + later);
-            let step = provider
+            let step = services
+                .authorizer
                 .continue_authorize(request.clone(), Some(&session), now)
                 .await;
             assert!(is_code(&step), "{changes:?} at +{later}: {step:?}");
         }
         // Another session (another sign-in in the same browser, or another browser) does not
         // count as the one this request asked for.
-        let other = alice_at(&provider, NOW).await;
-        let step = provider
+        let other = alice_at(&services, NOW).await;
+        let step = services
+            .authorizer
             .continue_authorize(request.clone(), Some(&other), NOW)
             .await;
         let expect_login = changes != [("max_age", "1")];
@@ -411,23 +427,26 @@ async fn the_sign_in_done_for_a_request_answers_its_prompt_login_and_max_age_at_
 
 #[tokio::test]
 async fn the_sign_in_still_counts_after_the_consent_page() {
-    let (_, provider) = provider();
+    let (_, services) = services();
     for changes in [[("max_age", "0")], [("prompt", "login consent")]] {
-        let (request, session) = logged_in_for(&provider, &with(&changes), NOW).await;
-        let step = provider
+        let (request, session) = logged_in_for(&services, &with(&changes), NOW).await;
+        let step = services
+            .authorizer
             .continue_authorize(request, Some(&session), Timestamp(NOW.0 + 1))
             .await;
         let Ok(AuthorizeStep::Consent { request, .. }) = step else {
             panic!("{changes:?}: expected the consent page, got {step:?}");
         };
         let allow = ConsentDecision::Allow { remember: false };
-        let step = provider
+        let step = services
+            .authorizer
             .consent(request.clone(), Some(&session), allow, Timestamp(NOW.0 + 2))
             .await;
         assert!(is_code(&step), "{changes:?}: {step:?}");
         // The consent post is no way around a fresh sign-in: another session is sent to login.
-        let other = alice_at(&provider, Timestamp(NOW.0 + 2)).await;
-        let step = provider
+        let other = alice_at(&services, Timestamp(NOW.0 + 2)).await;
+        let step = services
+            .authorizer
             .consent(request, Some(&other), allow, Timestamp(NOW.0 + 2))
             .await;
         assert!(is_login(&step), "{changes:?}: {step:?}");
@@ -436,7 +455,7 @@ async fn the_sign_in_still_counts_after_the_consent_page() {
 
 #[tokio::test]
 async fn max_age_is_met_only_by_a_sign_in_certainly_no_older() {
-    let (provider, session) = signed_in_and_consented().await;
+    let (services, session) = signed_in_and_consented().await;
     // auth_time is whole seconds: at +N s the sign-in is between N - 1 and N + 1 s old.
     for (max_age, later, answered) in [
         ("1", 0, true),
@@ -445,7 +464,8 @@ async fn max_age_is_met_only_by_a_sign_in_certainly_no_older() {
         ("5", 5, false),
         ("3600", 3599, true),
     ] {
-        let step = provider
+        let step = services
+            .authorizer
             .authorize(
                 &params(&with(&[("max_age", max_age)])),
                 Some(&session),
@@ -467,16 +487,17 @@ async fn max_age_is_met_only_by_a_sign_in_certainly_no_older() {
 
 #[tokio::test]
 async fn signing_in_as_someone_else_than_the_hint_names_tells_the_client() {
-    let (provider, _) = signed_in_and_consented().await;
-    let bobs = id_token_for(&provider, "bob-id").await;
+    let (services, _) = signed_in_and_consented().await;
+    let bobs = id_token_for(&services, "bob-id").await;
     let pairs: Vec<_> = base()
         .into_iter()
         .chain([("id_token_hint", bobs.as_str())])
         .collect();
     // Nobody signed in: the login page. Alice signs in there for this request.
-    let (request, session) = logged_in_for(&provider, &pairs, NOW).await;
+    let (request, session) = logged_in_for(&services, &pairs, NOW).await;
     assert_eq!(request.hinted_subject.as_deref(), Some("bob-id"));
-    let step = provider
+    let step = services
+        .authorizer
         .continue_authorize(request, Some(&session), NOW)
         .await;
     assert_eq!(error_of(&step), Some("login_required"), "{step:?}");
@@ -484,11 +505,12 @@ async fn signing_in_as_someone_else_than_the_hint_names_tells_the_client() {
 
 #[tokio::test]
 async fn prompt_select_account_lets_the_user_choose_on_the_login_page_even_with_a_session() {
-    let (provider, session) = signed_in_and_consented().await;
+    let (services, session) = signed_in_and_consented().await;
     for prompt in ["select_account", "select_account consent"] {
         for now in [NOW, Timestamp(NOW.0 + 1), Timestamp(NOW.0 + 600)] {
             let pairs = with(&[("prompt", prompt), ("login_hint", "alice")]);
-            let step = provider
+            let step = services
+                .authorizer
                 .authorize(&params(&pairs), Some(&session), now)
                 .await;
             let Ok(AuthorizeStep::Login(request)) = step else {
@@ -502,7 +524,8 @@ async fn prompt_select_account_lets_the_user_choose_on_the_login_page_even_with_
         }
     }
     // Without select_account, the hint is prefilled.
-    let step = provider
+    let step = services
+        .authorizer
         .authorize(
             &params(&with(&[("prompt", "login"), ("login_hint", "alice")])),
             None,
@@ -517,18 +540,20 @@ async fn prompt_select_account_lets_the_user_choose_on_the_login_page_even_with_
 
 #[tokio::test]
 async fn the_sign_in_done_for_select_account_answers_it_at_any_second() {
-    let (provider, _) = signed_in_and_consented().await;
+    let (services, _) = signed_in_and_consented().await;
     let (request, session) =
-        logged_in_for(&provider, &with(&[("prompt", "select_account")]), NOW).await;
+        logged_in_for(&services, &with(&[("prompt", "select_account")]), NOW).await;
     for later in [0, 1, 2, 30] {
-        let step = provider
+        let step = services
+            .authorizer
             .continue_authorize(request.clone(), Some(&session), Timestamp(NOW.0 + later))
             .await;
         assert!(is_code(&step), "at +{later}: {step:?}");
     }
     // A session from before (or beside) the choice does not answer it.
-    let other = alice_at(&provider, NOW).await;
-    let step = provider
+    let other = alice_at(&services, NOW).await;
+    let step = services
+        .authorizer
         .continue_authorize(request, Some(&other), NOW)
         .await;
     assert!(is_login(&step), "{step:?}");

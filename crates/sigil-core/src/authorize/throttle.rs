@@ -10,8 +10,8 @@
 //! reveal which accounts exist. A success forgets the account's failures, never the address's
 //! (else one valid account would reset the address for guesses at all the others).
 
+use super::authorizer::Authorizer;
 use super::client_address::{AddressRange, throttle_address};
-use crate::endpoint::Provider;
 use crate::error::ProtocolError;
 use crate::handle::GrantKey;
 use crate::store::{
@@ -143,7 +143,7 @@ pub(super) struct Admission {
     account_counted: bool,
 }
 
-impl Provider {
+impl Authorizer {
     /// Admits an attempt by `username` from `address`, or says until when it must wait. Reads
     /// the counters first (a refused attempt writes nothing); only an attempt that would earn
     /// a wait by failing reserves that wait in one atomic command, so that attempts arriving
@@ -154,10 +154,14 @@ impl Provider {
         address: IpAddr,
         now: Timestamp,
     ) -> Result<Result<Admission, Throttled>, ProtocolError> {
-        let counters = self.sessions.login_throttle.counters(username, address);
+        let counters = self
+            .context
+            .sessions
+            .login_throttle
+            .counters(username, address);
         let mut counts = Vec::with_capacity(counters.len());
         for counter in &counters {
-            let grant = self.store.get(&counter.key).await?;
+            let grant = self.context.store.get(&counter.key).await?;
             let count = grant.as_ref().and_then(FailureCount::of);
             if let Some(count) = count.filter(|count| count.blocks(now)) {
                 let reason = counter.reason;
@@ -172,7 +176,9 @@ impl Provider {
             let reserves = counter.policy.delay_after(failures.saturating_add(1)) > 0;
             if reserves {
                 let command = counter.command(ThrottleEvent::Attempt);
-                if let ThrottleOutcome::Blocked { until } = self.store.throttle(command).await? {
+                if let ThrottleOutcome::Blocked { until } =
+                    self.context.store.throttle(command).await?
+                {
                     let reason = counter.reason;
                     return Ok(Err(Throttled { reason, until }));
                 }
@@ -190,7 +196,8 @@ impl Provider {
     /// Counts the failure of an admitted attempt under each of its counters.
     pub(super) async fn count_failure(&self, admission: &Admission) -> Result<(), ProtocolError> {
         for counter in &admission.counters {
-            self.store
+            self.context
+                .store
                 .throttle(counter.command(ThrottleEvent::Failure))
                 .await?;
         }
@@ -204,7 +211,10 @@ impl Provider {
         }
         for counter in &admission.counters {
             if counter.reason == ThrottleReason::Account {
-                self.store.revoke(RevokeTarget::Grant(counter.key)).await?;
+                self.context
+                    .store
+                    .revoke(RevokeTarget::Grant(counter.key))
+                    .await?;
             }
         }
         Ok(())
@@ -225,7 +235,8 @@ impl Counter {
 mod tests {
     use super::*;
     use crate::authorize::{LoginAttempt, SignInOutcome};
-    use crate::testing::{MemoryStore, NOW, SECRET, provider_with};
+    use crate::endpoint::Services;
+    use crate::testing::{MemoryStore, NOW, SECRET, services_with};
     use std::net::Ipv4Addr;
     use std::sync::Arc;
 
@@ -241,8 +252,8 @@ mod tests {
         }
     }
 
-    fn throttled_provider(account: u32, address: u32) -> (Arc<MemoryStore>, Provider) {
-        provider_with(LoginThrottle {
+    fn throttled_services(account: u32, address: u32) -> (Arc<MemoryStore>, Services) {
+        services_with(LoginThrottle {
             per_account: Some(policy(account)),
             per_address: Some(policy(address)),
             trusted_proxies: Vec::new(),
@@ -251,7 +262,7 @@ mod tests {
 
     /// Signs in at `at` (the store's clock too).
     async fn attempt(
-        (store, provider): &(Arc<MemoryStore>, Provider),
+        (store, services): &(Arc<MemoryStore>, Services),
         username: &str,
         password: &str,
         address: IpAddr,
@@ -264,7 +275,8 @@ mod tests {
             password,
             address,
         };
-        provider
+        services
+            .authorizer
             .sign_in(&attempt, now)
             .await
             .unwrap_or_else(|e| panic!("{e:?}"))
@@ -279,7 +291,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_account_waits_after_its_free_failures_and_a_correct_password_waits_too() {
-        let setup = throttled_provider(3, 100);
+        let setup = throttled_services(3, 100);
         for _ in 0..3 {
             let outcome = attempt(&setup, "alice", "guess", ATTACKER, 0).await;
             assert!(matches!(outcome, SignInOutcome::Failed), "{outcome:?}");
@@ -308,7 +320,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_user_name_is_throttled_like_a_real_one() {
-        let setup = throttled_provider(2, 100);
+        let setup = throttled_services(2, 100);
         for name in ["alice", "mallory"] {
             for _ in 0..2 {
                 attempt(&setup, name, "guess", ATTACKER, 0).await;
@@ -324,7 +336,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_address_guessing_across_accounts_waits_and_a_success_does_not_reset_it() {
-        let setup = throttled_provider(100, 4);
+        let setup = throttled_services(100, 4);
         for name in ["a", "b", "c"] {
             attempt(&setup, name, "guess", ATTACKER, 0).await;
         }
@@ -341,17 +353,17 @@ mod tests {
 
     #[tokio::test]
     async fn attempts_arriving_together_at_the_end_of_a_wait_pass_one_at_a_time() {
-        let setup = throttled_provider(1, 100);
+        let setup = throttled_services(1, 100);
         attempt(&setup, "alice", "guess", ATTACKER, 0).await;
         // The wait ends at +10. Eight attempts admitted before any of them is checked (as on
         // eight pods at once): the first reserves the wait its failure would earn, so the
         // other seven are refused before any password is looked at.
-        let (store, provider) = &setup;
+        let (store, services) = &setup;
         let now = Timestamp(NOW.0 + 10);
         store.set_now(now);
         let mut admitted = 0;
         for _ in 0..8 {
-            match provider.admit("alice", ATTACKER, now).await {
+            match services.authorizer.admit("alice", ATTACKER, now).await {
                 Ok(Ok(_)) => admitted += 1,
                 Ok(Err(throttled)) => assert_eq!(throttled.reason, ThrottleReason::Account),
                 Err(error) => panic!("{error:?}"),
@@ -362,7 +374,7 @@ mod tests {
 
     #[tokio::test]
     async fn throttling_can_be_turned_off() {
-        let setup = provider_with(LoginThrottle::off());
+        let setup = services_with(LoginThrottle::off());
         for _ in 0..50 {
             let outcome = attempt(&setup, "alice", "guess", ATTACKER, 0).await;
             assert!(matches!(outcome, SignInOutcome::Failed), "{outcome:?}");

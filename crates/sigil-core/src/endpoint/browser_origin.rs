@@ -9,11 +9,11 @@
 //! `allowed_cors_origins`, before anything is consumed. Clients that are not browsers send no
 //! `Origin` and are not affected; pages of the issuer's own origin are not cross-origin.
 
-use super::{Failure, Provider};
-use crate::error::{ErrorCode, ProtocolError};
+use super::caller::Callers;
+use crate::error::{ErrorCode, Failure, ProtocolError};
 use crate::model::{Client, WebOrigin};
 
-impl Provider {
+impl Callers {
     /// `Ok` unless `origin` (the request's `Origin` header, if a browser sent one) is another
     /// origin than the issuer's and `client` did not register it.
     pub(super) fn check_browser_origin(
@@ -38,18 +38,18 @@ impl Provider {
 
     /// True if `origin` is the issuer's own (a page the server itself serves).
     fn is_own_origin(&self, origin: &str) -> bool {
-        WebOrigin::of_url(&self.issuer).is_some_and(|own| own.as_str() == origin)
+        WebOrigin::of_url(&self.context.issuer).is_some_and(|own| own.as_str() == origin)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::endpoint::{Failure, Provider, TokenSuccess};
+    use crate::endpoint::{Failure, Services, TokenSuccess};
     use crate::error::ErrorCode;
     use crate::parameters::Parameters;
-    use crate::testing::{NOW, SECRET, basic, provider};
+    use crate::testing::{NOW, SECRET, basic, services};
 
-    /// `jwt-app` registered this origin (see `testing::provider`).
+    /// `jwt-app` registered this origin (see `testing::services`).
     const APP_ORIGIN: &str = "https://app.test";
 
     fn form(body: &str) -> Parameters {
@@ -58,21 +58,22 @@ mod tests {
 
     /// A client-credentials request with `id` and `secret`, from `origin`.
     async fn client_credentials(
-        provider: &Provider,
+        services: &Services,
         id: &str,
         secret: &str,
         origin: Option<&str>,
     ) -> Result<TokenSuccess, Failure> {
         let request = form("grant_type=client_credentials");
-        provider
+        services
+            .tokens
             .token(Some(&basic(id, secret)), origin, &request, NOW)
             .await
     }
 
     #[tokio::test]
     async fn a_browser_origin_gets_tokens_only_for_the_clients_that_registered_it() {
-        let (_, provider) = provider();
-        let token = |origin| client_credentials(&provider, "jwt-app", SECRET, origin);
+        let (_, services) = services();
+        let token = |origin| client_credentials(&services, "jwt-app", SECRET, origin);
         for allowed in [None, Some(APP_ORIGIN), Some("https://sigil.test")] {
             assert!(token(allowed).await.is_ok(), "{allowed:?}");
         }
@@ -94,7 +95,7 @@ mod tests {
             assert!(failure.auth_failure.is_none(), "authentication succeeded");
         }
         // Another client never registered the origin.
-        let failure = client_credentials(&provider, "ref-app", SECRET, Some(APP_ORIGIN))
+        let failure = client_credentials(&services, "ref-app", SECRET, Some(APP_ORIGIN))
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
@@ -102,8 +103,8 @@ mod tests {
 
     #[tokio::test]
     async fn wrong_credentials_stay_invalid_client_whatever_the_origin() {
-        let (_, provider) = provider();
-        let failure = client_credentials(&provider, "jwt-app", "wrong", Some("https://evil.test"))
+        let (_, services) = services();
+        let failure = client_credentials(&services, "jwt-app", "wrong", Some("https://evil.test"))
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::InvalidClient);
@@ -111,24 +112,30 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_revocation_revokes_nothing() {
-        let (_, provider) = provider();
+        let (_, services) = services();
         let credentials = basic("jwt-app", SECRET);
-        let issued = client_credentials(&provider, "jwt-app", SECRET, None)
+        let issued = client_credentials(&services, "jwt-app", SECRET, None)
             .await
             .unwrap();
         let revoke = form(&format!("token={}", issued.response.access_token));
-        let failure = provider
+        let failure = services
+            .inspector
             .revoke(Some(&credentials), Some("https://evil.test"), &revoke, NOW)
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
         let introspection = form(&format!("token={}", issued.response.access_token));
-        let active = || provider.introspect(Some(&credentials), &introspection, NOW);
+        let active = || {
+            services
+                .inspector
+                .introspect(Some(&credentials), &introspection, NOW)
+        };
         assert!(
             active().await.unwrap().response.active,
             "still active after the refusal"
         );
-        provider
+        services
+            .inspector
             .revoke(Some(&credentials), Some(APP_ORIGIN), &revoke, NOW)
             .await
             .unwrap();

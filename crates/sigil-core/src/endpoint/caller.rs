@@ -1,8 +1,10 @@
 //! Authenticating the caller of an endpoint: a client, or (for introspection) an API resource.
+//! Shared by the [`TokenService`](super::TokenService) and the
+//! [`TokenInspector`](super::TokenInspector).
 
-use super::{Failure, Provider};
-use crate::client_auth::{AuthFailure, PresentedCredentials};
-use crate::error::{ErrorCode, ProtocolError};
+use crate::client_auth::{AuthFailure, ClientAuthenticator, PresentedCredentials};
+use crate::context::Context;
+use crate::error::{ErrorCode, Failure, ProtocolError};
 use crate::model::Client;
 use crate::parameters::Parameters;
 use crate::secret::SecretOwner;
@@ -18,7 +20,21 @@ pub(super) enum Caller {
     Client(Arc<Client>),
 }
 
-impl Provider {
+/// Authenticates the callers of the token, introspection and revocation endpoints.
+pub(super) struct Callers {
+    pub(super) context: Arc<Context>,
+    authenticator: ClientAuthenticator,
+}
+
+impl Callers {
+    /// Callers checked against `context`'s catalog by `authenticator`.
+    pub(super) fn new(context: Arc<Context>, authenticator: ClientAuthenticator) -> Self {
+        Self {
+            context,
+            authenticator,
+        }
+    }
+
     /// Authenticates a client; a request without credentials is `invalid_client`.
     pub(super) async fn authenticate_client(
         &self,
@@ -37,7 +53,12 @@ impl Provider {
                 auth_failure: None,
             })?;
         self.authenticator
-            .authenticate(&self.catalog, self.store.as_ref(), &credentials, now)
+            .authenticate(
+                &self.context.catalog,
+                self.context.store.as_ref(),
+                &credentials,
+                now,
+            )
             .await
             .map_err(|failure| auth_failed(failure, credentials.client_id()))
     }
@@ -53,7 +74,7 @@ impl Provider {
         let credentials = PresentedCredentials::extract(authorization, params)
             .map_err(|error| Failure::new(error, params.get("client_id")))?;
         if let Some(credentials) = &credentials {
-            if let Some(resource) = self.catalog.resource(credentials.client_id()) {
+            if let Some(resource) = self.context.catalog.resource(credentials.client_id()) {
                 let secret = match credentials {
                     PresentedCredentials::Basic { secret, .. }
                     | PresentedCredentials::Post { secret, .. } => secret,

@@ -1,46 +1,31 @@
-//! The protocol behind each endpoint, without HTTP: the server parses the request, calls one
-//! method of [`Provider`], and renders the result. Failures carry what the audit log needs.
+//! The services the HTTP layer calls, one method per endpoint: the server parses the request,
+//! calls one method, and renders the result.
+//!
+//! [`Services`] builds them once from [`ServiceSettings`](crate::context::ServiceSettings) over one shared
+//! [`Context`](crate::context::Context):
+//! - [`TokenService`] — the token endpoint: client authentication, the browser-origin check,
+//!   and the grant registry ([`TokenService::register_grant`] is the extension point);
+//! - [`TokenInspector`] — introspection, revocation and userinfo, which share one token lookup;
+//! - [`Authorizer`](crate::authorize::Authorizer) — the authorization endpoint, sign-in,
+//!   consent, sessions and logout (in [`crate::authorize`]).
+//!
+//! The token service and the inspector authenticate their callers the same way
+//! ([`caller`]); nothing below this module imports it.
 
 mod browser_origin;
 mod caller;
-mod end_session;
-mod introspection;
-mod lookup;
-mod provider;
-mod revocation;
+mod inspector;
+mod services;
 mod token;
-mod userinfo;
 
 #[cfg(test)]
 mod tests;
 
-pub use end_session::LogoutRequest;
-pub use introspection::{IntrospectionResponse, IntrospectionSuccess};
-pub(crate) use lookup::revoked_jwt_marker;
-pub use provider::{Provider, ProviderSettings, SessionSettings};
-pub use revocation::RevocationSuccess;
-pub use token::TokenSuccess;
-
-use crate::client_auth::AuthFailure;
-use crate::error::ProtocolError;
-
-/// A failed request: the error for the wire plus context for audit and metrics.
-#[derive(Debug, Clone)]
-pub struct Failure {
-    /// What the client is told.
-    pub error: ProtocolError,
-    /// The client the request claimed to be, if it said.
-    pub client_id: Option<String>,
-    /// Why client authentication failed, if it did.
-    pub auth_failure: Option<AuthFailure>,
-}
-
-impl Failure {
-    fn new(error: ProtocolError, client_id: Option<&str>) -> Self {
-        Self {
-            error,
-            client_id: client_id.map(str::to_owned),
-            auth_failure: None,
-        }
-    }
-}
+pub use crate::authorize::LogoutRequest;
+pub use crate::context::SessionSettings;
+pub use crate::error::Failure;
+pub use inspector::{
+    IntrospectionResponse, IntrospectionSuccess, RevocationSuccess, TokenInspector,
+};
+pub use services::Services;
+pub use token::{TokenService, TokenSuccess};

@@ -3,15 +3,16 @@
 use crate::error::ErrorCode;
 use crate::parameters::Parameters;
 use crate::store::GrantStore as _;
-use crate::testing::{NOW, SECRET, basic, provider};
+use crate::testing::{NOW, SECRET, basic, services};
 use crate::time::Timestamp;
 
 /// A client-credentials token for `client`, which must succeed.
 async fn issue(
-    provider: &crate::endpoint::Provider,
+    services: &crate::endpoint::Services,
     client: &str,
 ) -> crate::endpoint::TokenSuccess {
-    provider
+    services
+        .tokens
         .token(
             Some(&basic(client, SECRET)),
             None,
@@ -28,11 +29,12 @@ fn form(body: &str) -> Parameters {
 
 #[tokio::test]
 async fn client_credentials_issues_a_token_the_client_can_introspect() {
-    let (_, provider) = provider();
-    let issued = issue(&provider, "jwt-app").await;
+    let (_, services) = services();
+    let issued = issue(&services, "jwt-app").await;
     assert_eq!(issued.response.scope.as_deref(), Some("orders.read"));
     let body = format!("token={}", issued.response.access_token);
-    let answer = provider
+    let answer = services
+        .inspector
         .introspect(Some(&basic("jwt-app", SECRET)), &form(&body), NOW)
         .await
         .unwrap();
@@ -42,7 +44,7 @@ async fn client_credentials_issues_a_token_the_client_can_introspect() {
 
 #[tokio::test]
 async fn authentication_failures_are_invalid_client_with_a_reason() {
-    let (_, provider) = provider();
+    let (_, services) = services();
     let cases = [
         (
             Some(basic("jwt-app", "wrong")),
@@ -58,14 +60,16 @@ async fn authentication_failures_are_invalid_client_with_a_reason() {
         ),
     ];
     for (header, body) in cases {
-        let failure = provider
+        let failure = services
+            .tokens
             .token(header.as_deref(), None, &form(body), NOW)
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::InvalidClient, "{body}");
         assert!(failure.auth_failure.is_some());
     }
-    let failure = provider
+    let failure = services
+        .tokens
         .token(None, None, &form("grant_type=client_credentials"), NOW)
         .await
         .unwrap_err();
@@ -74,8 +78,9 @@ async fn authentication_failures_are_invalid_client_with_a_reason() {
 
 #[tokio::test]
 async fn grant_type_checks() {
-    let (_, provider) = provider();
-    let failure = provider
+    let (_, services) = services();
+    let failure = services
+        .tokens
         .token(
             Some(&basic("jwt-app", SECRET)),
             None,
@@ -85,7 +90,8 @@ async fn grant_type_checks() {
         .await
         .unwrap_err();
     assert_eq!(failure.error.code, ErrorCode::UnsupportedGrantType);
-    let failure = provider
+    let failure = services
+        .tokens
         .token(
             Some(&basic("no-grants", SECRET)),
             None,
@@ -95,7 +101,8 @@ async fn grant_type_checks() {
         .await
         .unwrap_err();
     assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
-    let failure = provider
+    let failure = services
+        .tokens
         .token(Some(&basic("jwt-app", SECRET)), None, &form(""), NOW)
         .await
         .unwrap_err();
@@ -104,17 +111,19 @@ async fn grant_type_checks() {
 
 #[tokio::test]
 async fn reference_tokens_are_visible_to_their_api_and_client_only() {
-    let (_, provider) = provider();
-    let issued = issue(&provider, "ref-app").await;
+    let (_, services) = services();
+    let issued = issue(&services, "ref-app").await;
     assert_eq!(issued.response.access_token.len(), 43);
     let body = format!("token={}", issued.response.access_token);
-    let by_api = provider
+    let by_api = services
+        .inspector
         .introspect(Some(&basic("https://orders", SECRET)), &form(&body), NOW)
         .await
         .unwrap();
     assert!(by_api.response.active);
     assert_eq!(by_api.caller, "https://orders");
-    let by_other = provider
+    let by_other = services
+        .inspector
         .introspect(Some(&basic("other-app", SECRET)), &form(&body), NOW)
         .await
         .unwrap();
@@ -124,7 +133,8 @@ async fn reference_tokens_are_visible_to_their_api_and_client_only() {
         "inactive answers reveal nothing"
     );
     let expired = Timestamp(NOW.as_secs() + 301);
-    let later = provider
+    let later = services
+        .inspector
         .introspect(Some(&basic("ref-app", SECRET)), &form(&body), expired)
         .await
         .unwrap();
@@ -133,16 +143,18 @@ async fn reference_tokens_are_visible_to_their_api_and_client_only() {
 
 #[tokio::test]
 async fn revocation_is_immediate_and_limited_to_the_owner() {
-    let (_, provider) = provider();
+    let (_, services) = services();
     for client in ["ref-app", "jwt-app"] {
-        let issued = issue(&provider, client).await;
+        let issued = issue(&services, client).await;
         let body = format!("token={}", issued.response.access_token);
-        let failure = provider
+        let failure = services
+            .inspector
             .revoke(Some(&basic("other-app", SECRET)), None, &form(&body), NOW)
             .await
             .unwrap_err();
         assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
-        let still = provider
+        let still = services
+            .inspector
             .introspect(Some(&basic(client, SECRET)), &form(&body), NOW)
             .await
             .unwrap();
@@ -151,12 +163,14 @@ async fn revocation_is_immediate_and_limited_to_the_owner() {
             "a refused revocation changes nothing"
         );
 
-        let outcome = provider
+        let outcome = services
+            .inspector
             .revoke(Some(&basic(client, SECRET)), None, &form(&body), NOW)
             .await
             .unwrap();
         assert!(outcome.revoked);
-        let after = provider
+        let after = services
+            .inspector
             .introspect(Some(&basic(client, SECRET)), &form(&body), NOW)
             .await
             .unwrap();
@@ -169,18 +183,20 @@ async fn revocation_is_immediate_and_limited_to_the_owner() {
 
 #[tokio::test]
 async fn unknown_and_tampered_tokens_are_inactive_and_revoke_quietly() {
-    let (_, provider) = provider();
-    let issued = issue(&provider, "jwt-app").await;
+    let (_, services) = services();
+    let issued = issue(&services, "jwt-app").await;
     let mut tampered = issued.response.access_token.clone();
     tampered.push('x');
     for token in ["nonsense", "a.b.c", tampered.as_str()] {
         let body = format!("token={token}");
-        let answer = provider
+        let answer = services
+            .inspector
             .introspect(Some(&basic("jwt-app", SECRET)), &form(&body), NOW)
             .await
             .unwrap();
         assert!(!answer.response.active, "{token}");
-        let outcome = provider
+        let outcome = services
+            .inspector
             .revoke(Some(&basic("jwt-app", SECRET)), None, &form(&body), NOW)
             .await
             .unwrap();
@@ -190,8 +206,8 @@ async fn unknown_and_tampered_tokens_are_inactive_and_revoke_quietly() {
 
 #[tokio::test]
 async fn public_clients_cannot_introspect() {
-    let (_, provider) = provider();
-    let issued = issue(&provider, "jwt-app").await;
+    let (_, services) = services();
+    let issued = issue(&services, "jwt-app").await;
     let token = &issued.response.access_token;
     // RFC 7662 §2.1: a client_id alone proves nothing, so it must not buy token scanning.
     for body in [
@@ -199,7 +215,8 @@ async fn public_clients_cannot_introspect() {
         format!("token={token}&client_id=jwt-app"),
         format!("token={token}"),
     ] {
-        let failure = provider
+        let failure = services
+            .inspector
             .introspect(None, &form(&body), NOW)
             .await
             .unwrap_err();
@@ -223,13 +240,14 @@ fn refresh_grant(handle: &str, absolute_end: u64) -> crate::store::Grant {
 
 #[tokio::test]
 async fn a_client_may_introspect_its_own_live_refresh_token() {
-    let (store, provider) = provider();
+    let (store, services) = services();
     store
         .put(refresh_grant("refresh-handle", 1800))
         .await
         .unwrap();
     let body = form("token=refresh-handle&token_type_hint=refresh_token");
-    let own = provider
+    let own = services
+        .inspector
         .introspect(Some(&basic("web", SECRET)), &body, NOW)
         .await
         .unwrap()
@@ -248,7 +266,8 @@ async fn a_client_may_introspect_its_own_live_refresh_token() {
 
     // Nobody else sees it: not another client, not an API (refresh tokens never go to APIs).
     for caller in ["other-app", "https://orders"] {
-        let seen = provider
+        let seen = services
+            .inspector
             .introspect(Some(&basic(caller, SECRET)), &body, NOW)
             .await
             .unwrap()
@@ -257,7 +276,8 @@ async fn a_client_may_introspect_its_own_live_refresh_token() {
     }
     // Past the family's end it is inactive, whatever its own expiry says.
     let later = Timestamp(NOW.as_secs() + 1800);
-    let ended = provider
+    let ended = services
+        .inspector
         .introspect(Some(&basic("web", SECRET)), &body, later)
         .await
         .unwrap();
@@ -266,11 +286,12 @@ async fn a_client_may_introspect_its_own_live_refresh_token() {
 
 #[tokio::test]
 async fn a_rotated_out_refresh_token_is_inactive_and_not_a_bearer_token() {
-    let (store, provider) = provider();
+    let (store, services) = services();
     let mut rotated = refresh_grant("rotated-handle", 1800);
     rotated.consumed_at = Some(NOW);
     store.put(rotated).await.unwrap();
-    let answer = provider
+    let answer = services
+        .inspector
         .introspect(
             Some(&basic("web", SECRET)),
             &form("token=rotated-handle"),
@@ -284,7 +305,11 @@ async fn a_rotated_out_refresh_token_is_inactive_and_not_a_bearer_token() {
     );
 
     store.put(refresh_grant("live-handle", 1800)).await.unwrap();
-    let failure = provider.userinfo("live-handle", NOW).await.unwrap_err();
+    let failure = services
+        .inspector
+        .userinfo("live-handle", NOW)
+        .await
+        .unwrap_err();
     assert_eq!(
         failure.code,
         ErrorCode::InvalidToken,
@@ -316,7 +341,7 @@ async fn signed_access_token(extra: serde_json::Value) -> String {
 
 #[tokio::test]
 async fn an_access_token_is_not_valid_before_its_nbf() {
-    let (_, provider) = provider();
+    let (_, services) = services();
     let cases = [
         (serde_json::json!({}), true),
         (serde_json::json!({ "nbf": NOW.as_secs() }), true),
@@ -327,27 +352,30 @@ async fn an_access_token_is_not_valid_before_its_nbf() {
     for (extra, valid) in cases {
         let token = signed_access_token(extra.clone()).await;
         let body = form(&format!("token={token}"));
-        let seen = provider
+        let seen = services
+            .inspector
             .introspect(Some(&basic("https://orders", SECRET)), &body, NOW)
             .await
             .unwrap();
         assert_eq!(seen.response.active, valid, "introspection, {extra}");
-        let info = provider.userinfo(&token, NOW).await;
+        let info = services.inspector.userinfo(&token, NOW).await;
         assert_eq!(info.is_ok(), valid, "userinfo, {extra}: {info:?}");
     }
 }
 
 #[tokio::test]
 async fn another_clients_refresh_token_is_not_revoked_and_the_request_is_refused() {
-    let (store, provider) = provider();
+    let (store, services) = services();
     store.put(refresh_grant("web-refresh", 1800)).await.unwrap();
     let body = form("token=web-refresh&token_type_hint=refresh_token");
-    let failure = provider
+    let failure = services
+        .inspector
         .revoke(Some(&basic("other-app", SECRET)), None, &body, NOW)
         .await
         .unwrap_err();
     assert_eq!(failure.error.code, ErrorCode::UnauthorizedClient);
-    let still = provider
+    let still = services
+        .inspector
         .introspect(Some(&basic("web", SECRET)), &body, NOW)
         .await
         .unwrap();

@@ -6,14 +6,15 @@
 //! first issued: the grant family (refresh tokens, reference access tokens) and, by a marker
 //! under an id derived from the code, the JWT access token.
 
-use super::refresh_token::{FamilyTokens, issue_tokens};
 use super::{GrantHandler, TokenRequest, TokenResponse};
 use crate::access::GrantedAccess;
 use crate::authorize::{CODE_ACCESS_TOKEN_ID, CodePayload};
 use crate::error::ProtocolError;
 use crate::handle::{GrantKey, derived_token_id};
+use crate::repository::revoked_jwt_marker;
 use crate::store::{ConsumeOutcome, Grant, GrantKind, GrantStore, RevokeTarget};
 use crate::tokens::Minter;
+use crate::tokens::family::{self, FamilyTokens};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -44,7 +45,7 @@ impl AuthorizationCode {
             revoked = self.store.revoke(RevokeTarget::Family(family)).await?;
         }
         let jti = derived_token_id(CODE_ACCESS_TOKEN_ID, code);
-        let marker = crate::endpoint::revoked_jwt_marker(
+        let marker = revoked_jwt_marker(
             &jti,
             &grant.client_id,
             request.now,
@@ -115,11 +116,11 @@ impl GrantHandler for AuthorizationCode {
             tracing::error!(key = ?grant.key, "authorization code without a subject");
             return Err(ProtocolError::server_error());
         };
-        let response = issue_tokens(
+        let response = family::issue(
             &self.minter,
             self.store.as_ref(),
-            &request,
             FamilyTokens {
+                client: request.client,
                 subject,
                 access: GrantedAccess {
                     scopes: payload.scopes.clone(),
@@ -131,6 +132,7 @@ impl GrantHandler for AuthorizationCode {
                 sid: &payload.sid,
                 nonce: payload.nonce.as_deref(),
                 access_token_id: Some(derived_token_id(CODE_ACCESS_TOKEN_ID, code)),
+                now: request.now,
             },
         )
         .await?;

@@ -8,6 +8,7 @@ mod handoff;
 mod refresh_token;
 mod registry;
 
+pub use crate::tokens::TokenResponse;
 pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
 pub use refresh_token::RefreshToken;
@@ -28,7 +29,6 @@ use crate::model::{Catalog, Client};
 use crate::parameters::Parameters;
 use crate::time::Timestamp;
 use async_trait::async_trait;
-use serde::Serialize;
 use std::sync::Arc;
 
 /// An authenticated token request, as a handler sees it.
@@ -42,26 +42,6 @@ pub struct TokenRequest<'a> {
     pub params: &'a Parameters,
     /// Request time.
     pub now: Timestamp,
-}
-
-/// A successful token response (RFC 6749 §5.1).
-#[derive(Debug, Clone, Serialize)]
-pub struct TokenResponse {
-    /// The access token.
-    pub access_token: String,
-    /// Always `Bearer` for now.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// Granted scopes, space-separated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// A refresh token, for grants that issue one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// An OpenID Connect id_token, when `openid` was granted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
 }
 
 /// Handles one grant type.

@@ -10,29 +10,17 @@ use super::handoff;
 use super::{GrantHandler, TokenRequest, TokenResponse};
 use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
-use crate::handle::{FamilyId, GrantKey, new_handle};
-use crate::model::{OFFLINE_ACCESS, OPENID, RefreshIssue};
+#[cfg(test)]
+use crate::handle::FamilyId;
+use crate::handle::{GrantKey, new_handle};
+use crate::repository::RefreshPayload;
 use crate::scope::ScopeSet;
-use crate::store::{Grant, GrantKind, GrantStore, PutOutcome, RotateOutcome, Rotation};
+use crate::store::{Grant, GrantKind, GrantStore, RotateOutcome, Rotation};
 use crate::time::Timestamp;
-use crate::tokens::{AccessTokenRequest, IdTokenRequest, Minter};
+use crate::tokens::family::{self, FamilyTokens};
+use crate::tokens::{Minter, REFRESH_TOKEN_GRANT_TYPE};
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// What the grant store keeps under a refresh token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct RefreshPayload {
-    scopes: Vec<String>,
-    audiences: Vec<String>,
-    auth_time: Timestamp,
-    amr: Vec<String>,
-    sid: String,
-    /// The family ends here, however often it is rotated.
-    absolute_expiry: Timestamp,
-    /// This token, sealed under the token it replaced (see `handoff`).
-    handoff: Option<String>,
-}
 
 /// The refresh token grant.
 pub struct RefreshToken {
@@ -42,7 +30,7 @@ pub struct RefreshToken {
 
 impl RefreshToken {
     /// The `grant_type` value.
-    pub const GRANT_TYPE: &'static str = "refresh_token";
+    pub const GRANT_TYPE: &'static str = REFRESH_TOKEN_GRANT_TYPE;
 
     /// A handler minting through `minter` and rotating tokens in `store`.
     pub fn new(minter: Arc<Minter>, store: Arc<dyn GrantStore>) -> Self {
@@ -97,7 +85,7 @@ impl GrantHandler for RefreshToken {
                 .plus(policy.sliding_lifetime)
                 .min(payload.absolute_expiry),
             consumed_at: None,
-            payload: encode(&successor_payload)?,
+            payload: successor_payload.encode()?,
         };
         let rotation = Rotation {
             presented: key,
@@ -128,10 +116,10 @@ impl GrantHandler for RefreshToken {
             }
         };
 
-        let mut response = mint(
+        let mut response = family::mint(
             &self.minter,
-            &request,
             &FamilyTokens {
+                client: request.client,
                 subject: &subject,
                 access,
                 family: grant.family,
@@ -140,6 +128,7 @@ impl GrantHandler for RefreshToken {
                 sid: &payload.sid,
                 nonce: None,
                 access_token_id: None,
+                now: request.now,
             },
         )
         .await?;
@@ -196,128 +185,6 @@ fn narrowed(payload: &RefreshPayload, scope: Option<&str>) -> Result<GrantedAcce
         scopes: scopes.into_vec(),
         audiences: granted.audiences,
     })
-}
-
-fn encode(payload: &RefreshPayload) -> Result<Vec<u8>, ProtocolError> {
-    serde_json::to_vec(payload).map_err(|error| {
-        tracing::error!(%error, "encoding a refresh token");
-        ProtocolError::server_error()
-    })
-}
-
-/// The tokens of one sign-in, as a code redemption or a refresh issues them.
-pub(super) struct FamilyTokens<'a> {
-    pub subject: &'a str,
-    pub access: GrantedAccess,
-    pub family: Option<FamilyId>,
-    pub auth_time: Timestamp,
-    pub amr: &'a [String],
-    pub sid: &'a str,
-    pub nonce: Option<&'a str>,
-    pub access_token_id: Option<String>,
-}
-
-/// Access token and (with `openid`) id_token for a sign-in.
-async fn mint(
-    minter: &Minter,
-    request: &TokenRequest<'_>,
-    tokens: &FamilyTokens<'_>,
-) -> Result<TokenResponse, ProtocolError> {
-    let client = request.client;
-    let minted = minter
-        .access_token(AccessTokenRequest {
-            client,
-            subject: tokens.subject,
-            access: &tokens.access,
-            now: request.now,
-            family: tokens.family,
-            jti: tokens.access_token_id.as_deref(),
-        })
-        .await?;
-    let id_token = if tokens.access.scopes.iter().any(|scope| scope == OPENID) {
-        Some(
-            minter
-                .id_token(IdTokenRequest {
-                    client,
-                    subject: tokens.subject,
-                    nonce: tokens.nonce,
-                    auth_time: tokens.auth_time,
-                    amr: tokens.amr,
-                    sid: Some(tokens.sid),
-                    access_token: Some(&minted.token),
-                    code: None,
-                    user_claims: None,
-                    now: request.now,
-                })
-                .await?,
-        )
-    } else {
-        None
-    };
-    Ok(TokenResponse {
-        access_token: minted.token,
-        token_type: "Bearer",
-        expires_in: minted.expires_in,
-        scope: Some(tokens.access.scope_string()),
-        refresh_token: None,
-        id_token,
-    })
-}
-
-/// What a code redemption returns: access token, id_token, and a refresh token when the
-/// client's policy gives one (`offline_access` granted, or always) and it may refresh.
-pub(super) async fn issue_tokens(
-    minter: &Minter,
-    store: &dyn GrantStore,
-    request: &TokenRequest<'_>,
-    tokens: FamilyTokens<'_>,
-) -> Result<TokenResponse, ProtocolError> {
-    let mut response = mint(minter, request, &tokens).await?;
-    let client = request.client;
-    let policy = &client.sign_in.refresh;
-    let wanted = match policy.issue {
-        RefreshIssue::Always => true,
-        RefreshIssue::OfflineAccess => tokens.access.scopes.iter().any(|s| s == OFFLINE_ACCESS),
-    };
-    if !wanted || !client.allows_grant_type(RefreshToken::GRANT_TYPE) {
-        return Ok(response);
-    }
-    let handle = new_handle();
-    // The family ends a fixed time after sign-in, however often it is rotated.
-    let absolute_expiry = tokens.auth_time.plus(policy.absolute_lifetime);
-    let payload = RefreshPayload {
-        scopes: tokens.access.scopes.clone(),
-        audiences: tokens.access.audiences.clone(),
-        auth_time: tokens.auth_time,
-        amr: tokens.amr.to_vec(),
-        sid: tokens.sid.to_owned(),
-        absolute_expiry,
-        handoff: None,
-    };
-    let grant = Grant {
-        key: GrantKey::of_handle(&handle),
-        kind: GrantKind::RefreshToken,
-        client_id: client.client_id.clone(),
-        subject: Some(tokens.subject.to_owned()),
-        family: tokens.family,
-        issued_at: request.now,
-        expires_at: request
-            .now
-            .plus(policy.sliding_lifetime)
-            .min(absolute_expiry),
-        consumed_at: None,
-        payload: encode(&payload)?,
-    };
-    match store.put(grant).await? {
-        PutOutcome::Stored => {
-            response.refresh_token = Some(handle);
-            Ok(response)
-        }
-        PutOutcome::AlreadyExists => {
-            tracing::error!("refresh token handle collision");
-            Err(ProtocolError::server_error())
-        }
-    }
 }
 
 /// A stored refresh token as a code redemption files it, for tests of what reads it.

@@ -1,15 +1,21 @@
 //! Minting tokens: claims per RFC 9068 for JWT access tokens, or a reference handle filed in
-//! the grant store; OIDC id_tokens. Extension grants and self-issued tokens call the [`Minter`] directly.
+//! the grant store; OIDC id_tokens; and the tokens of one sign-in ([`family`]), which the
+//! code and refresh grants both issue. Extension grants and self-issued tokens call the
+//! [`Minter`] directly.
 
 use crate::error::{ErrorCode, ProtocolError};
 
 mod claims;
+pub mod family;
 mod id_token;
 mod minter;
+mod response;
 
 pub use claims::{AccessTokenClaims, Audience, ReferenceTokenPayload};
+pub use family::REFRESH_TOKEN_GRANT_TYPE;
 pub use id_token::{ID_TOKEN_TYPE, IdTokenRequest, half_hash, user_claims};
 pub use minter::{AccessTokenRequest, MintedAccessToken, Minter};
+pub use response::TokenResponse;
 
 /// The `typ` header of JWT access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_JWT_TYPE: &str = "at+jwt";

@@ -70,7 +70,7 @@ pub async fn login(
     let attempt = LoginAttempt {
         username,
         password,
-        address: attempt_address(&request, state.provider.login_throttle()),
+        address: attempt_address(&request, state.services.authorizer.login_throttle()),
     };
     // The form again, the username kept, with `message` above it.
     let form_again = |message: &str| {
@@ -84,7 +84,7 @@ pub async fn login(
             now,
         )
     };
-    let session = match state.provider.sign_in(&attempt, now).await {
+    let session = match state.services.authorizer.sign_in(&attempt, now).await {
         Ok(SignInOutcome::SignedIn(session)) => session,
         Ok(SignInOutcome::Failed) => {
             audit::login_failed(username, &authorization.client_id);
@@ -181,7 +181,7 @@ pub async fn consent_page(state: web::Data<AppState>, request: HttpRequest) -> H
         csrf: &token,
         client_name: client.display_name(),
         username: &user.username,
-        scopes: describe_scopes(state.provider.catalog(), &authorization),
+        scopes: describe_scopes(state.services.catalog(), &authorization),
     });
     with_cookie(pages::html(StatusCode::OK, page), new_cookie)
 }
@@ -212,7 +212,8 @@ pub async fn consent(
     };
     let session = cookies::session(&request, state.sealer.as_ref(), now);
     let step = state
-        .provider
+        .services
+        .authorizer
         .consent(authorization, session.as_ref(), decision, now)
         .await;
     render(&state, step)
@@ -237,7 +238,7 @@ fn login_form(
         Err(error) => return cannot_seal("a CSRF token", &error),
     };
     let client_name = state
-        .provider
+        .services
         .catalog()
         .client(&authorization.client_id)
         .map_or(authorization.client_id.as_str(), |client| {

@@ -60,7 +60,8 @@ async fn authorize(state: &AppState, request: &HttpRequest, params: &Parameters)
     let now = Timestamp::now();
     let session = cookies::session(request, state.sealer.as_ref(), now);
     let step = state
-        .provider
+        .services
+        .authorizer
         .authorize(params, session.as_ref(), now)
         .await;
     render(state, step)
@@ -85,7 +86,8 @@ pub(crate) async fn next_step(
     let session = cookies::session(request, state.sealer.as_ref(), now);
     Some(
         state
-            .provider
+            .services
+            .authorizer
             .continue_authorize(authorization, session.as_ref(), now)
             .await,
     )

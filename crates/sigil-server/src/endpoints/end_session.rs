@@ -74,7 +74,7 @@ async fn end_session(
     posted: bool,
 ) -> HttpResponse {
     let now = Timestamp::now();
-    let logout = match state.provider.logout_request(params) {
+    let logout = match state.services.authorizer.logout_request(params) {
         Ok(logout) => logout,
         Err(error) => return bad_request(&error.description),
     };
@@ -93,7 +93,7 @@ async fn end_session(
     if !confirmed && !hinted {
         return confirm_page(state, request, params, None, now);
     }
-    if let Err(error) = state.provider.end_session_record(&session).await {
+    if let Err(error) = state.services.authorizer.end_session_record(&session).await {
         if error.code == ErrorCode::TemporarilyUnavailable {
             // The grant store cannot be reached: the session is not ended, so its cookie
             // stays, and the user is asked to confirm again in a moment.

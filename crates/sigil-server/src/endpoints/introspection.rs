@@ -20,7 +20,8 @@ pub async fn introspect(
         Err(response) => return response,
     };
     match state
-        .provider
+        .services
+        .inspector
         .introspect(authorization, &params, Timestamp::now())
         .await
     {

@@ -21,7 +21,8 @@ pub async fn revoke(
         Err(response) => return response,
     };
     match state
-        .provider
+        .services
+        .inspector
         .revoke(
             authorization,
             request_origin(&request),

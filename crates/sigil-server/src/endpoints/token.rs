@@ -21,7 +21,8 @@ pub async fn token(
         Err(response) => return response,
     };
     match state
-        .provider
+        .services
+        .tokens
         .token(
             authorization,
             request_origin(&request),

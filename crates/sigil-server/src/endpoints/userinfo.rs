@@ -15,7 +15,12 @@ pub async fn userinfo(state: web::Data<AppState>, request: HttpRequest) -> HttpR
         no_store(&mut response);
         return response.finish();
     };
-    match state.provider.userinfo(token, Timestamp::now()).await {
+    match state
+        .services
+        .inspector
+        .userinfo(token, Timestamp::now())
+        .await
+    {
         Ok(claims) => {
             let mut response = HttpResponse::Ok();
             no_store(&mut response);

@@ -4,7 +4,7 @@ pub use login_throttle::LoginThrottleConfig;
 
 use super::Issues;
 use serde::Deserialize;
-use sigil_core::endpoint::SessionSettings;
+use sigil_core::context::SessionSettings;
 use std::time::Duration;
 
 /// How users' sign-ins and remembered consent last, and how the session cookie is sent.
@@ -54,7 +54,7 @@ impl SessionsConfig {
         self.login_throttle.validate(issues);
     }
 
-    /// The lifetimes and the sign-in throttle, as the provider takes them.
+    /// The lifetimes and the sign-in throttle, as the core services take them.
     pub fn settings(&self) -> SessionSettings {
         SessionSettings {
             lifetime: self.lifetime,

@@ -1,4 +1,4 @@
-//! Building the running service from configuration: keys, grant store, provider, HTTP server.
+//! Building the running service from configuration: keys, grant store, core services, HTTP server.
 //!
 //! `sigil dev` and `sigil serve` share all of it except the grant store ([`StoreChoice`]):
 //! dev embeds a single-node store, serve talks to a `sigil store` cluster. Both stop the same
@@ -21,7 +21,8 @@ use crate::config::Config;
 use crate::config::server::{ConnectionLimits, ShutdownConfig, check_issuer};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::{Context as _, anyhow};
-use sigil_core::endpoint::{Provider, ProviderSettings};
+use sigil_core::context::ServiceSettings;
+use sigil_core::endpoint::Services;
 use sigil_core::grants::BUILT_IN_GRANT_TYPES;
 use sigil_keys::SharedKeyRing;
 use sigil_server::discovery::DiscoveryInputs;
@@ -168,7 +169,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let endpoint = |path: &str| format!("{issuer}{path}");
     // One pool for every argon2id check: passwords, client secrets and API secrets.
     let secret_checks = Arc::new(SecretCheckPool::start(CheckLimits::for_this_machine()));
-    let provider = Provider::new(ProviderSettings {
+    let services = Services::new(ServiceSettings {
         issuer: issuer.clone(),
         assertion_audiences: vec![
             endpoint(EndpointPaths::TOKEN),
@@ -187,18 +188,18 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     });
     let discovery = Discovery::new(&DiscoveryInputs {
         issuer: &issuer,
-        grant_types: provider.grant_types(),
-        scopes: provider.catalog().scope_names(),
+        grant_types: services.tokens.grant_types(),
+        scopes: services.catalog().scope_names(),
         signing_algorithms: vec![algorithms.access_token().as_str()],
         id_token_signing_algorithms: algorithms.all().iter().map(|alg| alg.as_str()).collect(),
-        claims: provider.catalog().claim_names(),
+        claims: services.catalog().claim_names(),
     })?;
     metrics
         .registry()
         .register(Box::new(key_metrics::KeyMetrics::new(keys.clone())?))?;
     let drain = Drain::new();
     let state = web::Data::new(AppState {
-        provider: Arc::new(provider),
+        services: Arc::new(services),
         discovery: Arc::new(discovery),
         jwks: Arc::new(keys::PublishedKeys {
             ring: keys.clone(),

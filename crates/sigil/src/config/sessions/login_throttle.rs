@@ -125,7 +125,7 @@ impl LoginThrottleConfig {
         }
     }
 
-    /// The throttle, as the provider takes it (from a validated configuration).
+    /// The throttle, as the authorizer takes it (from a validated configuration).
     pub fn settings(&self) -> LoginThrottle {
         if !self.enabled {
             return LoginThrottle::off();

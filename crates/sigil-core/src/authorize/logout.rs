@@ -1,5 +1,9 @@
-use super::Provider;
-use crate::authorize::IdTokenHint;
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): validating an end-session
+//! request, and ending the session record.
+
+use super::authorizer::Authorizer;
+use super::hint::IdTokenHint;
+use super::session::Session;
 use crate::error::ProtocolError;
 use crate::parameters::Parameters;
 use crate::tokens::Audience;
@@ -16,7 +20,7 @@ pub struct LogoutRequest {
     pub redirect: Option<String>,
 }
 
-impl Provider {
+impl Authorizer {
     /// Validates an end-session request. Every error is shown to the user, never redirected:
     /// an unregistered `post_logout_redirect_uri` would otherwise be an open redirector.
     pub fn logout_request(&self, params: &Parameters) -> Result<LogoutRequest, ProtocolError> {
@@ -45,7 +49,7 @@ impl Provider {
             Some(uri) => {
                 let client = client_id
                     .as_deref()
-                    .and_then(|id| self.catalog.client(id))
+                    .and_then(|id| self.context.catalog.client(id))
                     .ok_or_else(|| {
                         ProtocolError::invalid_request(
                             "post_logout_redirect_uri needs a known client_id or id_token_hint",
@@ -73,5 +77,15 @@ impl Provider {
             hinted_subject,
             redirect,
         })
+    }
+
+    /// Ends a session on every pod (its record is removed; the cookie no longer opens a
+    /// session anywhere).
+    pub async fn end_session_record(&self, session: &Session) -> Result<(), ProtocolError> {
+        self.context
+            .store
+            .revoke(crate::store::RevokeTarget::Grant(session.key()))
+            .await?;
+        Ok(())
     }
 }

@@ -2,10 +2,11 @@
 //! handle in the grant store, or (for introspection only) a refresh token. Shared by
 //! introspection, userinfo and revocation.
 
-use super::Provider;
+use super::TokenInspector;
 use crate::error::ProtocolError;
 use crate::grants::live_refresh_token;
 use crate::handle::GrantKey;
+use crate::repository::revoked_jwt_key;
 use crate::store::{Grant, GrantKind};
 use crate::time::Timestamp;
 use crate::tokens::{ACCESS_TOKEN_JWT_TYPE, AccessTokenClaims, Audience, ReferenceTokenPayload};
@@ -52,32 +53,7 @@ pub(super) enum Accept {
     AccessAndRefreshTokens,
 }
 
-/// The store key of the marker that revokes a JWT access token by `jti`.
-pub(super) fn revoked_jwt_key(jti: &str) -> GrantKey {
-    GrantKey::derived("revoked_jwt", &[jti])
-}
-
-/// The marker that revokes JWT access token `jti` until it would have expired anyway.
-pub(crate) fn revoked_jwt_marker(
-    jti: &str,
-    client_id: &str,
-    now: Timestamp,
-    expires_at: Timestamp,
-) -> Grant {
-    Grant {
-        key: revoked_jwt_key(jti),
-        kind: GrantKind::RevokedJwt,
-        client_id: client_id.to_owned(),
-        subject: None,
-        family: None,
-        issued_at: now,
-        expires_at,
-        consumed_at: None,
-        payload: Vec::new(),
-    }
-}
-
-impl Provider {
+impl TokenInspector {
     /// The token if it is live: signed or stored by this server, valid at `now` (past `nbf`,
     /// before `exp`), unrevoked, and of a kind `accept` takes. Store failures are errors;
     /// anything else about the token is simply `None`.
@@ -98,7 +74,7 @@ impl Provider {
         token: &str,
         now: Timestamp,
     ) -> Result<Option<ActiveToken>, ProtocolError> {
-        let Ok(verified) = self.signer.verify(token) else {
+        let Ok(verified) = self.context.signer.verify(token) else {
             return Ok(None);
         };
         if verified.typ.as_deref() != Some(ACCESS_TOKEN_JWT_TYPE) {
@@ -119,10 +95,11 @@ impl Provider {
         let Ok(claims) = serde_json::from_value::<AccessTokenClaims>(verified.claims.into()) else {
             return Ok(None);
         };
-        if claims.iss != self.issuer || now.reached(Timestamp(claims.exp)) {
+        if claims.iss != self.context.issuer || now.reached(Timestamp(claims.exp)) {
             return Ok(None);
         }
         if self
+            .context
             .store
             .get(&revoked_jwt_key(&claims.jti))
             .await?
@@ -149,7 +126,7 @@ impl Provider {
         now: Timestamp,
     ) -> Result<Option<ActiveToken>, ProtocolError> {
         let key = GrantKey::of_handle(token);
-        let Some(grant) = self.store.get(&key).await? else {
+        let Some(grant) = self.context.store.get(&key).await? else {
             return Ok(None);
         };
         match grant.kind {

@@ -1,4 +1,6 @@
-use super::Provider;
+//! The userinfo endpoint (OIDC Core §5.3).
+
+use super::TokenInspector;
 use super::lookup::Accept;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::model::OPENID;
@@ -6,7 +8,7 @@ use crate::scope::ScopeSet;
 use crate::time::Timestamp;
 use crate::tokens::user_claims;
 
-impl Provider {
+impl TokenInspector {
     /// The userinfo endpoint (OIDC Core §5.3): the claims the access token's identity scopes
     /// release about its user. Errors are RFC 6750 bearer errors.
     pub async fn userinfo(
@@ -34,11 +36,11 @@ impl Provider {
         let Some(subject) = active.subject else {
             return Err(invalid());
         };
-        let user = self.users.find(&subject).await.map_err(|error| {
+        let user = self.context.users.find(&subject).await.map_err(|error| {
             tracing::error!(%error, "user store");
             ProtocolError::server_error()
         })?;
         let user = user.ok_or_else(invalid)?;
-        Ok(user_claims(&self.catalog, scopes.as_slice(), &user))
+        Ok(user_claims(&self.context.catalog, scopes.as_slice(), &user))
     }
 }

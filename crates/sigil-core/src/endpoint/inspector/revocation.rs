@@ -1,7 +1,10 @@
-use super::lookup::{Accept, TokenForm, revoked_jwt_marker};
-use super::{Failure, Provider};
-use crate::error::{ErrorCode, ProtocolError};
+//! The revocation endpoint (RFC 7009).
+
+use super::TokenInspector;
+use super::lookup::{Accept, TokenForm};
+use crate::error::{ErrorCode, Failure, ProtocolError};
 use crate::parameters::Parameters;
+use crate::repository::revoked_jwt_marker;
 use crate::store::{GrantKind, RevokeTarget};
 use crate::time::Timestamp;
 
@@ -14,7 +17,7 @@ pub struct RevocationSuccess {
     pub revoked: bool,
 }
 
-impl Provider {
+impl TokenInspector {
     /// The revocation endpoint (RFC 7009). A reference token is removed from the store and
     /// is inactive at once; a JWT access token is recorded as revoked until it expires, which
     /// introspection honours (validators that only check signatures cannot see it).
@@ -27,8 +30,11 @@ impl Provider {
         params: &Parameters,
         now: Timestamp,
     ) -> Result<RevocationSuccess, Failure> {
-        let client = self.authenticate_client(authorization, params, now).await?;
-        self.check_browser_origin(&client, origin)?;
+        let client = self
+            .callers
+            .authenticate_client(authorization, params, now)
+            .await?;
+        self.callers.check_browser_origin(&client, origin)?;
         let failed = |error| Failure::new(error, Some(&client.client_id));
         let token = params.require("token").map_err(failed)?;
         let Some(active) = self
@@ -50,7 +56,8 @@ impl Provider {
         }
         match &active.form {
             TokenForm::Reference { key, .. } => {
-                self.store
+                self.context
+                    .store
                     .revoke(RevokeTarget::Grant(*key))
                     .await
                     .map_err(|e| failed(e.into()))?;
@@ -58,7 +65,11 @@ impl Provider {
             TokenForm::Jwt { jti } => {
                 let marker = revoked_jwt_marker(jti, &active.client_id, now, active.expires_at);
                 // AlreadyExists means a concurrent revocation won; the token is revoked either way.
-                self.store.put(marker).await.map_err(|e| failed(e.into()))?;
+                self.context
+                    .store
+                    .put(marker)
+                    .await
+                    .map_err(|e| failed(e.into()))?;
             }
             TokenForm::Refresh => {
                 self.revoke_refresh_token(token, &client.client_id)
@@ -81,7 +92,7 @@ impl Provider {
         client_id: &str,
     ) -> Result<bool, ProtocolError> {
         let key = crate::handle::GrantKey::of_handle(token);
-        let Some(grant) = self.store.get(&key).await? else {
+        let Some(grant) = self.context.store.get(&key).await? else {
             return Ok(false);
         };
         if grant.kind != GrantKind::RefreshToken {
@@ -94,7 +105,7 @@ impl Provider {
             Some(family) => RevokeTarget::Family(family),
             None => RevokeTarget::Grant(key),
         };
-        self.store.revoke(target).await?;
+        self.context.store.revoke(target).await?;
         Ok(true)
     }
 }

@@ -1,6 +1,9 @@
-use super::caller::Caller;
+//! The introspection endpoint (RFC 7662).
+
+use super::TokenInspector;
 use super::lookup::{Accept, ActiveToken, TokenForm};
-use super::{Failure, Provider};
+use crate::endpoint::caller::Caller;
+use crate::error::Failure;
 use crate::parameters::Parameters;
 use crate::time::Timestamp;
 use crate::tokens::Audience;
@@ -49,7 +52,7 @@ pub struct IntrospectionSuccess {
     pub caller: String,
 }
 
-impl Provider {
+impl TokenInspector {
     /// The introspection endpoint (RFC 7662). An API resource sees tokens issued for it; a
     /// client sees tokens issued to it; everything else is `active: false`.
     pub async fn introspect(
@@ -58,7 +61,10 @@ impl Provider {
         params: &Parameters,
         now: Timestamp,
     ) -> Result<IntrospectionSuccess, Failure> {
-        let caller = self.authenticate_caller(authorization, params, now).await?;
+        let caller = self
+            .callers
+            .authenticate_caller(authorization, params, now)
+            .await?;
         let caller_id = match &caller {
             Caller::Resource(identifier) => identifier.clone(),
             Caller::Client(client) => client.client_id.clone(),
@@ -88,7 +94,7 @@ impl Provider {
             client_id: Some(token.client_id),
             sub: token.subject,
             aud: (!token.audience.is_empty()).then_some(token.audience),
-            iss: Some(self.issuer.clone()),
+            iss: Some(self.context.issuer.clone()),
             exp: Some(token.expires_at.as_secs()),
             iat: Some(token.issued_at.as_secs()),
             // RFC 7662 takes `token_type` from RFC 6749 §7.1, which types access tokens only.
