@@ -1,5 +1,7 @@
-//! Test doubles for unit tests of the protocol logic: a grant store in a mutex and a signer
-//! whose "signature" is a keyed digest. Integration tests use the real store and key ring.
+//! Test doubles for unit tests of the protocol logic: a grant store in a mutex (put, get,
+//! consume-once, revoke one grant, throttle; rotation and the other revocations are the real
+//! store's) and a signer whose "signature" is a keyed digest. Integration tests use the real
+//! store and key ring.
 
 use crate::context::{ServiceSettings, SessionSettings};
 use crate::endpoint::Services;
@@ -65,8 +67,20 @@ impl GrantStore for MemoryStore {
             .get(key)
             .cloned())
     }
-    async fn consume(&self, _: &GrantKey) -> Result<ConsumeOutcome, StoreError> {
-        Err(StoreError::Internal("not used".into()))
+    async fn consume(&self, key: &GrantKey) -> Result<ConsumeOutcome, StoreError> {
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|_| StoreError::Internal("poisoned".into()))?;
+        let now = self.now();
+        let Some(grant) = map.get_mut(key) else {
+            return Ok(ConsumeOutcome::NotFound);
+        };
+        if grant.consumed_at.is_some() {
+            return Ok(ConsumeOutcome::AlreadyConsumed(grant.clone()));
+        }
+        grant.consumed_at = Some(now);
+        Ok(ConsumeOutcome::Consumed(grant.clone()))
     }
     async fn revoke(&self, target: RevokeTarget) -> Result<u64, StoreError> {
         let mut map = self

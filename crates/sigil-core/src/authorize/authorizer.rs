@@ -6,18 +6,28 @@
 
 use super::throttle::LoginThrottle;
 use crate::context::Context;
+use crate::repository::{AuthorizationCodes, Consents, Sessions};
 use std::sync::Arc;
 
 /// Authorizes browsers' requests: signs users in, asks for consent, issues codes and tokens
 /// from the authorization endpoint, and ends sessions.
 pub struct Authorizer {
     pub(super) context: Arc<Context>,
+    pub(super) codes: AuthorizationCodes,
+    pub(super) sessions: Sessions,
+    pub(super) consents: Consents,
 }
 
 impl Authorizer {
     /// An authorizer over the shared `context`.
     pub fn new(context: Arc<Context>) -> Self {
-        Self { context }
+        let store = &context.store;
+        Self {
+            codes: AuthorizationCodes::new(Arc::clone(store)),
+            sessions: Sessions::new(Arc::clone(store)),
+            consents: Consents::new(Arc::clone(store)),
+            context,
+        }
     }
 
     /// How failed sign-ins are throttled (the server reads which proxies it trusts here).

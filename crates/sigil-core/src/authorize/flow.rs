@@ -1,7 +1,6 @@
 //! The authorization endpoint's decisions: sign in, consent, or respond.
 
 use super::authorizer::Authorizer;
-use super::consent;
 use super::issue::Issued;
 use super::request::{self, AuthorizationRequest, AuthorizeError};
 use super::session::Session;
@@ -160,16 +159,16 @@ impl Authorizer {
             )));
         };
         if remember {
-            consent::remember(
-                self.context.store.as_ref(),
-                &signed_in.user.subject,
-                &client.client_id,
-                &request.scopes,
-                self.context.sessions.consent_lifetime,
-                now,
-            )
-            .await
-            .map_err(|e| redirect_error(e.into()))?;
+            self.consents
+                .remember(
+                    &signed_in.user.subject,
+                    &client.client_id,
+                    &request.scopes,
+                    self.context.sessions.consent_lifetime,
+                    now,
+                )
+                .await
+                .map_err(|e| redirect_error(e.into()))?;
         }
         crate::audit::consent_granted(&client.client_id, &signed_in.user.subject, remember);
         let issued = self
@@ -240,7 +239,7 @@ impl Authorizer {
         if now.reached(session.expires_at) {
             return Ok(None);
         }
-        if self.context.store.get(&session.key()).await?.is_none() {
+        if !self.sessions.is_live(session).await? {
             return Ok(None);
         }
         let user = self
@@ -268,12 +267,10 @@ impl Authorizer {
         if !client.sign_in.require_consent {
             return Ok(true);
         }
-        let remembered = consent::remembered(
-            self.context.store.as_ref(),
-            &user.subject,
-            &client.client_id,
-        )
-        .await?;
+        let remembered = self
+            .consents
+            .remembered(&user.subject, &client.client_id)
+            .await?;
         Ok(request
             .scopes
             .iter()

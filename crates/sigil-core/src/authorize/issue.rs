@@ -2,15 +2,13 @@
 //! and implicit flows the tokens returned from the authorization endpoint itself.
 
 use super::authorizer::Authorizer;
-use super::code::CodePayload;
 use super::redirect::ClientRedirect;
 use super::request::AuthorizationRequest;
 use super::session::Session;
 use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
-use crate::handle::{FamilyId, GrantKey, new_handle};
 use crate::model::{Client, User};
-use crate::store::{Grant, GrantKind, PutOutcome};
+use crate::repository::CodePayload;
 use crate::time::Timestamp;
 use crate::tokens::{AccessTokenRequest, IdTokenRequest, user_claims};
 
@@ -116,7 +114,6 @@ impl Authorizer {
         session: &Session,
         now: Timestamp,
     ) -> Result<String, ProtocolError> {
-        let code = new_handle();
         let payload = CodePayload {
             redirect_uri: request.redirect_uri.clone(),
             scopes: request.scopes.clone(),
@@ -127,26 +124,16 @@ impl Authorizer {
             amr: session.amr.clone(),
             sid: session.sid.clone(),
         };
-        let grant = Grant {
-            key: GrantKey::of_handle(&code),
-            kind: GrantKind::AuthorizationCode,
-            client_id: client.client_id.clone(),
-            subject: Some(session.subject.clone()),
-            family: Some(FamilyId::new_random()),
-            issued_at: now,
-            expires_at: now.plus(client.sign_in.code_lifetime),
-            consumed_at: None,
-            payload: serde_json::to_vec(&payload).map_err(|error| {
-                tracing::error!(%error, "encoding an authorization code");
-                ProtocolError::server_error()
-            })?,
-        };
-        match self.context.store.put(grant).await? {
-            PutOutcome::Stored => Ok(code),
-            PutOutcome::AlreadyExists => {
-                tracing::error!("authorization code collision");
-                Err(ProtocolError::server_error())
-            }
-        }
+        let code = self
+            .codes
+            .file(
+                &client.client_id,
+                &session.subject,
+                &payload,
+                now,
+                now.plus(client.sign_in.code_lifetime),
+            )
+            .await?;
+        Ok(code)
     }
 }

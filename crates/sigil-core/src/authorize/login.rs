@@ -72,7 +72,7 @@ impl Authorizer {
             amr: vec!["pwd".to_owned()],
             expires_at: now.plus(self.context.sessions.lifetime),
         };
-        self.context.store.put(session.record()).await?;
+        self.sessions.start(&session).await?;
         Ok(SignInOutcome::SignedIn(session))
     }
 }

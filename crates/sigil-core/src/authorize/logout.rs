@@ -82,10 +82,7 @@ impl Authorizer {
     /// Ends a session on every pod (its record is removed; the cookie no longer opens a
     /// session anywhere).
     pub async fn end_session_record(&self, session: &Session) -> Result<(), ProtocolError> {
-        self.context
-            .store
-            .revoke(crate::store::RevokeTarget::Grant(session.key()))
-            .await?;
+        self.sessions.end(session).await?;
         Ok(())
     }
 }

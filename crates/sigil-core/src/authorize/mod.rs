@@ -8,8 +8,6 @@
 
 mod authorizer;
 pub mod client_address;
-mod code;
-mod consent;
 mod flow;
 mod hint;
 mod issue;
@@ -25,7 +23,6 @@ mod throttle;
 mod tests;
 
 pub use authorizer::Authorizer;
-pub(crate) use code::{CODE_ACCESS_TOKEN_ID, CodePayload};
 pub use flow::{AuthorizeStep, ConsentDecision};
 pub use issue::Issued;
 pub use login::{LoginAttempt, SignInOutcome};

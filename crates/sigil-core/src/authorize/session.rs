@@ -1,9 +1,8 @@
 //! A user's sign-in session. The server keeps it in a sealed cookie (sealed with a secret from
-//! the shared key source, so every pod can open it); the grant store holds a record of it so
-//! that logout and revoke-by-subject end it on every pod.
+//! the shared key source, so every pod can open it); the grant store holds a record of it
+//! ([`crate::repository`]'s sessions) so that logout and revoke-by-subject end it on every pod.
 
 use crate::handle::GrantKey;
-use crate::store::{Grant, GrantKind};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -26,21 +25,6 @@ impl Session {
     /// The store key of the session's record.
     pub fn key(&self) -> GrantKey {
         session_key(&self.sid)
-    }
-
-    /// The record filed in the grant store when the session starts.
-    pub(crate) fn record(&self) -> Grant {
-        Grant {
-            key: self.key(),
-            kind: GrantKind::Session,
-            client_id: String::new(),
-            subject: Some(self.subject.clone()),
-            family: None,
-            issued_at: self.auth_time,
-            expires_at: self.expires_at,
-            consumed_at: None,
-            payload: Vec::new(),
-        }
     }
 }
 

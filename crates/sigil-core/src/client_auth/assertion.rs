@@ -8,9 +8,9 @@
 //! what was wrong, for the audit log.
 
 use super::AuthFailure;
-use crate::handle::GrantKey;
 use crate::model::{Client, ClientJwk};
-use crate::store::{Grant, GrantKind, GrantStore, PutOutcome};
+use crate::repository::ClientAssertions;
+use crate::store::GrantStore;
 use crate::time::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -265,20 +265,12 @@ pub(super) async fn record_once(
     assertion: &VerifiedAssertion,
     now: Timestamp,
 ) -> Result<(), AuthFailure> {
-    let record = Grant {
-        key: GrantKey::derived("client_assertion", &[&client.client_id, &assertion.jti]),
-        kind: GrantKind::ClientAssertion,
-        client_id: client.client_id.clone(),
-        subject: None,
-        family: None,
-        issued_at: now,
-        expires_at: assertion.expires_at,
-        consumed_at: None,
-        payload: Vec::new(),
-    };
-    match store.put(record).await {
-        Ok(PutOutcome::Stored) => Ok(()),
-        Ok(PutOutcome::AlreadyExists) => Err(AuthFailure::ReplayedAssertion),
+    let first = ClientAssertions::new(store)
+        .record_once(&client.client_id, &assertion.jti, now, assertion.expires_at)
+        .await;
+    match first {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AuthFailure::ReplayedAssertion),
         Err(_) => Err(AuthFailure::StoreUnavailable),
     }
 }

@@ -227,7 +227,7 @@ async fn public_clients_cannot_introspect() {
 /// Alice's refresh token `handle` for `web` as a code redemption files it; its family ends
 /// `absolute_end` seconds after [`NOW`].
 fn refresh_grant(handle: &str, absolute_end: u64) -> crate::store::Grant {
-    crate::grants::test_refresh_grant(
+    crate::repository::test_refresh_grant(
         handle,
         "web",
         "alice-id",

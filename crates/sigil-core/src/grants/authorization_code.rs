@@ -8,11 +8,13 @@
 
 use super::{GrantHandler, TokenRequest, TokenResponse};
 use crate::access::GrantedAccess;
-use crate::authorize::{CODE_ACCESS_TOKEN_ID, CodePayload};
 use crate::error::ProtocolError;
-use crate::handle::{GrantKey, derived_token_id};
-use crate::repository::revoked_jwt_marker;
-use crate::store::{ConsumeOutcome, Grant, GrantKind, GrantStore, RevokeTarget};
+use crate::handle::derived_token_id;
+use crate::repository::{
+    AuthorizationCodes, CODE_ACCESS_TOKEN_ID, CodePayload, Redemption, RefreshTokens, RevokedJwts,
+    Stored,
+};
+use crate::store::GrantStore;
 use crate::tokens::Minter;
 use crate::tokens::family::{self, FamilyTokens};
 use async_trait::async_trait;
@@ -21,7 +23,9 @@ use std::sync::Arc;
 /// The authorization code grant.
 pub struct AuthorizationCode {
     minter: Arc<Minter>,
-    store: Arc<dyn GrantStore>,
+    codes: AuthorizationCodes,
+    refresh_tokens: RefreshTokens,
+    revoked_jwts: RevokedJwts,
 }
 
 impl AuthorizationCode {
@@ -30,28 +34,31 @@ impl AuthorizationCode {
 
     /// A handler minting through `minter` and redeeming codes from `store`.
     pub fn new(minter: Arc<Minter>, store: Arc<dyn GrantStore>) -> Self {
-        Self { minter, store }
+        Self {
+            minter,
+            codes: AuthorizationCodes::new(Arc::clone(&store)),
+            refresh_tokens: RefreshTokens::new(Arc::clone(&store)),
+            revoked_jwts: RevokedJwts::new(store),
+        }
     }
 
     /// A replayed code: revoke its family and the JWT access token the first redemption issued.
     async fn revoke_issued(
         &self,
         code: &str,
-        grant: &Grant,
+        grant: &Stored<CodePayload>,
         request: &TokenRequest<'_>,
     ) -> Result<(), ProtocolError> {
-        let mut revoked = 0;
-        if let Some(family) = grant.family {
-            revoked = self.store.revoke(RevokeTarget::Family(family)).await?;
-        }
+        let revoked = self.codes.revoke_family(grant).await?;
         let jti = derived_token_id(CODE_ACCESS_TOKEN_ID, code);
-        let marker = revoked_jwt_marker(
-            &jti,
-            &grant.client_id,
-            request.now,
-            request.now.plus(request.client.access_token_lifetime),
-        );
-        self.store.put(marker).await?;
+        self.revoked_jwts
+            .revoke(
+                &jti,
+                &grant.client_id,
+                request.now,
+                request.now.plus(request.client.access_token_lifetime),
+            )
+            .await?;
         crate::audit::code_replayed(&grant.client_id, grant.subject.as_deref(), revoked);
         Ok(())
     }
@@ -66,28 +73,20 @@ impl GrantHandler for AuthorizationCode {
     async fn handle(&self, request: TokenRequest<'_>) -> Result<TokenResponse, ProtocolError> {
         let code = request.params.require("code")?;
         let invalid = || ProtocolError::invalid_grant("the code is invalid, expired or used");
-        let grant = match self.store.consume(&GrantKey::of_handle(code)).await? {
-            ConsumeOutcome::Consumed(grant) => grant,
-            ConsumeOutcome::AlreadyConsumed(grant) => {
-                if grant.kind == GrantKind::AuthorizationCode
-                    && grant.client_id == request.client.client_id
-                {
+        let grant = match self.codes.redeem(code).await? {
+            Redemption::Redeemed(grant) => grant,
+            Redemption::Replayed(grant) => {
+                if grant.client_id == request.client.client_id {
                     self.revoke_issued(code, &grant, &request).await?;
                 }
                 return Err(invalid());
             }
-            ConsumeOutcome::NotFound => return Err(invalid()),
+            Redemption::NotFound => return Err(invalid()),
         };
-        if grant.kind != GrantKind::AuthorizationCode
-            || grant.client_id != request.client.client_id
-            || request.now.reached(grant.expires_at)
-        {
+        if grant.client_id != request.client.client_id || request.now.reached(grant.expires_at) {
             return Err(invalid());
         }
-        let Ok(payload) = serde_json::from_slice::<CodePayload>(&grant.payload) else {
-            tracing::error!(key = ?grant.key, "unreadable authorization code payload");
-            return Err(ProtocolError::server_error());
-        };
+        let payload = grant.payload()?;
         if request.params.get("redirect_uri") != Some(payload.redirect_uri.as_str()) {
             return Err(ProtocolError::invalid_grant(
                 "redirect_uri differs from the authorization request's",
@@ -118,7 +117,7 @@ impl GrantHandler for AuthorizationCode {
         };
         let response = family::issue(
             &self.minter,
-            self.store.as_ref(),
+            &self.refresh_tokens,
             FamilyTokens {
                 client: request.client,
                 subject,

@@ -12,9 +12,6 @@ pub use crate::tokens::TokenResponse;
 pub use authorization_code::AuthorizationCode;
 pub use client_credentials::ClientCredentials;
 pub use refresh_token::RefreshToken;
-pub(crate) use refresh_token::live_refresh_token;
-#[cfg(test)]
-pub(crate) use refresh_token::test_refresh_grant;
 pub use registry::{DuplicateGrantType, Registry};
 
 /// The grant types every provider offers without extensions.

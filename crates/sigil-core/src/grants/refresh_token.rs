@@ -10,13 +10,10 @@ use super::handoff;
 use super::{GrantHandler, TokenRequest, TokenResponse};
 use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
-#[cfg(test)]
-use crate::handle::FamilyId;
-use crate::handle::{GrantKey, new_handle};
-use crate::repository::RefreshPayload;
+use crate::handle::new_handle;
+use crate::repository::{NewRefreshToken, RefreshPayload, RefreshRotation, RefreshTokens};
 use crate::scope::ScopeSet;
-use crate::store::{Grant, GrantKind, GrantStore, RotateOutcome, Rotation};
-use crate::time::Timestamp;
+use crate::store::GrantStore;
 use crate::tokens::family::{self, FamilyTokens};
 use crate::tokens::{Minter, REFRESH_TOKEN_GRANT_TYPE};
 use async_trait::async_trait;
@@ -25,7 +22,7 @@ use std::sync::Arc;
 /// The refresh token grant.
 pub struct RefreshToken {
     minter: Arc<Minter>,
-    store: Arc<dyn GrantStore>,
+    refresh_tokens: RefreshTokens,
 }
 
 impl RefreshToken {
@@ -34,7 +31,10 @@ impl RefreshToken {
 
     /// A handler minting through `minter` and rotating tokens in `store`.
     pub fn new(minter: Arc<Minter>, store: Arc<dyn GrantStore>) -> Self {
-        Self { minter, store }
+        Self {
+            minter,
+            refresh_tokens: RefreshTokens::new(store),
+        }
     }
 }
 
@@ -47,17 +47,13 @@ impl GrantHandler for RefreshToken {
     async fn handle(&self, request: TokenRequest<'_>) -> Result<TokenResponse, ProtocolError> {
         let presented = request.params.require("refresh_token")?;
         let invalid = || ProtocolError::invalid_grant("the refresh token is invalid or expired");
-        let key = GrantKey::of_handle(presented);
-        let Some(grant) = self.store.get(&key).await? else {
+        let Some(grant) = self.refresh_tokens.find(presented).await? else {
             return Err(invalid());
         };
-        if grant.kind != GrantKind::RefreshToken || grant.client_id != request.client.client_id {
+        if grant.client_id != request.client.client_id {
             return Err(invalid());
         }
-        let Ok(payload) = serde_json::from_slice::<RefreshPayload>(&grant.payload) else {
-            tracing::error!(?key, "unreadable refresh token payload");
-            return Err(ProtocolError::server_error());
-        };
+        let payload = grant.payload()?;
         let Some(subject) = grant.subject.clone() else {
             return Err(invalid());
         };
@@ -73,47 +69,40 @@ impl GrantHandler for RefreshToken {
             handoff: handoff::seal(presented, &successor_handle),
             ..payload.clone()
         };
-        let successor = Grant {
-            key: GrantKey::of_handle(&successor_handle),
-            kind: GrantKind::RefreshToken,
-            client_id: grant.client_id.clone(),
-            subject: Some(subject.clone()),
+        let successor = NewRefreshToken {
+            client_id: &grant.client_id,
+            subject: &subject,
             family: grant.family,
             issued_at: request.now,
             expires_at: request
                 .now
                 .plus(policy.sliding_lifetime)
                 .min(payload.absolute_expiry),
-            consumed_at: None,
-            payload: successor_payload.encode()?,
+            payload: &successor_payload,
         };
-        let rotation = Rotation {
-            presented: key,
-            successor,
-            grace_seconds: policy.grace_period.as_secs(),
-        };
-        let refresh_token = match self.store.rotate(rotation).await? {
-            RotateOutcome::Rotated { .. } => successor_handle,
-            RotateOutcome::WithinGrace { successor, .. } => {
-                let earlier = serde_json::from_slice::<RefreshPayload>(&successor.payload)
+        let rotation = self
+            .refresh_tokens
+            .rotate(presented, &successor_handle, successor, policy.grace_period)
+            .await?;
+        let refresh_token = match rotation {
+            RefreshRotation::Rotated => successor_handle,
+            RefreshRotation::WithinGrace(successor) => {
+                let earlier = successor
+                    .payload()
                     .ok()
                     .and_then(|payload| payload.handoff)
                     .and_then(|sealed| handoff::open(presented, &sealed));
                 earlier.ok_or_else(invalid)?
             }
-            RotateOutcome::ReuseDetected { previous, revoked } => {
-                crate::audit::refresh_reuse_detected(
-                    &previous.client_id,
-                    previous.subject.as_deref(),
-                    revoked,
-                );
+            RefreshRotation::ReuseDetected {
+                client_id,
+                subject,
+                revoked,
+            } => {
+                crate::audit::refresh_reuse_detected(&client_id, subject.as_deref(), revoked);
                 return Err(invalid());
             }
-            RotateOutcome::NotFound => return Err(invalid()),
-            RotateOutcome::SuccessorExists => {
-                tracing::error!("refresh token rotation: successor handle collision");
-                return Err(ProtocolError::server_error());
-            }
+            RefreshRotation::NotFound => return Err(invalid()),
         };
 
         let mut response = family::mint(
@@ -137,34 +126,6 @@ impl GrantHandler for RefreshToken {
     }
 }
 
-/// What introspection may tell about a refresh token (RFC 7662 covers refresh tokens too).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LiveRefreshToken {
-    pub scopes: Vec<String>,
-    pub audiences: Vec<String>,
-    /// The earlier of the token's own expiry and its family's absolute end.
-    pub expires_at: Timestamp,
-}
-
-/// The refresh token stored as `grant`, if it can still be redeemed at `now`: not rotated
-/// out (a token kept only for the grace period is spent), before its family's end, and
-/// readable.
-pub(crate) fn live_refresh_token(grant: &Grant, now: Timestamp) -> Option<LiveRefreshToken> {
-    if grant.kind != GrantKind::RefreshToken || grant.consumed_at.is_some() {
-        return None;
-    }
-    let payload = serde_json::from_slice::<RefreshPayload>(&grant.payload).ok()?;
-    let expires_at = grant.expires_at.min(payload.absolute_expiry);
-    if now.reached(expires_at) {
-        return None;
-    }
-    Some(LiveRefreshToken {
-        scopes: payload.scopes,
-        audiences: payload.audiences,
-        expires_at,
-    })
-}
-
 /// A refresh request may narrow the scopes of the new access token, never widen them.
 fn narrowed(payload: &RefreshPayload, scope: Option<&str>) -> Result<GrantedAccess, ProtocolError> {
     let granted = GrantedAccess {
@@ -185,37 +146,4 @@ fn narrowed(payload: &RefreshPayload, scope: Option<&str>) -> Result<GrantedAcce
         scopes: scopes.into_vec(),
         audiences: granted.audiences,
     })
-}
-
-/// A stored refresh token as a code redemption files it, for tests of what reads it.
-#[cfg(test)]
-pub(crate) fn test_refresh_grant(
-    handle: &str,
-    client_id: &str,
-    subject: &str,
-    scopes: &[&str],
-    issued_at: Timestamp,
-    expires_at: Timestamp,
-    absolute_expiry: Timestamp,
-) -> Grant {
-    let payload = RefreshPayload {
-        scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
-        audiences: Vec::new(),
-        auth_time: issued_at,
-        amr: vec!["pwd".to_owned()],
-        sid: "sid".to_owned(),
-        absolute_expiry,
-        handoff: None,
-    };
-    Grant {
-        key: GrantKey::of_handle(handle),
-        kind: GrantKind::RefreshToken,
-        client_id: client_id.to_owned(),
-        subject: Some(subject.to_owned()),
-        family: Some(FamilyId::new_random()),
-        issued_at,
-        expires_at,
-        consumed_at: None,
-        payload: serde_json::to_vec(&payload).unwrap_or_default(),
-    }
 }

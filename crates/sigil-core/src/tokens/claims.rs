@@ -1,3 +1,5 @@
+//! The claims of JWT access tokens (RFC 9068 §2.2) and the `aud` claim's two forms.
+
 use serde::{Deserialize, Serialize};
 
 /// `aud`: one audience as a string, several as an array (RFC 7519 §4.1.3).
@@ -52,15 +54,4 @@ pub struct AccessTokenClaims {
     pub jti: String,
     /// Space-separated scopes.
     pub scope: String,
-}
-
-/// What the grant store keeps for a reference token besides the grant's own fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReferenceTokenPayload {
-    /// Unique token id.
-    pub jti: String,
-    /// Granted scopes.
-    pub scopes: Vec<String>,
-    /// Audiences.
-    pub audiences: Vec<String>,
 }

@@ -5,10 +5,9 @@
 use super::{AccessTokenRequest, IdTokenRequest, Minter, TokenResponse};
 use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
-use crate::handle::{FamilyId, GrantKey, new_handle};
+use crate::handle::FamilyId;
 use crate::model::{Client, OFFLINE_ACCESS, OPENID, RefreshIssue};
-use crate::repository::RefreshPayload;
-use crate::store::{Grant, GrantKind, GrantStore, PutOutcome};
+use crate::repository::{NewRefreshToken, RefreshPayload, RefreshTokens};
 use crate::time::Timestamp;
 
 /// The `grant_type` of refresh requests (RFC 6749 §6): a client must be allowed it to be
@@ -90,7 +89,7 @@ pub(crate) async fn mint(
 /// client's policy gives one (`offline_access` granted, or always) and it may refresh.
 pub(crate) async fn issue(
     minter: &Minter,
-    store: &dyn GrantStore,
+    refresh_tokens: &RefreshTokens,
     tokens: FamilyTokens<'_>,
 ) -> Result<TokenResponse, ProtocolError> {
     let mut response = mint(minter, &tokens).await?;
@@ -103,7 +102,6 @@ pub(crate) async fn issue(
     if !wanted || !client.allows_grant_type(REFRESH_TOKEN_GRANT_TYPE) {
         return Ok(response);
     }
-    let handle = new_handle();
     // The family ends a fixed time after sign-in, however often it is rotated.
     let absolute_expiry = tokens.auth_time.plus(policy.absolute_lifetime);
     let payload = RefreshPayload {
@@ -115,28 +113,19 @@ pub(crate) async fn issue(
         absolute_expiry,
         handoff: None,
     };
-    let grant = Grant {
-        key: GrantKey::of_handle(&handle),
-        kind: GrantKind::RefreshToken,
-        client_id: client.client_id.clone(),
-        subject: Some(tokens.subject.to_owned()),
-        family: tokens.family,
-        issued_at: tokens.now,
-        expires_at: tokens
-            .now
-            .plus(policy.sliding_lifetime)
-            .min(absolute_expiry),
-        consumed_at: None,
-        payload: payload.encode()?,
-    };
-    match store.put(grant).await? {
-        PutOutcome::Stored => {
-            response.refresh_token = Some(handle);
-            Ok(response)
-        }
-        PutOutcome::AlreadyExists => {
-            tracing::error!("refresh token handle collision");
-            Err(ProtocolError::server_error())
-        }
-    }
+    let handle = refresh_tokens
+        .file(NewRefreshToken {
+            client_id: &client.client_id,
+            subject: tokens.subject,
+            family: tokens.family,
+            issued_at: tokens.now,
+            expires_at: tokens
+                .now
+                .plus(policy.sliding_lifetime)
+                .min(absolute_expiry),
+            payload: &payload,
+        })
+        .await?;
+    response.refresh_token = Some(handle);
+    Ok(response)
 }

@@ -1,11 +1,12 @@
 use super::ACCESS_TOKEN_JWT_TYPE;
-use super::claims::{AccessTokenClaims, Audience, ReferenceTokenPayload};
+use super::claims::{AccessTokenClaims, Audience};
 use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
-use crate::handle::{FamilyId, GrantKey, new_handle};
+use crate::handle::FamilyId;
 use crate::model::{AccessTokenFormat, Client};
+use crate::repository::{NewReferenceToken, ReferenceTokenPayload, ReferenceTokens};
 use crate::signing::TokenSigner;
-use crate::store::{Grant, GrantKind, GrantStore, PutOutcome};
+use crate::store::GrantStore;
 use crate::time::Timestamp;
 use std::sync::Arc;
 
@@ -44,7 +45,7 @@ pub struct MintedAccessToken {
 pub struct Minter {
     issuer: String,
     signer: Arc<dyn TokenSigner>,
-    store: Arc<dyn GrantStore>,
+    reference_tokens: ReferenceTokens,
 }
 
 impl Minter {
@@ -53,7 +54,7 @@ impl Minter {
         Self {
             issuer,
             signer,
-            store,
+            reference_tokens: ReferenceTokens::new(store),
         }
     }
 
@@ -110,34 +111,21 @@ impl Minter {
                     .map_err(|error| super::signing_failed("an access token", error))?
             }
             AccessTokenFormat::Reference => {
-                let handle = new_handle();
                 let payload = ReferenceTokenPayload {
                     jti: jti.clone(),
                     scopes: request.access.scopes.clone(),
                     audiences: request.access.audiences.clone(),
                 };
-                let grant = Grant {
-                    key: GrantKey::of_handle(&handle),
-                    kind: GrantKind::ReferenceToken,
-                    client_id: client.client_id.clone(),
-                    subject: Some(request.subject.to_owned()),
-                    family: request.family,
-                    issued_at: request.now,
-                    expires_at,
-                    consumed_at: None,
-                    payload: serde_json::to_vec(&payload).map_err(|error| {
-                        tracing::error!(%error, "encoding reference token payload");
-                        ProtocolError::server_error()
-                    })?,
-                };
-                match self.store.put(grant).await? {
-                    PutOutcome::Stored => handle,
-                    PutOutcome::AlreadyExists => {
-                        // 256 random bits do not collide; if they did, refuse rather than share.
-                        tracing::error!("reference token handle collision");
-                        return Err(ProtocolError::server_error());
-                    }
-                }
+                self.reference_tokens
+                    .file(NewReferenceToken {
+                        client_id: &client.client_id,
+                        subject: request.subject,
+                        family: request.family,
+                        issued_at: request.now,
+                        expires_at,
+                        payload: &payload,
+                    })
+                    .await?
             }
         };
         Ok(MintedAccessToken {

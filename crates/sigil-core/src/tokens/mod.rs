@@ -11,7 +11,8 @@ mod id_token;
 mod minter;
 mod response;
 
-pub use claims::{AccessTokenClaims, Audience, ReferenceTokenPayload};
+pub use crate::repository::ReferenceTokenPayload;
+pub use claims::{AccessTokenClaims, Audience};
 pub use family::REFRESH_TOKEN_GRANT_TYPE;
 pub use id_token::{ID_TOKEN_TYPE, IdTokenRequest, half_hash, user_claims};
 pub use minter::{AccessTokenRequest, MintedAccessToken, Minter};

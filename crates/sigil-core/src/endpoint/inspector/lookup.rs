@@ -4,12 +4,10 @@
 
 use super::TokenInspector;
 use crate::error::ProtocolError;
-use crate::grants::live_refresh_token;
 use crate::handle::GrantKey;
-use crate::repository::revoked_jwt_key;
-use crate::store::{Grant, GrantKind};
+use crate::repository::{FoundHandle, ReferenceTokenPayload, RefreshPayload, Stored, find_handle};
 use crate::time::Timestamp;
-use crate::tokens::{ACCESS_TOKEN_JWT_TYPE, AccessTokenClaims, Audience, ReferenceTokenPayload};
+use crate::tokens::{ACCESS_TOKEN_JWT_TYPE, AccessTokenClaims, Audience};
 
 /// A live token.
 #[derive(Debug, Clone)]
@@ -98,13 +96,7 @@ impl TokenInspector {
         if claims.iss != self.context.issuer || now.reached(Timestamp(claims.exp)) {
             return Ok(None);
         }
-        if self
-            .context
-            .store
-            .get(&revoked_jwt_key(&claims.jti))
-            .await?
-            .is_some()
-        {
+        if self.revoked_jwts.is_revoked(&claims.jti).await? {
             return Ok(None);
         }
         Ok(Some(ActiveToken {
@@ -125,27 +117,26 @@ impl TokenInspector {
         accept: Accept,
         now: Timestamp,
     ) -> Result<Option<ActiveToken>, ProtocolError> {
-        let key = GrantKey::of_handle(token);
-        let Some(grant) = self.context.store.get(&key).await? else {
-            return Ok(None);
-        };
-        match grant.kind {
-            GrantKind::ReferenceToken => Ok(reference_token(key, grant, now)),
-            GrantKind::RefreshToken if accept == Accept::AccessAndRefreshTokens => {
-                Ok(refresh_token(grant, now))
+        match find_handle(self.context.store.as_ref(), token).await? {
+            Some(FoundHandle::Reference(stored)) => Ok(reference_token(stored, now)),
+            Some(FoundHandle::Refresh(stored)) if accept == Accept::AccessAndRefreshTokens => {
+                Ok(refresh_token(stored, now))
             }
             _ => Ok(None),
         }
     }
 }
 
-fn reference_token(key: GrantKey, grant: Grant, now: Timestamp) -> Option<ActiveToken> {
+fn reference_token(grant: Stored<ReferenceTokenPayload>, now: Timestamp) -> Option<ActiveToken> {
     if now.reached(grant.expires_at) {
         return None;
     }
-    let Ok(payload) = serde_json::from_slice::<ReferenceTokenPayload>(&grant.payload) else {
-        tracing::error!(?key, "unreadable reference token payload");
-        return None;
+    let payload = match grant.payload() {
+        Ok(payload) => payload,
+        Err(error) => {
+            tracing::error!(%error, "reference token");
+            return None;
+        }
     };
     Some(ActiveToken {
         client_id: grant.client_id,
@@ -155,14 +146,14 @@ fn reference_token(key: GrantKey, grant: Grant, now: Timestamp) -> Option<Active
         issued_at: grant.issued_at,
         expires_at: grant.expires_at,
         form: TokenForm::Reference {
-            key,
+            key: grant.key,
             jti: payload.jti,
         },
     })
 }
 
-fn refresh_token(grant: Grant, now: Timestamp) -> Option<ActiveToken> {
-    let live = live_refresh_token(&grant, now)?;
+fn refresh_token(grant: Stored<RefreshPayload>, now: Timestamp) -> Option<ActiveToken> {
+    let live = grant.live(now)?;
     Some(ActiveToken {
         client_id: grant.client_id,
         subject: grant.subject,

@@ -12,18 +12,29 @@ pub use revocation::RevocationSuccess;
 
 use super::caller::Callers;
 use crate::context::Context;
+use crate::repository::{ReferenceTokens, RefreshTokens, RevokedJwts};
 use std::sync::Arc;
 
 /// Answers questions about tokens (introspection, userinfo) and revokes them.
 pub struct TokenInspector {
     callers: Arc<Callers>,
     context: Arc<Context>,
+    reference_tokens: ReferenceTokens,
+    refresh_tokens: RefreshTokens,
+    revoked_jwts: RevokedJwts,
 }
 
 impl TokenInspector {
     /// An inspector authenticating its callers with `callers`.
     pub(in crate::endpoint) fn new(callers: Arc<Callers>) -> Self {
         let context = Arc::clone(&callers.context);
-        Self { callers, context }
+        let store = &context.store;
+        Self {
+            reference_tokens: ReferenceTokens::new(Arc::clone(store)),
+            refresh_tokens: RefreshTokens::new(Arc::clone(store)),
+            revoked_jwts: RevokedJwts::new(Arc::clone(store)),
+            callers,
+            context,
+        }
     }
 }

@@ -4,8 +4,6 @@ use super::TokenInspector;
 use super::lookup::{Accept, TokenForm};
 use crate::error::{ErrorCode, Failure, ProtocolError};
 use crate::parameters::Parameters;
-use crate::repository::revoked_jwt_marker;
-use crate::store::{GrantKind, RevokeTarget};
 use crate::time::Timestamp;
 
 /// An answered revocation request.
@@ -56,18 +54,14 @@ impl TokenInspector {
         }
         match &active.form {
             TokenForm::Reference { key, .. } => {
-                self.context
-                    .store
-                    .revoke(RevokeTarget::Grant(*key))
+                self.reference_tokens
+                    .revoke(*key)
                     .await
                     .map_err(|e| failed(e.into()))?;
             }
             TokenForm::Jwt { jti } => {
-                let marker = revoked_jwt_marker(jti, &active.client_id, now, active.expires_at);
-                // AlreadyExists means a concurrent revocation won; the token is revoked either way.
-                self.context
-                    .store
-                    .put(marker)
+                self.revoked_jwts
+                    .revoke(jti, &active.client_id, now, active.expires_at)
                     .await
                     .map_err(|e| failed(e.into()))?;
             }
@@ -91,21 +85,13 @@ impl TokenInspector {
         token: &str,
         client_id: &str,
     ) -> Result<bool, ProtocolError> {
-        let key = crate::handle::GrantKey::of_handle(token);
-        let Some(grant) = self.context.store.get(&key).await? else {
+        let Some(grant) = self.refresh_tokens.find(token).await? else {
             return Ok(false);
         };
-        if grant.kind != GrantKind::RefreshToken {
-            return Ok(false);
-        }
         if grant.client_id != client_id {
             return Err(not_this_clients());
         }
-        let target = match grant.family {
-            Some(family) => RevokeTarget::Family(family),
-            None => RevokeTarget::Grant(key),
-        };
-        self.context.store.revoke(target).await?;
+        self.refresh_tokens.revoke_family(&grant).await?;
         Ok(true)
     }
 }

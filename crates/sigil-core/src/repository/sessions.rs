@@ -1,0 +1,52 @@
+//! Session records: the grant store's record of a sign-in session (the cookie carries the
+//! session itself), so that logout and revoke-by-subject end it on every pod.
+
+use super::{RepositoryError, file_new};
+use crate::authorize::Session;
+use crate::store::{Grant, GrantKind, GrantStore, RevokeTarget, StoreError};
+use std::sync::Arc;
+
+const KIND: GrantKind = GrantKind::Session;
+
+/// Session records in the grant store.
+#[derive(Clone)]
+pub(crate) struct Sessions {
+    store: Arc<dyn GrantStore>,
+}
+
+impl Sessions {
+    /// Session records in `store`.
+    pub(crate) fn new(store: Arc<dyn GrantStore>) -> Self {
+        Self { store }
+    }
+
+    /// Records a session that just started.
+    pub(crate) async fn start(&self, session: &Session) -> Result<(), RepositoryError> {
+        let record = Grant {
+            key: session.key(),
+            kind: KIND,
+            client_id: String::new(),
+            subject: Some(session.subject.clone()),
+            family: None,
+            issued_at: session.auth_time,
+            expires_at: session.expires_at,
+            consumed_at: None,
+            payload: Vec::new(),
+        };
+        file_new(self.store.as_ref(), record).await
+    }
+
+    /// Whether the session's record is still there (not logged out, not revoked).
+    pub(crate) async fn is_live(&self, session: &Session) -> Result<bool, StoreError> {
+        let record = self.store.get(&session.key()).await?;
+        Ok(record.is_some_and(|record| record.kind == KIND))
+    }
+
+    /// Removes the session's record: the cookie no longer opens a session anywhere.
+    pub(crate) async fn end(&self, session: &Session) -> Result<(), StoreError> {
+        self.store
+            .revoke(RevokeTarget::Grant(session.key()))
+            .await?;
+        Ok(())
+    }
+}
