@@ -19,7 +19,7 @@ use crate::scope::ScopeSet;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantedAccess {
     /// Granted scopes, in request (or configuration) order, without duplicates.
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// Audiences: resource identifiers.
     pub audiences: Vec<String>,
 }
@@ -27,7 +27,7 @@ pub struct GrantedAccess {
 impl GrantedAccess {
     /// The space-separated `scope` value.
     pub fn scope_string(&self) -> String {
-        self.scopes.join(" ")
+        self.scopes.to_string()
     }
 }
 
@@ -47,7 +47,7 @@ pub fn resolve(
 pub fn resolve_requested(
     catalog: &Catalog,
     client: &Client,
-    scopes: Vec<String>,
+    scopes: ScopeSet,
     params: &Parameters,
 ) -> Result<GrantedAccess, ProtocolError> {
     let resources = requested_resources(catalog, client, params)?;
@@ -59,13 +59,12 @@ pub fn resolve_requested(
 /// names the issuer itself (its userinfo endpoint) as the audience.
 pub(crate) fn resolve_scopes(
     catalog: &Catalog,
-    requested: Vec<String>,
+    requested: ScopeSet,
     explicit: bool,
     resources: &[&ApiResource],
 ) -> Result<GrantedAccess, ProtocolError> {
-    let (identity, api): (Vec<String>, Vec<String>) = requested
-        .into_iter()
-        .partition(|scope| catalog.is_identity_scope(scope));
+    let identity = requested.filtered(|scope| catalog.is_identity_scope(scope));
+    let api = requested.filtered(|scope| !catalog.is_identity_scope(scope));
 
     if resources.is_empty() {
         let audiences: Vec<String> = catalog
@@ -79,8 +78,7 @@ pub(crate) fn resolve_scopes(
                 "the requested scopes belong to no API resource",
             ));
         }
-        let mut scopes = identity;
-        scopes.extend(api);
+        let scopes = identity.union(&api);
         return Ok(GrantedAccess { scopes, audiences });
     }
 
@@ -93,10 +91,7 @@ pub(crate) fn resolve_scopes(
             )));
         }
     }
-    let api: Vec<String> = api
-        .into_iter()
-        .filter(|scope| offered_by_resources(scope))
-        .collect();
+    let api = api.filtered(offered_by_resources);
     if api.is_empty() {
         return Err(ProtocolError::invalid_scope(
             "no requested scope is offered by the requested resource",
@@ -106,13 +101,12 @@ pub(crate) fn resolve_scopes(
         .iter()
         .map(|resource| resource.identifier.clone())
         .collect();
-    let mut scopes = identity;
-    scopes.extend(api);
+    let scopes = identity.union(&api);
     Ok(GrantedAccess { scopes, audiences })
 }
 
 pub(crate) struct RequestedScopes {
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub explicit: bool,
 }
 
@@ -122,7 +116,7 @@ pub(crate) fn requested_scopes(
 ) -> Result<RequestedScopes, ProtocolError> {
     let Some(scope) = scope else {
         return Ok(RequestedScopes {
-            scopes: client.scopes.clone(),
+            scopes: client.scopes.iter().cloned().collect(),
             explicit: false,
         });
     };
@@ -133,7 +127,7 @@ pub(crate) fn requested_scopes(
         )));
     }
     Ok(RequestedScopes {
-        scopes: scopes.into_vec(),
+        scopes,
         explicit: true,
     })
 }
@@ -236,21 +230,21 @@ mod tests {
     #[test]
     fn scopes_map_to_the_apis_that_offer_them() {
         let access = resolve_body("scope=orders.read+billing.read").unwrap();
-        assert_eq!(access.scopes, ["orders.read", "billing.read"]);
+        assert_eq!(access.scopes.as_slice(), ["orders.read", "billing.read"]);
         assert_eq!(access.audiences, ["https://orders", "https://billing"]);
     }
 
     #[test]
     fn default_scope_is_the_clients_allowed_set() {
         let access = resolve_body("").unwrap();
-        assert_eq!(access.scopes.len(), 4);
+        assert_eq!(access.scopes.as_slice().len(), 4);
         assert_eq!(access.audiences, ["https://orders", "https://billing"]);
     }
 
     #[test]
     fn resource_narrows_scopes_and_audience() {
         let access = resolve_body("resource=https%3A%2F%2Forders").unwrap();
-        assert_eq!(access.scopes, ["orders.read", "orders.write"]);
+        assert_eq!(access.scopes.as_slice(), ["orders.read", "orders.write"]);
         assert_eq!(access.audiences, ["https://orders"]);
     }
 

@@ -63,12 +63,28 @@ impl ScopeSet {
 
     /// The first scope of this set that `allowed` refuses, if any.
     pub fn first_refused(&self, allowed: impl Fn(&str) -> bool) -> Option<&str> {
-        self.iter().find(|scope| !allowed(scope))
+        self.0
+            .iter()
+            .map(String::as_str)
+            .find(|scope| !allowed(scope))
     }
 
     /// The scopes, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+    pub fn iter(&self) -> std::slice::Iter<'_, String> {
+        self.0.iter()
+    }
+
+    /// The scopes of this set that `keep` keeps, in order.
+    pub fn filtered(&self, keep: impl Fn(&str) -> bool) -> Self {
+        Self(self.0.iter().filter(|scope| keep(scope)).cloned().collect())
+    }
+
+    /// This set with the scopes of `other` it lacks added at the end.
+    pub fn union(mut self, other: &Self) -> Self {
+        for scope in other.iter() {
+            self.insert(scope);
+        }
+        self
     }
 
     /// The scopes as a slice, in order.
@@ -84,6 +100,29 @@ impl ScopeSet {
     /// The scopes, in order.
     pub fn into_vec(self) -> Vec<String> {
         self.0
+    }
+}
+
+/// Scopes already known to be scope tokens (a client's configured scopes, checked when the
+/// configuration was loaded); a repeat is dropped.
+impl FromIterator<String> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = String>>(scopes: I) -> Self {
+        let mut set = Self::default();
+        for scope in scopes {
+            if !set.contains(&scope) {
+                set.0.push(scope);
+            }
+        }
+        set
+    }
+}
+
+impl<'a> IntoIterator for &'a ScopeSet {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }
 
@@ -129,6 +168,15 @@ mod tests {
         let set = ScopeSet::parse("a b c").unwrap();
         assert_eq!(set.first_refused(|scope| scope != "b"), Some("b"));
         assert_eq!(set.first_refused(|_| true), None);
+    }
+
+    #[test]
+    fn collecting_drops_repeats_and_union_appends_what_is_new() {
+        let set: ScopeSet = ["a", "b", "a"].map(String::from).into_iter().collect();
+        assert_eq!(set.as_slice(), ["a", "b"]);
+        let more = ScopeSet::parse("c b").unwrap();
+        assert_eq!(set.clone().union(&more).as_slice(), ["a", "b", "c"]);
+        assert_eq!(set.filtered(|scope| scope != "a").as_slice(), ["b"]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::access;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::model::{Catalog, Client, OPENID, ResponseType};
 use crate::parameters::Parameters;
+use crate::scope::ScopeSet;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -64,7 +65,7 @@ pub struct AuthorizationRequest {
     /// How the response is delivered.
     pub response_mode: ResponseMode,
     /// Requested scopes, identity and API, in request order.
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// The audiences the scopes resolve to (RFC 8707 `resource`, or the APIs offering them).
     pub audiences: Vec<String>,
     /// Echoed back unchanged.
@@ -112,7 +113,7 @@ impl AuthorizationRequest {
 
     /// True if the client asked for `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|own| own == scope)
+        self.scopes.contains(scope)
     }
 
     /// An error for the client, delivered like a response would be.
@@ -225,7 +226,7 @@ pub fn validate(
         }
     }
     .scopes;
-    let openid = scopes.iter().any(|scope| scope == OPENID);
+    let openid = scopes.contains(OPENID);
     if response_type.has_id_token() && !openid {
         return Err(fail(ProtocolError::invalid_scope(
             "an id_token needs the openid scope",

@@ -56,7 +56,7 @@ fn redirected(pairs: &[(&str, &str)]) -> ClientRedirect {
 fn a_good_request_validates() {
     let request = check(&base()).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(request.response_mode, ResponseMode::Query);
-    assert_eq!(request.scopes, ["openid", "orders.read"]);
+    assert_eq!(request.scopes.as_slice(), ["openid", "orders.read"]);
     assert_eq!(request.audiences, ["https://orders"]);
     assert_eq!(request.state.as_deref(), Some("s-1"));
 }

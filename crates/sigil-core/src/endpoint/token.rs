@@ -105,7 +105,7 @@ mod tests {
         }
         async fn handle(&self, request: TokenRequest<'_>) -> Result<TokenResponse, ProtocolError> {
             let access = GrantedAccess {
-                scopes: vec!["orders.read".into()],
+                scopes: crate::scope::ScopeSet::parse("orders.read")?,
                 audiences: vec!["https://orders".into()],
             };
             let minted = self

@@ -75,11 +75,9 @@ fn machine_access(request: TokenRequest<'_>) -> Result<access::GrantedAccess, Pr
             )));
         }
     }
-    let scopes: Vec<String> = requested
+    let scopes = requested
         .scopes
-        .into_iter()
-        .filter(|scope| !catalog.is_identity_scope(scope))
-        .collect();
+        .filtered(|scope| !catalog.is_identity_scope(scope));
     if scopes.is_empty() {
         return Err(ProtocolError::invalid_scope(
             "the client has no API scopes to request",

@@ -136,14 +136,13 @@ fn narrowed(payload: &RefreshPayload, scope: Option<&str>) -> Result<GrantedAcce
         return Ok(granted);
     };
     let scopes = ScopeSet::parse(scope)?;
-    if let Some(stray) = scopes.first_refused(|scope| payload.scopes.iter().any(|own| own == scope))
-    {
+    if let Some(stray) = scopes.first_refused(|scope| payload.scopes.contains(scope)) {
         return Err(ProtocolError::invalid_scope(format!(
             "scope `{stray}` was not granted to this refresh token"
         )));
     }
     Ok(GrantedAccess {
-        scopes: scopes.into_vec(),
+        scopes,
         audiences: granted.audiences,
     })
 }

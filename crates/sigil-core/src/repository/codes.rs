@@ -4,6 +4,7 @@
 use super::{RepositoryError, Stored, encode, file_new};
 use crate::authorize::pkce::CodeChallenge;
 use crate::handle::{FamilyId, GrantKey, new_handle};
+use crate::scope::ScopeSet;
 use crate::store::{ConsumeOutcome, Grant, GrantKind, GrantStore, RevokeTarget, StoreError};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ pub(crate) struct CodePayload {
     /// The redirect URI of the authorization request; the token request must repeat it.
     pub redirect_uri: String,
     /// Granted scopes.
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// Audiences of the access token.
     pub audiences: Vec<String>,
     /// For the id_token.

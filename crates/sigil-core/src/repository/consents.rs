@@ -3,6 +3,7 @@
 
 use super::{RepositoryError, encode};
 use crate::handle::GrantKey;
+use crate::scope::ScopeSet;
 use crate::store::{Grant, GrantKind, GrantStore, PutOutcome, RevokeTarget, StoreError};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ const KIND: GrantKind = GrantKind::Consent;
 /// What the grant store keeps under a consent record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct ConsentPayload {
-    pub(super) scopes: Vec<String>,
+    pub(super) scopes: ScopeSet,
 }
 
 fn consent_key(subject: &str, client_id: &str) -> GrantKey {
@@ -39,12 +40,12 @@ impl Consents {
         &self,
         subject: &str,
         client_id: &str,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<ScopeSet, StoreError> {
         let Some(grant) = self.store.get(&consent_key(subject, client_id)).await? else {
-            return Ok(Vec::new());
+            return Ok(ScopeSet::default());
         };
         if grant.kind != KIND {
-            return Ok(Vec::new());
+            return Ok(ScopeSet::default());
         }
         Ok(serde_json::from_slice::<ConsentPayload>(&grant.payload)
             .map(|payload| payload.scopes)
@@ -56,17 +57,12 @@ impl Consents {
         &self,
         subject: &str,
         client_id: &str,
-        scopes: &[String],
+        scopes: &ScopeSet,
         lifetime: Duration,
         now: Timestamp,
     ) -> Result<(), RepositoryError> {
         let key = consent_key(subject, client_id);
-        let mut all = self.remembered(subject, client_id).await?;
-        for scope in scopes {
-            if !all.contains(scope) {
-                all.push(scope.clone());
-            }
-        }
+        let all = self.remembered(subject, client_id).await?.union(scopes);
         let record = Grant {
             key,
             kind: KIND,

@@ -3,6 +3,7 @@
 
 use super::{RepositoryError, encode, file_new};
 use crate::handle::{FamilyId, GrantKey, new_handle};
+use crate::scope::ScopeSet;
 use crate::store::{Grant, GrantKind, GrantStore, RevokeTarget, StoreError};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ pub struct ReferenceTokenPayload {
     /// Unique token id.
     pub jti: String,
     /// Granted scopes.
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// Audiences.
     pub audiences: Vec<String>,
 }

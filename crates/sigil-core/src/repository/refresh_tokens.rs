@@ -3,6 +3,7 @@
 
 use super::{RepositoryError, Stored, encode, file_new};
 use crate::handle::{FamilyId, GrantKey, new_handle};
+use crate::scope::ScopeSet;
 use crate::store::{Grant, GrantKind};
 use crate::store::{GrantStore, RevokeTarget, RotateOutcome, Rotation, StoreError};
 use crate::time::Timestamp;
@@ -15,7 +16,7 @@ pub(super) const KIND: GrantKind = GrantKind::RefreshToken;
 /// What the grant store keeps under a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RefreshPayload {
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub audiences: Vec<String>,
     pub auth_time: Timestamp,
     pub amr: Vec<String>,
@@ -78,7 +79,7 @@ pub(crate) enum RefreshRotation {
 /// What introspection may tell about a refresh token (RFC 7662 covers refresh tokens too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LiveRefreshToken {
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub audiences: Vec<String>,
     /// The earlier of the token's own expiry and its family's absolute end.
     pub expires_at: Timestamp,

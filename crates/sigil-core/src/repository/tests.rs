@@ -7,6 +7,7 @@ use crate::authorize::Session;
 use crate::authorize::pkce::{ChallengeMethod, CodeChallenge};
 use crate::error::ErrorCode;
 use crate::handle::{FamilyId, GrantKey};
+use crate::scope::ScopeSet;
 use crate::store::{
     ConsumeOutcome, Grant, GrantKind, GrantStore, PutOutcome, RevokeTarget, RotateOutcome,
     Rotation, StoreError, Throttle, ThrottleOutcome,
@@ -19,6 +20,10 @@ use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
+
+fn set(scopes: &str) -> ScopeSet {
+    ScopeSet::parse(scopes).unwrap()
+}
 
 /// Decodes `stored` (bytes as an earlier release wrote them) into `expected`, and encodes
 /// `expected` back into exactly those bytes.
@@ -34,7 +39,7 @@ where
 fn code_payload() -> CodePayload {
     CodePayload {
         redirect_uri: "https://app.test/cb".into(),
-        scopes: vec!["openid".into(), "orders.read".into()],
+        scopes: set("openid orders.read"),
         audiences: vec!["https://orders".into()],
         nonce: Some("n-1".into()),
         code_challenge: Some(CodeChallenge {
@@ -49,7 +54,7 @@ fn code_payload() -> CodePayload {
 
 fn refresh_payload() -> RefreshPayload {
     RefreshPayload {
-        scopes: vec!["openid".into(), "offline_access".into()],
+        scopes: set("openid offline_access"),
         audiences: vec!["https://orders".into()],
         auth_time: NOW,
         amr: vec!["pwd".into()],
@@ -72,14 +77,14 @@ fn payloads_keep_the_encoding_earlier_releases_wrote() {
     same_bytes(
         r#"{"scopes":["openid","orders.read"]}"#,
         &ConsentPayload {
-            scopes: vec!["openid".into(), "orders.read".into()],
+            scopes: set("openid orders.read"),
         },
     );
     same_bytes(
         r#"{"jti":"j-1","scopes":["orders.read"],"audiences":["https://orders"]}"#,
         &ReferenceTokenPayload {
             jti: "j-1".into(),
-            scopes: vec!["orders.read".into()],
+            scopes: set("orders.read"),
             audiences: vec!["https://orders".into()],
         },
     );
@@ -270,24 +275,17 @@ async fn sessions_markers_and_consents_round_trip() {
 
     let consents = Consents::new(store.clone());
     let lifetime = Duration::from_secs(3600);
-    let scopes = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     consents
-        .remember("alice-id", "web", &scopes(&["openid"]), lifetime, NOW)
+        .remember("alice-id", "web", &set("openid"), lifetime, NOW)
         .await
         .unwrap();
     consents
-        .remember(
-            "alice-id",
-            "web",
-            &scopes(&["orders.read", "openid"]),
-            lifetime,
-            NOW,
-        )
+        .remember("alice-id", "web", &set("orders.read openid"), lifetime, NOW)
         .await
         .unwrap();
     assert_eq!(
         consents.remembered("alice-id", "web").await.unwrap(),
-        scopes(&["openid", "orders.read"])
+        set("openid orders.read")
     );
     assert!(
         consents
@@ -393,7 +391,7 @@ async fn a_handle_collision_is_one_error_and_a_server_error() {
     );
     let reference = ReferenceTokenPayload {
         jti: "j-1".into(),
-        scopes: vec!["orders.read".into()],
+        scopes: set("orders.read"),
         audiences: vec![],
     };
     collided(

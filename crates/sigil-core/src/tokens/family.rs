@@ -55,7 +55,7 @@ pub(crate) async fn mint(
             jti: tokens.access_token_id.as_deref(),
         })
         .await?;
-    let id_token = if tokens.access.scopes.iter().any(|scope| scope == OPENID) {
+    let id_token = if tokens.access.scopes.contains(OPENID) {
         Some(
             minter
                 .id_token(IdTokenRequest {
@@ -97,7 +97,7 @@ pub(crate) async fn issue(
     let policy = &client.sign_in.refresh;
     let wanted = match policy.issue {
         RefreshIssue::Always => true,
-        RefreshIssue::OfflineAccess => tokens.access.scopes.iter().any(|s| s == OFFLINE_ACCESS),
+        RefreshIssue::OfflineAccess => tokens.access.scopes.contains(OFFLINE_ACCESS),
     };
     if !wanted || !client.allows_grant_type(REFRESH_TOKEN_GRANT_TYPE) {
         return Ok(response);

@@ -3,6 +3,7 @@
 use super::minter::Minter;
 use crate::error::ProtocolError;
 use crate::model::{Catalog, Client, User};
+use crate::scope::ScopeSet;
 use crate::time::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -139,7 +140,7 @@ pub fn half_hash(algorithm: &str, value: &str) -> String {
 /// The claims the granted identity scopes release about `user`, with `sub` always.
 pub fn user_claims(
     catalog: &Catalog,
-    scopes: &[String],
+    scopes: &ScopeSet,
     user: &User,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut claims = serde_json::Map::new();
@@ -225,7 +226,7 @@ mod tests {
         );
 
         let access = crate::access::GrantedAccess {
-            scopes: vec!["orders.read".into()],
+            scopes: ScopeSet::parse("orders.read").unwrap(),
             audiences: vec!["https://orders".into()],
         };
         let minted = minter

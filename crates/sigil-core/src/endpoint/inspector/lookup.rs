@@ -141,7 +141,7 @@ fn reference_token(grant: Stored<ReferenceTokenPayload>, now: Timestamp) -> Opti
     Some(ActiveToken {
         client_id: grant.client_id,
         subject: grant.subject,
-        scope: payload.scopes.join(" "),
+        scope: payload.scopes.to_string(),
         audience: Audience::from_list(&payload.audiences),
         issued_at: grant.issued_at,
         expires_at: grant.expires_at,
@@ -157,7 +157,7 @@ fn refresh_token(grant: Stored<RefreshPayload>, now: Timestamp) -> Option<Active
     Some(ActiveToken {
         client_id: grant.client_id,
         subject: grant.subject,
-        scope: live.scopes.join(" "),
+        scope: live.scopes.to_string(),
         audience: Audience::from_list(&live.audiences),
         issued_at: grant.issued_at,
         expires_at: live.expires_at,

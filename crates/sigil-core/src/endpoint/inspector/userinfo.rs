@@ -41,6 +41,6 @@ impl TokenInspector {
             ProtocolError::server_error()
         })?;
         let user = user.ok_or_else(invalid)?;
-        Ok(user_claims(&self.context.catalog, scopes.as_slice(), &user))
+        Ok(user_claims(&self.context.catalog, &scopes, &user))
     }
 }
