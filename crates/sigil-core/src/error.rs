@@ -187,7 +187,7 @@ impl From<crate::scope::ScopeError> for ProtocolError {
 impl From<crate::store::StoreError> for ProtocolError {
     fn from(error: crate::store::StoreError) -> Self {
         match error {
-            crate::store::StoreError::Unavailable(detail) => {
+            crate::store::StoreError::Unavailable { detail, .. } => {
                 tracing::warn!(%detail, "grant store unavailable");
                 Self::new(
                     ErrorCode::TemporarilyUnavailable,

@@ -8,6 +8,7 @@ use crate::handle::{FamilyId, GrantKey};
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 mod throttle;
 
@@ -138,17 +139,78 @@ pub enum RotateOutcome {
     NotFound,
 }
 
+/// The underlying error a [`StoreError`] keeps (shared, so the error can be cloned for every
+/// caller of one batched command).
+pub type ErrorCause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why a store operation failed. The protocol layer maps these to `temporarily_unavailable`
 /// or `server_error`; the detail is logged.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// No leader could be reached or the operation timed out; safe for the client to retry.
-    #[error("grant store unavailable: {0}")]
-    Unavailable(String),
+    #[error("grant store unavailable: {detail}")]
+    Unavailable {
+        /// What failed (with the cause's message, if there is a cause).
+        detail: String,
+        /// The underlying error, if there is one.
+        #[source]
+        cause: Option<ErrorCause>,
+    },
     /// The store failed in a way a retry will not fix.
-    #[error("grant store failure: {0}")]
-    Internal(String),
+    #[error("grant store failure: {detail}")]
+    Internal {
+        /// What failed (with the cause's message, if there is a cause).
+        detail: String,
+        /// The underlying error, if there is one.
+        #[source]
+        cause: Option<ErrorCause>,
+    },
+}
+
+impl StoreError {
+    /// Unavailable, for a reason that is not another error (a timeout, no leader).
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::Unavailable {
+            detail: detail.into(),
+            cause: None,
+        }
+    }
+
+    /// Unavailable because `what` failed with `cause`.
+    pub fn unavailable_from(
+        what: &str,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable {
+            detail: format!("{what}: {cause}"),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+
+    /// Internal, for a reason that is not another error.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::Internal {
+            detail: detail.into(),
+            cause: None,
+        }
+    }
+
+    /// Internal because `what` failed with `cause`.
+    pub fn internal_from(
+        what: &str,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Internal {
+            detail: format!("{what}: {cause}"),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+
+    /// Whether a retry may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
 }
 
 /// The operations the protocol needs from the grant store.
@@ -182,4 +244,26 @@ pub trait GrantStore: Send + Sync + 'static {
     /// Counts a sign-in failure, or admits or refuses an attempt, under a login-failure
     /// counter, atomically; see [`Throttle::apply`] for the rule.
     async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_store_error_keeps_its_cause_and_its_message() {
+        let error = StoreError::internal_from("syncing", std::io::Error::other("disk full"));
+        assert_eq!(error.to_string(), "grant store failure: syncing: disk full");
+        let cause = error.source().map(ToString::to_string);
+        assert_eq!(cause.as_deref(), Some("disk full"));
+        assert!(!error.is_unavailable());
+        let timeout = StoreError::unavailable("read timed out");
+        assert!(timeout.is_unavailable());
+        assert!(timeout.source().is_none());
+        assert_eq!(
+            timeout.to_string(),
+            "grant store unavailable: read timed out"
+        );
+    }
 }

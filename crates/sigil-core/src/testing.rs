@@ -52,7 +52,7 @@ impl GrantStore for MemoryStore {
         let mut map = self
             .0
             .lock()
-            .map_err(|_| StoreError::Internal("poisoned".into()))?;
+            .map_err(|_| StoreError::internal("poisoned"))?;
         if map.contains_key(&grant.key) {
             return Ok(PutOutcome::AlreadyExists);
         }
@@ -63,7 +63,7 @@ impl GrantStore for MemoryStore {
         Ok(self
             .0
             .lock()
-            .map_err(|_| StoreError::Internal("poisoned".into()))?
+            .map_err(|_| StoreError::internal("poisoned"))?
             .get(key)
             .cloned())
     }
@@ -71,7 +71,7 @@ impl GrantStore for MemoryStore {
         let mut map = self
             .0
             .lock()
-            .map_err(|_| StoreError::Internal("poisoned".into()))?;
+            .map_err(|_| StoreError::internal("poisoned"))?;
         let now = self.now();
         let Some(grant) = map.get_mut(key) else {
             return Ok(ConsumeOutcome::NotFound);
@@ -86,23 +86,23 @@ impl GrantStore for MemoryStore {
         let mut map = self
             .0
             .lock()
-            .map_err(|_| StoreError::Internal("poisoned".into()))?;
+            .map_err(|_| StoreError::internal("poisoned"))?;
         match target {
             RevokeTarget::Grant(key) => Ok(u64::from(map.remove(&key).is_some())),
-            _ => Err(StoreError::Internal("not used".into())),
+            _ => Err(StoreError::internal("not used")),
         }
     }
     async fn rotate(&self, _: Rotation) -> Result<RotateOutcome, StoreError> {
-        Err(StoreError::Internal("not used".into()))
+        Err(StoreError::internal("not used"))
     }
     async fn list_by_subject(&self, _: &str) -> Result<Vec<Grant>, StoreError> {
-        Err(StoreError::Internal("not used".into()))
+        Err(StoreError::internal("not used"))
     }
     async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError> {
         let mut map = self
             .0
             .lock()
-            .map_err(|_| StoreError::Internal("poisoned".into()))?;
+            .map_err(|_| StoreError::internal("poisoned"))?;
         let now = self.now();
         let live = map.get(&command.key).filter(|g| !now.reached(g.expires_at));
         let (outcome, next) = command.apply(live, now);

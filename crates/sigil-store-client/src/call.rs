@@ -68,9 +68,7 @@ where
             break;
         }
         let Some(node) = nodes.leader() else {
-            return Err(StoreError::Internal(
-                "grant store client has no endpoints".to_owned(),
-            ));
+            return Err(StoreError::internal("grant store client has no endpoints"));
         };
         if !tried.contains(&node.url) {
             tried.push(node.url.clone());
@@ -102,7 +100,7 @@ where
         };
         let pause = match classify(&status, leader_key) {
             Verdict::Fail => {
-                return Err(StoreError::Internal(format!(
+                return Err(StoreError::internal(format!(
                     "{operation} at {}: {} ({:?})",
                     node.url,
                     status.message(),
@@ -136,7 +134,7 @@ where
             tokio::time::sleep_until((Instant::now() + pause).min(deadline)).await;
         }
     }
-    Err(StoreError::Unavailable(format!(
+    Err(StoreError::unavailable(format!(
         "no leader answered {operation} within {} (tried {}; last error {last_error})",
         humanize(options.request_timeout),
         tried.join(", "),
@@ -231,7 +229,9 @@ mod tests {
         })
         .await;
         match result {
-            Err(StoreError::Internal(message)) => {
+            Err(StoreError::Internal {
+                detail: message, ..
+            }) => {
                 assert!(message.contains("key must be 32 bytes"), "{message}")
             }
             other => panic!("expected Internal, got {other:?}"),
@@ -246,7 +246,9 @@ mod tests {
         let (result, tried) = run(&nodes, &options(300), |_| Err(not_leader(None))).await;
         let elapsed = started.elapsed();
         match result {
-            Err(StoreError::Unavailable(message)) => {
+            Err(StoreError::Unavailable {
+                detail: message, ..
+            }) => {
                 assert!(message.contains("within 300ms"), "{message}");
                 assert!(
                     message.contains("tried http://a:1, http://b:1"),
@@ -269,7 +271,7 @@ mod tests {
             _ => Err(not_leader(Some("http://a:1"))),
         })
         .await;
-        assert!(matches!(result, Err(StoreError::Unavailable(_))));
+        assert!(matches!(result, Err(StoreError::Unavailable { .. })));
         assert!(tried.len() <= 12, "{} attempts in 300ms", tried.len());
     }
 

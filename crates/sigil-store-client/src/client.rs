@@ -94,8 +94,13 @@ fn request<M>(message: M, timeout: Duration) -> Request<M> {
 }
 
 /// A response the client cannot read is a store failure, not a reason to retry.
-fn decode<T, E: std::fmt::Display>(operation: &str, result: Result<T, E>) -> Result<T, StoreError> {
-    result.map_err(|error| StoreError::Internal(format!("{operation}: unreadable answer: {error}")))
+fn decode<T, E>(operation: &str, result: Result<T, E>) -> Result<T, StoreError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    result.map_err(|error| {
+        StoreError::internal_from(&format!("{operation}: unreadable answer"), error)
+    })
 }
 
 #[async_trait]

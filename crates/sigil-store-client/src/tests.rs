@@ -228,7 +228,9 @@ async fn no_leader_within_the_deadline_gives_a_clear_unavailable_error() {
         .await
         .unwrap_err();
     match error {
-        StoreError::Unavailable(message) => {
+        StoreError::Unavailable {
+            detail: message, ..
+        } => {
             assert!(
                 message.contains("no leader answered get within 400ms"),
                 "{message}"
@@ -272,7 +274,7 @@ async fn a_rejected_request_fails_at_once_without_retrying() {
         .revoke(RevokeTarget::Client("app".to_owned()))
         .await
         .unwrap_err();
-    assert!(matches!(error, StoreError::Internal(_)), "{error:?}");
+    assert!(matches!(error, StoreError::Internal { .. }), "{error:?}");
     assert_eq!(rejecting.seen().len(), 1);
     assert!(other.seen().is_empty());
 }
@@ -296,7 +298,7 @@ async fn a_node_that_refused_connections_is_followed_once_named_leader_again() {
         .get(&GrantKey::derived("probe", &[]))
         .await
         .unwrap_err();
-    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
 
     // Back on the same port: the next call follows the followers' hint there at once, rather
     // than passing the node over because it refused a moment ago.

@@ -92,7 +92,7 @@ impl EmbeddedStore {
             ..Config::default()
         }
         .validate()
-        .map_err(|e| StoreError::Internal(format!("raft configuration: {e}")))?;
+        .map_err(|e| StoreError::internal_from("raft configuration", e))?;
 
         let node = open_node(dir, NODE_ID, Arc::new(config), SingleNodeNetwork).await?;
         if let Err(e) = Self::become_leader(&node.raft, options.request_timeout).await {
@@ -129,14 +129,12 @@ impl EmbeddedStore {
             let members = BTreeMap::from([(NODE_ID, Node::default())]);
             raft.initialize(members)
                 .await
-                .map_err(|e| StoreError::Internal(format!("initializing the store: {e}")))?;
+                .map_err(|e| StoreError::internal_from("initializing the store", e))?;
         }
         raft.wait(Some(timeout))
             .current_leader(NODE_ID, "the embedded store leads its group")
             .await
-            .map_err(|e| {
-                StoreError::Unavailable(format!("the embedded store did not start: {e}"))
-            })?;
+            .map_err(|e| StoreError::unavailable_from("the embedded store did not start", e))?;
         Ok(())
     }
 
@@ -163,7 +161,7 @@ impl EmbeddedStore {
             .raft()
             .shutdown()
             .await
-            .map_err(|e| StoreError::Internal(format!("stopping raft: {e}")))?;
+            .map_err(|e| StoreError::internal_from("stopping raft", e))?;
         self.storage.close(self.request_timeout).await
     }
 

@@ -6,15 +6,19 @@
 use crate::types::{Node, NodeId};
 use openraft::error::{CheckIsLeaderError, ClientWriteError, Fatal, RaftError};
 use sigil_core::store::StoreError;
+use std::sync::Arc;
 
 /// Maps a failed [`openraft::Raft::client_write`].
 pub(crate) fn from_write(err: RaftError<NodeId, ClientWriteError<NodeId, Node>>) -> StoreError {
     match err {
         RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
-            StoreError::Unavailable(format!("not the leader: {forward}"))
+            StoreError::unavailable_from("not the leader", forward)
         }
         RaftError::APIError(other @ ClientWriteError::ChangeMembershipError(_)) => {
-            StoreError::Internal(other.to_string())
+            StoreError::Internal {
+                detail: other.to_string(),
+                cause: Some(Arc::new(other)),
+            }
         }
         RaftError::Fatal(fatal) => from_fatal(fatal),
     }
@@ -23,7 +27,10 @@ pub(crate) fn from_write(err: RaftError<NodeId, ClientWriteError<NodeId, Node>>)
 /// Maps a failed [`openraft::Raft::ensure_linearizable`].
 pub(crate) fn from_read(err: RaftError<NodeId, CheckIsLeaderError<NodeId, Node>>) -> StoreError {
     match err {
-        RaftError::APIError(check) => StoreError::Unavailable(check.to_string()),
+        RaftError::APIError(check) => StoreError::Unavailable {
+            detail: check.to_string(),
+            cause: Some(Arc::new(check)),
+        },
         RaftError::Fatal(fatal) => from_fatal(fatal),
     }
 }
@@ -31,16 +38,15 @@ pub(crate) fn from_read(err: RaftError<NodeId, CheckIsLeaderError<NodeId, Node>>
 /// Maps a stopped or failed Raft node.
 pub(crate) fn from_fatal(fatal: Fatal<NodeId>) -> StoreError {
     match fatal {
-        Fatal::Stopped => StoreError::Unavailable("the store is shutting down".into()),
-        other => StoreError::Internal(other.to_string()),
+        Fatal::Stopped => StoreError::unavailable("the store is shutting down"),
+        other => StoreError::Internal {
+            detail: other.to_string(),
+            cause: Some(Arc::new(other)),
+        },
     }
 }
 
 /// A copy of `err`, for answering every caller of a shared operation.
 pub(crate) fn duplicate(err: &StoreError) -> StoreError {
-    match err {
-        StoreError::Unavailable(detail) => StoreError::Unavailable(detail.clone()),
-        StoreError::Internal(detail) => StoreError::Internal(detail.clone()),
-        other => StoreError::Internal(other.to_string()),
-    }
+    err.clone()
 }

@@ -40,8 +40,8 @@ impl StorageHandle {
         let deadline = Instant::now() + timeout;
         while Arc::strong_count(&self.disk) > 1 {
             if Instant::now() >= deadline {
-                return Err(StoreError::Internal(
-                    "raft storage still in use after shutdown".into(),
+                return Err(StoreError::internal(
+                    "raft storage still in use after shutdown",
                 ));
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -49,7 +49,7 @@ impl StorageHandle {
         self.disk
             .sync()
             .await
-            .map_err(|e| StoreError::Internal(format!("syncing the grant store: {e}")))
+            .map_err(|e| StoreError::internal_from("syncing the grant store", e))
     }
 
     /// The database (for tests that look beneath the API).
@@ -71,14 +71,13 @@ pub async fn open_node<N>(
 where
     N: RaftNetworkFactory<TypeConfig>,
 {
-    let internal =
-        |what: &str, e: &dyn std::fmt::Display| StoreError::Internal(format!("{what}: {e}"));
+    let internal = |what: &str, e| StoreError::internal_from(what, e);
     let disk = Disk::open(dir)
-        .map_err(|e| internal(&format!("opening the grant store in {}", dir.display()), &e))?;
+        .map_err(|e| internal(&format!("opening the grant store in {}", dir.display()), e))?;
     let log_store =
-        LogStore::open(Arc::clone(&disk)).map_err(|e| internal("opening the raft log", &e))?;
+        LogStore::open(Arc::clone(&disk)).map_err(|e| internal("opening the raft log", e))?;
     let state_machine = StateMachine::open(Arc::clone(&disk))
-        .map_err(|e| internal("opening the state machine", &e))?;
+        .map_err(|e| internal("opening the state machine", e))?;
     let reader = state_machine.reader();
     let raft = Raft::new(node_id, config, network, log_store, state_machine)
         .await

@@ -79,12 +79,12 @@ async fn write_batch(raft: &StoreRaft, batch: Vec<Pending>, timeout: Duration) {
                 }
                 return;
             }
-            other => StoreError::Internal(format!(
+            other => StoreError::internal(format!(
                 "unexpected state machine response to a batch: {other:?}"
             )),
         },
         Ok(Err(e)) => error::from_write(e),
-        Err(_) => StoreError::Unavailable("write timed out".into()),
+        Err(_) => StoreError::unavailable("write timed out"),
     };
     for reply in replies {
         let _ = reply.send(Err(error::duplicate(&failure)));

@@ -51,9 +51,7 @@ async fn run(
             Ok(Ok(_)) => Ok(()),
             Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward)))) => {
                 tracing::debug!(%forward, "reads refused: not the leader");
-                Err(StoreError::Unavailable(format!(
-                    "not the leader: {forward}"
-                )))
+                Err(StoreError::unavailable_from("not the leader", forward))
             }
             Ok(Err(e)) => {
                 match &e {
@@ -73,7 +71,7 @@ async fn run(
                     reads = waiters.len(),
                     "reads refused: leadership not confirmed in time"
                 );
-                Err(StoreError::Unavailable("read timed out".into()))
+                Err(StoreError::unavailable("read timed out"))
             }
         };
         for waiter in waiters {

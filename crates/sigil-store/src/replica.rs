@@ -73,15 +73,15 @@ impl Drop for Inner {
 }
 
 fn stopped() -> StoreError {
-    StoreError::Unavailable("the store is shutting down".into())
+    StoreError::unavailable("the store is shutting down")
 }
 
 fn unexpected(response: Response) -> StoreError {
-    StoreError::Internal(format!("unexpected state machine response: {response:?}"))
+    StoreError::internal(format!("unexpected state machine response: {response:?}"))
 }
 
 fn read_failed(e: std::io::Error) -> StoreError {
-    StoreError::Internal(format!("reading grants: {e}"))
+    StoreError::internal_from("reading grants", e)
 }
 
 impl Replica {
@@ -139,7 +139,7 @@ impl Replica {
         .await;
         match outcome {
             Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable("write timed out".into())),
+            Err(_) => Err(StoreError::unavailable("write timed out")),
         }
     }
 
@@ -154,7 +154,7 @@ impl Replica {
         .await;
         match outcome {
             Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable("read timed out".into())),
+            Err(_) => Err(StoreError::unavailable("read timed out")),
         }
     }
 

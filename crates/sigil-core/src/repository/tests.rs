@@ -346,7 +346,7 @@ impl GrantStore for Colliding {
         Ok(Vec::new())
     }
     async fn throttle(&self, _: Throttle) -> Result<ThrottleOutcome, StoreError> {
-        Err(StoreError::Internal("not used".into()))
+        Err(StoreError::internal("not used"))
     }
 }
 

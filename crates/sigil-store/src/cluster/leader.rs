@@ -77,7 +77,7 @@ pub fn unavailable_with_hint(message: impl Into<String>, leader: Option<&str>) -
 /// The gRPC status for a failed store operation.
 pub fn to_status(raft: &StoreRaft, own_id: NodeId, error: StoreError) -> Status {
     match error {
-        StoreError::Unavailable(detail) => unavailable(raft, own_id, detail),
+        StoreError::Unavailable { detail, .. } => unavailable(raft, own_id, detail),
         other => Status::internal(other.to_string()),
     }
 }

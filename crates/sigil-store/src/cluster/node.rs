@@ -144,7 +144,7 @@ impl NodeOptions {
             ..Config::default()
         }
         .validate()
-        .map_err(|e| StoreError::Internal(format!("raft configuration: {e}")))
+        .map_err(|e| StoreError::internal_from("raft configuration", e))
     }
 }
 
@@ -173,8 +173,8 @@ struct Serving {
     task: JoinHandle<Result<(), tonic::transport::Error>>,
 }
 
-fn internal(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(format!("{what}: {e}"))
+fn internal(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::internal_from(what, e)
 }
 
 /// `http://` and the bound address, with an unspecified IP replaced by loopback.
@@ -471,10 +471,8 @@ async fn loaded(raft: &StoreRaft) -> Result<(), StoreError> {
     let mut metrics = raft.metrics();
     match tokio::time::timeout(LOAD_TIMEOUT, metrics.changed()).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(StoreError::Internal(
-            "raft stopped while loading its state".into(),
-        )),
-        Err(_) => Err(StoreError::Internal(format!(
+        Ok(Err(_)) => Err(StoreError::internal("raft stopped while loading its state")),
+        Err(_) => Err(StoreError::internal(format!(
             "raft did not load its state within {LOAD_TIMEOUT:?}"
         ))),
     }

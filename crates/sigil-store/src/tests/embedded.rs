@@ -201,11 +201,11 @@ async fn calls_after_shutdown_are_unavailable() {
     let g = grant("late", "app", in_an_hour());
     assert!(matches!(
         store.put(g.clone()).await,
-        Err(StoreError::Unavailable(_))
+        Err(StoreError::Unavailable { .. })
     ));
     assert!(matches!(
         store.get(&g.key).await,
-        Err(StoreError::Unavailable(_))
+        Err(StoreError::Unavailable { .. })
     ));
     store.shutdown().await.unwrap();
 }
@@ -216,7 +216,7 @@ async fn a_directory_is_opened_by_one_store_at_a_time() {
     let store = EmbeddedStore::open(dir.path()).await.unwrap();
     assert!(matches!(
         EmbeddedStore::open(dir.path()).await,
-        Err(StoreError::Internal(_))
+        Err(StoreError::Internal { .. })
     ));
     store.shutdown().await.unwrap();
 }

@@ -109,7 +109,7 @@ mod tests {
     }
 
     fn unused<T>() -> Result<T, StoreError> {
-        Err(StoreError::Internal("unused".to_owned()))
+        Err(StoreError::internal("unused"))
     }
 
     #[async_trait]
@@ -134,7 +134,7 @@ mod tests {
             if self.up.load(Ordering::SeqCst) {
                 Ok(None)
             } else {
-                Err(StoreError::Unavailable("no leader".to_owned()))
+                Err(StoreError::unavailable("no leader"))
             }
         }
         async fn consume(&self, _: &GrantKey) -> Result<ConsumeOutcome, StoreError> {
