@@ -1,9 +1,12 @@
 //! Protocol errors as values: each knows its RFC 6749 (§5.2) / RFC 7009 / RFC 8707 code and HTTP status.
 //!
 //! Internal failures become [`ErrorCode::ServerError`] (or `temporarily_unavailable` when the grant
-//! store cannot be reached) with a generic description; their detail goes to the log, never to the wire.
+//! store cannot be reached) with a generic description; the failure itself travels as the error's
+//! cause to the HTTP layer, which logs it once — never to the wire.
 
+use crate::store::ErrorCause;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// An OAuth 2.0 error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,14 +96,25 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// An error returned to an OAuth client: a code and a human-readable description.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An error returned to an OAuth client: a code and a human-readable description, and for
+/// internal failures the cause, which never goes on the wire: the HTTP layer logs it once,
+/// where it renders the error. Equality and `Display` look at code and description only.
+#[derive(Debug, Clone)]
 pub struct ProtocolError {
     /// The RFC error code.
     pub code: ErrorCode,
     /// `error_description`: safe to show to the client developer; never contains secrets.
     pub description: Cow<'static, str>,
+    cause: Option<ErrorCause>,
 }
+
+impl PartialEq for ProtocolError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.description == other.description
+    }
+}
+
+impl Eq for ProtocolError {}
 
 impl ProtocolError {
     /// An error with the given code and description.
@@ -108,7 +122,19 @@ impl ProtocolError {
         Self {
             code,
             description: description.into(),
+            cause: None,
         }
+    }
+
+    /// This error, caused by `cause` (kept for the log, never sent).
+    pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.cause = Some(Arc::new(cause));
+        self
+    }
+
+    /// The internal failure behind this error, if there was one.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.cause.as_deref()
     }
 
     /// `invalid_request`.
@@ -137,7 +163,7 @@ impl ProtocolError {
         Self::new(ErrorCode::InvalidTarget, description)
     }
 
-    /// `server_error` with a generic description; log the cause before calling this.
+    /// `server_error` with a generic description; attach the cause with [`Self::caused_by`].
     pub fn server_error() -> Self {
         Self::new(
             ErrorCode::ServerError,
@@ -152,7 +178,29 @@ impl std::fmt::Display for ProtocolError {
     }
 }
 
-impl std::error::Error for ProtocolError {}
+impl std::error::Error for ProtocolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// An error and its sources, `: `-separated, for one log line.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
+}
 
 /// A failed request at an endpoint a client authenticates to: the error for the wire plus
 /// context for audit and metrics.
@@ -184,20 +232,52 @@ impl From<crate::scope::ScopeError> for ProtocolError {
     }
 }
 
+/// An unreachable store is `temporarily_unavailable` (the client may retry); any other store
+/// failure is a `server_error`. The store error is kept as the cause.
 impl From<crate::store::StoreError> for ProtocolError {
     fn from(error: crate::store::StoreError) -> Self {
-        match error {
-            crate::store::StoreError::Unavailable { detail, .. } => {
-                tracing::warn!(%detail, "grant store unavailable");
-                Self::new(
-                    ErrorCode::TemporarilyUnavailable,
-                    "the grant store is unavailable; retry shortly",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "grant store failure");
-                Self::server_error()
-            }
-        }
+        let answer = if error.is_unavailable() {
+            Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the grant store is unavailable; retry shortly",
+            )
+        } else {
+            Self::server_error()
+        };
+        answer.caused_by(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_store_failure_becomes_a_protocol_error_that_keeps_it_as_the_cause() {
+        let unavailable: ProtocolError = StoreError::unavailable("read timed out").into();
+        assert_eq!(unavailable.code, ErrorCode::TemporarilyUnavailable);
+        let cause = unavailable.cause().map(ToString::to_string);
+        assert_eq!(
+            cause.as_deref(),
+            Some("grant store unavailable: read timed out")
+        );
+        let broken = StoreError::internal_from("syncing", std::io::Error::other("disk full"));
+        let failure: ProtocolError = broken.into();
+        assert_eq!(
+            failure,
+            ProtocolError::server_error(),
+            "the wire sees no cause"
+        );
+        assert_eq!(
+            failure.to_string(),
+            "server_error: the server could not complete the request"
+        );
+        let chain = failure.source().map(|cause| ErrorChain(cause).to_string());
+        assert_eq!(
+            chain.as_deref(),
+            Some("grant store failure: syncing: disk full: disk full")
+        );
     }
 }

@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use serde::Serialize;
-use sigil_core::error::{ErrorCode, ProtocolError};
+use sigil_core::error::{ErrorChain, ErrorCode, ProtocolError};
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
@@ -20,6 +20,7 @@ const RETRY_AFTER_SECONDS: &str = "1";
 /// and HTTP require for a 401; `temporarily_unavailable` is 503 with `Retry-After` (RFC 9110
 /// §10.2.3).
 pub(crate) fn error_response(error: &ProtocolError) -> HttpResponse {
+    log_cause(error);
     let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = HttpResponse::build(status);
     no_store(&mut response);
@@ -39,6 +40,20 @@ pub(crate) fn error_response(error: &ProtocolError) -> HttpResponse {
         error: error.code.as_str(),
         error_description: &error.description,
     })
+}
+
+/// Logs the internal failure behind `error`, if there was one: here, once, where it leaves
+/// the server (the core attaches causes and never logs them).
+pub(crate) fn log_cause(error: &ProtocolError) {
+    let Some(cause) = error.cause() else {
+        return;
+    };
+    let cause = ErrorChain(cause);
+    if error.code == ErrorCode::TemporarilyUnavailable {
+        tracing::warn!(%error, %cause, "request deferred");
+    } else {
+        tracing::error!(%error, %cause, "request failed");
+    }
 }
 
 /// Token responses and errors must not be cached (RFC 6749 §5.1).

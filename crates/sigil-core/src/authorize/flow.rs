@@ -247,10 +247,7 @@ impl Authorizer {
             .users
             .find(&session.subject)
             .await
-            .map_err(|error| {
-                tracing::error!(%error, "user store");
-                ProtocolError::server_error()
-            })?;
+            .map_err(|error| ProtocolError::server_error().caused_by(error))?;
         Ok(user.map(|user| SignedIn {
             session: session.clone(),
             user,

@@ -55,10 +55,7 @@ impl Authorizer {
                     ErrorCode::TemporarilyUnavailable,
                     "too many sign-ins are being checked; try again in a moment",
                 ),
-                error => {
-                    tracing::error!(?error, "user store");
-                    ProtocolError::server_error()
-                }
+                error => ProtocolError::server_error().caused_by(error),
             })?;
         let Some(user) = user else {
             self.count_failure(&admission).await?;

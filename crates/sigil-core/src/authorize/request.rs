@@ -8,7 +8,7 @@ use super::pkce::{ChallengeMethod, CodeChallenge};
 use super::redirect::{ClientRedirect, ResponseMode};
 use super::session::Session;
 use crate::access;
-use crate::error::{ErrorCode, ProtocolError};
+use crate::error::{ErrorChain, ErrorCode, ProtocolError};
 use crate::model::{Catalog, Client, OPENID, ResponseType};
 use crate::parameters::Parameters;
 use crate::scope::ScopeSet;
@@ -116,8 +116,18 @@ impl AuthorizationRequest {
         self.scopes.contains(scope)
     }
 
-    /// An error for the client, delivered like a response would be.
+    /// An error for the client, delivered like a response would be. The redirect carries no
+    /// cause, so an internal failure behind `error` is logged here, the one place it leaves
+    /// the browser flow.
     pub fn error(&self, issuer: &str, error: ProtocolError) -> ClientRedirect {
+        if let Some(cause) = error.cause() {
+            let cause = ErrorChain(cause);
+            if error.code == ErrorCode::TemporarilyUnavailable {
+                tracing::warn!(%error, %cause, "authorization request deferred");
+            } else {
+                tracing::error!(%error, %cause, "authorization request failed");
+            }
+        }
         ClientRedirect::error(
             &self.redirect_uri,
             self.response_mode,

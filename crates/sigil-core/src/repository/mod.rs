@@ -70,15 +70,12 @@ pub enum RepositoryError {
 }
 
 /// Store failures keep their mapping (`temporarily_unavailable` or `server_error`); the
-/// rest are server errors, their detail logged here.
+/// rest are server errors, caused by this error.
 impl From<RepositoryError> for ProtocolError {
     fn from(error: RepositoryError) -> Self {
         match error {
             RepositoryError::Store(error) => error.into(),
-            error => {
-                tracing::error!(%error, "grant repository");
-                ProtocolError::server_error()
-            }
+            error => ProtocolError::server_error().caused_by(error),
         }
     }
 }

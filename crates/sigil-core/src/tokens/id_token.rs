@@ -112,9 +112,11 @@ impl Minter {
             c_hash: request.code.map(|c| half_hash(algorithm.as_str(), c)),
             user: user.as_ref(),
         };
-        let json = serde_json::to_vec(&claims).map_err(|error| {
-            tracing::error!(%error, "encoding id_token claims");
-            ProtocolError::server_error()
+        let json = serde_json::to_vec(&claims).map_err(|source| {
+            ProtocolError::server_error().caused_by(super::EncodingFailed {
+                what: "id_token",
+                source,
+            })
         })?;
         self.signer()
             .sign_with(algorithm, ID_TOKEN_TYPE, &json)

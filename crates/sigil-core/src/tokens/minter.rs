@@ -101,9 +101,11 @@ impl Minter {
                     jti: jti.clone(),
                     scope: request.access.scope_string(),
                 };
-                let json = serde_json::to_vec(&claims).map_err(|error| {
-                    tracing::error!(%error, "encoding access token claims");
-                    ProtocolError::server_error()
+                let json = serde_json::to_vec(&claims).map_err(|source| {
+                    ProtocolError::server_error().caused_by(super::EncodingFailed {
+                        what: "access token",
+                        source,
+                    })
                 })?;
                 self.signer
                     .sign(ACCESS_TOKEN_JWT_TYPE, &json)

@@ -21,21 +21,40 @@ pub use response::TokenResponse;
 /// The `typ` header of JWT access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_JWT_TYPE: &str = "at+jwt";
 
-/// What a client is told when a token could not be signed, logged here once: while no key is
-/// loaded yet (a pod still starting, or its key source not yet populated) the request may be
-/// retried (`temporarily_unavailable`); any other failure is a server error.
-pub(crate) fn signing_failed(what: &str, error: crate::signing::SigningError) -> ProtocolError {
-    match error {
-        crate::signing::SigningError::NoActiveKey(_) => {
-            tracing::warn!(%error, "cannot sign {what} yet");
-            ProtocolError::new(
-                ErrorCode::TemporarilyUnavailable,
-                "no signing key is loaded yet; retry shortly",
-            )
-        }
-        error => {
-            tracing::error!(%error, "signing {what}");
-            ProtocolError::server_error()
-        }
-    }
+/// What a client is told when a token could not be signed (the signing error is the cause):
+/// while no key is loaded yet (a pod still starting, or its key source not yet populated) the
+/// request may be retried (`temporarily_unavailable`); any other failure is a server error.
+pub(crate) fn signing_failed(
+    what: &'static str,
+    error: crate::signing::SigningError,
+) -> ProtocolError {
+    let answer = match error {
+        crate::signing::SigningError::NoActiveKey(_) => ProtocolError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "no signing key is loaded yet; retry shortly",
+        ),
+        _ => ProtocolError::server_error(),
+    };
+    answer.caused_by(SigningFailed {
+        what,
+        source: error,
+    })
+}
+
+/// A token that could not be signed, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("signing {what}")]
+struct SigningFailed {
+    what: &'static str,
+    #[source]
+    source: crate::signing::SigningError,
+}
+
+/// A token's claims that could not be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("encoding {what} claims")]
+pub(crate) struct EncodingFailed {
+    pub(crate) what: &'static str,
+    #[source]
+    pub(crate) source: serde_json::Error,
 }

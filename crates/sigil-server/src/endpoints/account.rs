@@ -116,10 +116,12 @@ pub async fn login(
         // The password was not checked (the checks are saturated) or the grant store is
         // unreachable: nothing is wrong with the attempt, so the form comes back to retry.
         Err(error) if error.code == ErrorCode::TemporarilyUnavailable => {
+            crate::errors::log_cause(&error);
             tracing::warn!(%error, "sign-in deferred");
             return unavailable(form_again(BUSY));
         }
         Err(error) => {
+            crate::errors::log_cause(&error);
             tracing::error!(%error, "sign-in");
             return server_error_page();
         }

@@ -94,6 +94,7 @@ async fn end_session(
         return confirm_page(state, request, params, None, now);
     }
     if let Err(error) = state.services.authorizer.end_session_record(&session).await {
+        crate::errors::log_cause(&error);
         if error.code == ErrorCode::TemporarilyUnavailable {
             // The grant store cannot be reached: the session is not ended, so its cookie
             // stays, and the user is asked to confirm again in a moment.

@@ -36,10 +36,12 @@ impl TokenInspector {
         let Some(subject) = active.subject else {
             return Err(invalid());
         };
-        let user = self.context.users.find(&subject).await.map_err(|error| {
-            tracing::error!(%error, "user store");
-            ProtocolError::server_error()
-        })?;
+        let user = self
+            .context
+            .users
+            .find(&subject)
+            .await
+            .map_err(|error| ProtocolError::server_error().caused_by(error))?;
         let user = user.ok_or_else(invalid)?;
         Ok(user_claims(&self.context.catalog, &scopes, &user))
     }
