@@ -28,7 +28,6 @@ mod routes;
 pub mod secret_checks;
 pub mod signin;
 mod state;
-pub mod users;
 
 pub use discovery::{Discovery, EndpointPaths};
 pub use drain::{Drain, close_when_draining};
@@ -36,4 +35,4 @@ pub use form::BodyDeadline;
 pub use nosniff::nosniff;
 pub use routes::{ops_routes, public_routes, record_latency, routes};
 pub use signin::{CookiePolicy, SealFailure, Sealer};
-pub use state::{AppState, JwksSource, Readiness};
+pub use state::AppState;

@@ -2,7 +2,7 @@ use super::Issues;
 use serde::Deserialize;
 use sigil_core::model::User;
 use sigil_core::secret::SecretHash;
-use sigil_server::users::UserAccount;
+use sigil_core::users::UserAccount;
 
 /// A user who signs in with a password.
 #[derive(Debug, Clone, Deserialize)]
