@@ -1,3 +1,6 @@
+//! `users`: the built-in accounts, each with an argon2id password hash, turned into the
+//! core's [`UserAccount`]s.
+
 use super::Issues;
 use serde::Deserialize;
 use sigil_core::model::User;

@@ -159,7 +159,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let issuer = issuer
         .or(config.server.issuer.clone())
         .unwrap_or_else(|| format!("http://{bound}"));
-    check_issuer(&issuer).map_err(|message| anyhow!("issuer {issuer}: {message}"))?;
+    check_issuer(&issuer).with_context(|| format!("issuer {issuer}"))?;
 
     let endpoint = |path: &str| format!("{issuer}{path}");
     // One pool for every argon2id check: passwords, client secrets and API secrets.
