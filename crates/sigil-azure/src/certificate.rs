@@ -1,6 +1,7 @@
 //! Certificate mode: every enabled version of a Key Vault certificate, its private key read
 //! from the certificate's backing secret (same name and version) and signing locally.
 
+use crate::error::with_causes;
 use crate::vault::{Vault, VersionAttributes, with_version_times};
 use sigil_keys::{Algorithm, KeySourceError, SigningKey};
 
@@ -61,9 +62,9 @@ async fn load_version(
     let content_type = secret.content_type.as_deref().unwrap_or_default();
     let value = secret.value.unwrap_or_default();
     let key_pem = match content_type {
-        PEM => private_key_blocks(&value).map_err(|reason| KeySourceError::InvalidMetadata {
+        PEM => private_key_blocks(&value).map_err(|error| KeySourceError::InvalidMetadata {
             path: secret_url.clone(),
-            reason,
+            reason: with_causes(&error),
         })?,
         PKCS12 => {
             return Err(KeySourceError::InvalidMetadata {
@@ -92,21 +93,32 @@ async fn load_version(
 
 /// The private key block(s) of a PEM certificate secret, which also holds the certificate
 /// chain (`CERTIFICATE` blocks, dropped here).
-fn private_key_blocks(value: &str) -> Result<String, String> {
-    let blocks = pem::parse_many(value).map_err(|e| format!("not PEM: {e}"))?;
+fn private_key_blocks(value: &str) -> Result<String, PemSecretError> {
+    let blocks = pem::parse_many(value).map_err(PemSecretError::NotPem)?;
     let keys: Vec<pem::Pem> = blocks
         .into_iter()
         .filter(|b| b.tag().ends_with("PRIVATE KEY"))
         .collect();
     if keys.is_empty() {
-        return Err("the PEM holds no private key (is the key exportable?)".into());
+        return Err(PemSecretError::NoPrivateKey);
     }
     Ok(pem::encode_many(&keys))
 }
 
+/// Why a certificate's PEM secret yields no private key.
+#[derive(Debug, thiserror::Error)]
+enum PemSecretError {
+    /// The secret does not parse as PEM.
+    #[error("not PEM")]
+    NotPem(#[source] pem::PemError),
+    /// Only certificates: the key was not exportable.
+    #[error("the PEM holds no private key (is the key exportable?)")]
+    NoPrivateKey,
+}
+
 #[cfg(test)]
 mod tests {
-    use super::private_key_blocks;
+    use super::{private_key_blocks, with_causes};
 
     #[test]
     fn certificate_blocks_are_dropped_and_a_missing_key_is_named() {
@@ -114,6 +126,15 @@ mod tests {
         let cert = "-----BEGIN CERTIFICATE-----\nAwQF\n-----END CERTIFICATE-----\n";
         let kept = private_key_blocks(&format!("{key}{cert}")).unwrap_or_default();
         assert!(kept.contains("PRIVATE KEY") && !kept.contains("CERTIFICATE"));
-        assert!(private_key_blocks(cert).is_err_and(|e| e.contains("no private key")));
+        assert!(private_key_blocks(cert).is_err_and(|e| e.to_string().contains("no private key")));
+        let garbled =
+            private_key_blocks("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n")
+                .map_err(|error| with_causes(&error));
+        assert!(
+            garbled
+                .as_ref()
+                .is_err_and(|reason| reason.starts_with("not PEM: ")),
+            "{garbled:?}"
+        );
     }
 }

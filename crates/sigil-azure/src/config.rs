@@ -185,14 +185,14 @@ struct RawEntry {
 }
 
 impl RawEntry {
-    fn entry(self) -> Result<SigningEntry, String> {
+    fn entry(self) -> Result<SigningEntry, AzureConfigError> {
         let object = match (self.certificate, self.key) {
             (Some(name), None) => SigningObject::Certificate(name),
             (None, Some(name)) => SigningObject::Key(name),
-            _ => return Err("set exactly one of `certificate` and `key`".into()),
+            _ => return Err(AzureConfigError::CertificateOrKey),
         };
         if object.name().is_empty() {
-            return Err("Key Vault object names must not be empty".into());
+            return Err(AzureConfigError::EmptyName);
         }
         Ok(SigningEntry {
             object,
@@ -209,14 +209,57 @@ fn default_true() -> bool {
     true
 }
 
-impl TryFrom<RawConfig> for AzureConfig {
-    type Error = String;
+/// Why a Key Vault source configuration is refused. Serde reports it by its message, so
+/// each message names what to change.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AzureConfigError {
+    /// `vault_url` does not parse.
+    #[error("vault_url `{url}` is not a URL: {source}")]
+    VaultUrl {
+        /// As written.
+        url: String,
+        /// Why it does not parse.
+        #[source]
+        source: url::ParseError,
+    },
+    /// `vault_url` is not https.
+    #[error("vault_url `{0}` must use https")]
+    NotHttps(Url),
+    /// A signing entry names both or neither.
+    #[error("set exactly one of `certificate` and `key`")]
+    CertificateOrKey,
+    /// An empty object name.
+    #[error("Key Vault object names must not be empty")]
+    EmptyName,
+    /// Both ways of naming the signing objects at once.
+    #[error(
+        "name the signing objects either with `certificate` / `key` / `alg` or with a \
+         `signing` list, not both"
+    )]
+    SingleAndList,
+    /// An empty `signing` list.
+    #[error("`signing` needs at least one certificate or key")]
+    EmptyList,
+    /// More than one managed identity selector.
+    #[error("managed_identity takes at most one of client_id, object_id, resource_id")]
+    ManagedIdentity,
+    /// Both or neither of the client secret's places.
+    #[error("client_secret takes exactly one of secret_file and secret_env")]
+    ClientSecret,
+}
 
-    fn try_from(raw: RawConfig) -> Result<Self, String> {
-        let vault_url = Url::parse(&raw.vault_url)
-            .map_err(|e| format!("vault_url `{}` is not a URL: {e}", raw.vault_url))?;
+impl TryFrom<RawConfig> for AzureConfig {
+    type Error = AzureConfigError;
+
+    fn try_from(raw: RawConfig) -> Result<Self, AzureConfigError> {
+        let vault_url =
+            Url::parse(&raw.vault_url).map_err(|source| AzureConfigError::VaultUrl {
+                url: raw.vault_url.clone(),
+                source,
+            })?;
         if vault_url.scheme() != "https" {
-            return Err(format!("vault_url `{vault_url}` must use https"));
+            return Err(AzureConfigError::NotHttps(vault_url));
         }
         let single = RawEntry {
             certificate: raw.certificate,
@@ -227,14 +270,10 @@ impl TryFrom<RawConfig> for AzureConfig {
             None => vec![single.entry()?],
             Some(entries) => {
                 if single.certificate.is_some() || single.key.is_some() || single.alg.is_some() {
-                    return Err(
-                        "name the signing objects either with `certificate` / `key` / `alg` or \
-                         with a `signing` list, not both"
-                            .into(),
-                    );
+                    return Err(AzureConfigError::SingleAndList);
                 }
                 if entries.is_empty() {
-                    return Err("`signing` needs at least one certificate or key".into());
+                    return Err(AzureConfigError::EmptyList);
                 }
                 entries
                     .into_iter()
@@ -243,7 +282,7 @@ impl TryFrom<RawConfig> for AzureConfig {
             }
         };
         if raw.session_secret.as_deref() == Some("") {
-            return Err("Key Vault object names must not be empty".into());
+            return Err(AzureConfigError::EmptyName);
         }
         match &raw.credential {
             CredentialConfig::ManagedIdentity {
@@ -256,17 +295,14 @@ impl TryFrom<RawConfig> for AzureConfig {
                 .count()
                 > 1 =>
             {
-                return Err(
-                    "managed_identity takes at most one of client_id, object_id, resource_id"
-                        .into(),
-                );
+                return Err(AzureConfigError::ManagedIdentity);
             }
             CredentialConfig::ClientSecret {
                 secret_file,
                 secret_env,
                 ..
             } if secret_file.is_some() == secret_env.is_some() => {
-                return Err("client_secret takes exactly one of secret_file and secret_env".into());
+                return Err(AzureConfigError::ClientSecret);
             }
             _ => {}
         }

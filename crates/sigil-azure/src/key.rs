@@ -33,14 +33,14 @@ async fn load_version(
 ) -> Result<SigningKey, KeySourceError> {
     let url = vault.object_url("keys", name, Some(version));
     let key = vault.key_version(name, version).await?;
-    let invalid = |reason: String| KeySourceError::InvalidMetadata {
+    let invalid = |reason: KeyMaterialError| KeySourceError::InvalidMetadata {
         path: url.clone(),
-        reason,
+        reason: reason.to_string(),
     };
     let jwk = key
         .key
         .as_ref()
-        .ok_or_else(|| invalid("the vault returned no key material".into()))?;
+        .ok_or_else(|| invalid(KeyMaterialError::Missing))?;
     let (public_jwk, default_alg) = public_jwk(jwk).map_err(invalid)?;
     let signer = Arc::new(VaultSigner::new(
         vault.keys.clone(),
@@ -60,12 +60,12 @@ async fn load_version(
 
 /// The public JWK (`RSA` `n`/`e` or `EC` P-256 `x`/`y`, base64url) of a Key Vault key and the
 /// algorithm it signs with by default.
-fn public_jwk(jwk: &JsonWebKey) -> Result<(Value, Algorithm), String> {
-    let b64 = |member: &Option<Vec<u8>>, name: &str| {
+fn public_jwk(jwk: &JsonWebKey) -> Result<(Value, Algorithm), KeyMaterialError> {
+    let b64 = |member: &Option<Vec<u8>>, name: &'static str| {
         member
             .as_deref()
             .map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
-            .ok_or_else(|| format!("the key has no `{name}`"))
+            .ok_or(KeyMaterialError::NoMember(name))
     };
     match &jwk.kty {
         Some(KeyType::Rsa | KeyType::RsaHsm) => Ok((
@@ -77,12 +77,25 @@ fn public_jwk(jwk: &JsonWebKey) -> Result<(Value, Algorithm), String> {
                 json!({ "kty": "EC", "crv": "P-256", "x": b64(&jwk.x, "x")?, "y": b64(&jwk.y, "y")? }),
                 Algorithm::ES256,
             )),
-            other => Err(format!(
-                "unsupported curve {other:?}: Sigil signs with P-256 (ES256) only"
-            )),
+            other => Err(KeyMaterialError::Curve(format!("{other:?}"))),
         },
-        other => Err(format!(
-            "unsupported key type {other:?}: use an RSA (RS256/PS256) or EC P-256 (ES256) key"
-        )),
+        other => Err(KeyMaterialError::KeyType(format!("{other:?}"))),
     }
+}
+
+/// Why a Key Vault key's public half cannot be published.
+#[derive(Debug, thiserror::Error)]
+enum KeyMaterialError {
+    /// The vault answered without the key.
+    #[error("the vault returned no key material")]
+    Missing,
+    /// A member the key type needs is absent.
+    #[error("the key has no `{0}`")]
+    NoMember(&'static str),
+    /// An EC key on another curve.
+    #[error("unsupported curve {0}: Sigil signs with P-256 (ES256) only")]
+    Curve(String),
+    /// Neither RSA nor EC.
+    #[error("unsupported key type {0}: use an RSA (RS256/PS256) or EC P-256 (ES256) key")]
+    KeyType(String),
 }

@@ -83,6 +83,6 @@ mod signer;
 mod source;
 mod vault;
 
-pub use config::{AzureConfig, CredentialConfig, SigningEntry, SigningObject};
+pub use config::{AzureConfig, AzureConfigError, CredentialConfig, SigningEntry, SigningObject};
 pub use error::{AzureFailure, AzureSetupError};
 pub use source::AzureKeySource;

@@ -19,10 +19,15 @@
 //! talks to the outside through traits — [`store::GrantStore`] (implemented by `sigil-store`
 //! and its client), [`signing::TokenSigner`] (implemented by `sigil-keys`) and
 //! [`secret::SecretChecks`] (argon2id checks on bounded threads, implemented by
-//! `sigil-server`).
+//! `sigil-server`). The HTTP layer reaches the key ring through two more, both implemented by
+//! `sigil-keys`: [`sealing::Sealer`] (cookies and CSRF tokens under the shared session
+//! secret, over the one AES-256-GCM primitive in [`aead`]) and
+//! [`published_keys::PublishedKeys`] (the JWKS). Users sign in through
+//! [`model::UserStore`]; [`users::ConfiguredUsers`] is the built-in store.
 //! Time is passed in ([`time::Timestamp`]); nothing here reads the clock on a protocol path.
 
 pub mod access;
+pub mod aead;
 pub mod audit;
 pub mod authorize;
 pub mod client_auth;
@@ -33,13 +38,16 @@ pub mod grants;
 pub mod handle;
 pub mod model;
 pub mod parameters;
+pub mod published_keys;
 pub mod repository;
 pub mod scope;
+pub mod sealing;
 pub mod secret;
 pub mod signing;
 pub mod store;
 pub mod time;
 pub mod tokens;
+pub mod users;
 
 #[cfg(test)]
 mod testing;

@@ -1,15 +1,17 @@
 //! Sealing small values (session cookies, CSRF tokens) with the shared session secret:
-//! AES-256-GCM under a key derived per purpose with HKDF-SHA-256, the purpose also bound as
-//! associated data, so a value sealed for one purpose never opens as another.
+//! AES-256-GCM (the core's one primitive, [`sigil_core::aead`]) under a key derived per
+//! purpose with HKDF-SHA-256, the purpose also bound as associated data, so a value sealed
+//! for one purpose never opens as another.
 //!
 //! Format: `base64url(secret id) "." base64url(nonce || ciphertext || tag)`. The id says which
 //! secret version sealed it, so a value sealed before a rotation opens during retention.
 
 use crate::SessionSecret;
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::aead::AES_256_GCM;
 use aws_lc_rs::hkdf::{HKDF_SHA256, KeyType, Salt};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sigil_core::aead::{AeadError, SealingKey};
 
 /// Why a value could not be sealed or opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,7 +37,7 @@ impl KeyType for AesKeyLen {
     }
 }
 
-fn derive(secret: &SessionSecret, purpose: &str) -> Result<LessSafeKey, SealError> {
+fn derive(secret: &SessionSecret, purpose: &str) -> Result<SealingKey, SealError> {
     let prk = Salt::new(HKDF_SHA256, b"sigil session seal v1").extract(secret.bytes());
     let info = [purpose.as_bytes()];
     let okm = prk
@@ -43,8 +45,16 @@ fn derive(secret: &SessionSecret, purpose: &str) -> Result<LessSafeKey, SealErro
         .map_err(|_| SealError::Crypto)?;
     let mut key = [0u8; 32];
     okm.fill(&mut key).map_err(|_| SealError::Crypto)?;
-    let unbound = UnboundKey::new(&AES_256_GCM, &key).map_err(|_| SealError::Crypto)?;
-    Ok(LessSafeKey::new(unbound))
+    SealingKey::new(&key).map_err(|_| SealError::Crypto)
+}
+
+impl From<AeadError> for SealError {
+    fn from(error: AeadError) -> Self {
+        match error {
+            AeadError::Invalid => Self::Invalid,
+            _ => Self::Crypto,
+        }
+    }
 }
 
 /// Seals `plaintext` for `purpose` with `secret`.
@@ -53,19 +63,10 @@ pub(crate) fn seal(
     purpose: &str,
     plaintext: &[u8],
 ) -> Result<String, SealError> {
-    let key = derive(secret, purpose)?;
-    let mut nonce = [0u8; NONCE_LEN];
-    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| SealError::Crypto)?;
-    let mut body = plaintext.to_vec();
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(purpose.as_bytes()),
-        &mut body,
-    )
-    .map_err(|_| SealError::Crypto)?;
+    let body = derive(secret, purpose)?.seal(purpose.as_bytes(), plaintext)?;
     let mut sealed = URL_SAFE_NO_PAD.encode(secret.id());
     sealed.push('.');
-    URL_SAFE_NO_PAD.encode_string([&nonce[..], &body].concat(), &mut sealed);
+    URL_SAFE_NO_PAD.encode_string(body, &mut sealed);
     Ok(sealed)
 }
 
@@ -86,12 +87,49 @@ pub(crate) fn open(
     let body = URL_SAFE_NO_PAD
         .decode(body)
         .map_err(|_| SealError::Invalid)?;
-    let (nonce, ciphertext) = body.split_at_checked(NONCE_LEN).ok_or(SealError::Invalid)?;
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealError::Invalid)?;
-    let key = derive(secret, purpose)?;
-    let mut buffer = ciphertext.to_vec();
-    let plaintext = key
-        .open_in_place(nonce, Aad::from(purpose.as_bytes()), &mut buffer)
-        .map_err(|_| SealError::Invalid)?;
-    Ok(plaintext.to_vec())
+    Ok(derive(secret, purpose)?.open(purpose.as_bytes(), &body)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> SessionSecret {
+        SessionSecret::new("v1", vec![7u8; 32]).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    #[test]
+    fn a_cookie_sealed_before_the_shared_primitive_still_opens() {
+        // Sealed by the key ring's own AES-GCM code, before it used `sigil_core::aead`:
+        // browsers keep cookies across an upgrade, and they must still open.
+        let sealed = "djE.lFYvmpHfHxbAMITyH-nZNQIlRSvCuvQDzS069TwQINuCf_-NoEm8is0wff_PD2D_54KK";
+        assert_eq!(secret_id(sealed).as_deref(), Ok("v1"));
+        assert_eq!(
+            open(&secret(), "sigil/session", sealed),
+            Ok(br#"{"exp":1,"value":"old"}"#.to_vec())
+        );
+        assert_eq!(
+            open(&secret(), "sigil/csrf", sealed),
+            Err(SealError::Invalid),
+            "another purpose"
+        );
+    }
+
+    #[test]
+    fn the_format_is_the_secret_id_then_the_sealed_body() {
+        let sealed = seal(&secret(), "sigil/csrf", b"token").unwrap_or_default();
+        assert!(sealed.starts_with("djE."), "{sealed}");
+        assert_eq!(
+            open(&secret(), "sigil/csrf", &sealed),
+            Ok(b"token".to_vec())
+        );
+        assert_eq!(
+            open(&secret(), "sigil/csrf", "djE.AAAA"),
+            Err(SealError::Invalid)
+        );
+        assert_eq!(
+            open(&secret(), "sigil/csrf", "no-dot"),
+            Err(SealError::Invalid)
+        );
+    }
 }

@@ -1,10 +1,14 @@
 //! A key ring many readers share and one refresher replaces, with the refresher's health.
+//! It is what the rest of Sigil holds: it implements the core's [`TokenSigner`], [`Sealer`]
+//! and [`PublishedKeys`] directly.
 
 use crate::{
     Algorithm, KeyRing, KeyRingError, KeySource, RotationPolicy, SealError, SigningAlgorithms,
 };
 use arc_swap::ArcSwap;
 use bytes::Bytes;
+use sigil_core::published_keys::{KeysNotLoaded, PublishedKeys};
+use sigil_core::sealing::{SealFailure, Sealer};
 use sigil_core::signing::{SigningError, TokenSigner, VerifiedJwt, VerifyError};
 use sigil_core::time::Timestamp;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -208,5 +212,34 @@ impl TokenSigner for SharedKeyRing {
 
     fn verify(&self, token: &str) -> Result<VerifiedJwt, VerifyError> {
         self.current.load().verify(token)
+    }
+}
+
+impl Sealer for SharedKeyRing {
+    fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, SealFailure> {
+        SharedKeyRing::seal(self, purpose, plaintext).map_err(|error| match error {
+            SealError::NoSecret => SealFailure::NoSecret,
+            error => SealFailure::Failed(Box::new(error)),
+        })
+    }
+
+    fn open(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
+        SharedKeyRing::open(self, purpose, sealed).ok()
+    }
+}
+
+impl PublishedKeys for SharedKeyRing {
+    fn jwks_json(&self) -> Option<Bytes> {
+        self.published_jwks()
+    }
+
+    fn loaded(&self) -> Result<(), KeysNotLoaded> {
+        let status = self.status();
+        if status.ever_loaded() {
+            return Ok(());
+        }
+        Err(KeysNotLoaded {
+            last_error: status.last_error.map(|(_, error)| error),
+        })
     }
 }

@@ -406,3 +406,47 @@ async fn each_configured_algorithm_signs_with_its_own_key_and_all_are_required()
             .is_ok()
     );
 }
+
+/// The ring as the HTTP layer holds it: the core's `Sealer` and `PublishedKeys`, with no
+/// adapter in between.
+#[tokio::test]
+async fn the_ring_serves_the_http_layer_through_the_core_traits() {
+    use sigil_core::published_keys::PublishedKeys;
+    use sigil_core::sealing::{SealFailure, Sealer};
+
+    let shared = SharedKeyRing::empty(Algorithm::ES256, RotationPolicy::default());
+    let sealer: &dyn Sealer = &shared;
+    let keys: &dyn PublishedKeys = &shared;
+    assert!(matches!(
+        sealer.seal("session", b"x"),
+        Err(SealFailure::NoSecret)
+    ));
+    assert_eq!(keys.jwks_json(), None);
+    assert_eq!(
+        keys.loaded().map_err(|error| error.to_string()),
+        Err("no signing keys loaded yet".to_owned())
+    );
+
+    let (kid, key) = pem(Algorithm::ES256);
+    let source = TestSource::with(vec![Entry::ready(&key)]);
+    *source.secrets.lock().unwrap() = vec![SessionSecret::new("s1", vec![9; 32]).unwrap()];
+    source.fail(Some("timed out"));
+    assert!(shared.reload(&source).await.is_err());
+    let reason = keys.loaded().unwrap_err().to_string();
+    assert!(
+        reason.starts_with("no signing keys loaded yet: ") && reason.contains("timed out"),
+        "{reason}"
+    );
+
+    source.fail(None);
+    shared.reload(&source).await.unwrap();
+    assert_eq!(keys.loaded(), Ok(()));
+    assert_eq!(jwks_kids(&keys.jwks_json().unwrap()), [kid]);
+    let sealed = sealer.seal("session", b"x").unwrap();
+    assert_eq!(sealer.open("session", &sealed), Some(b"x".to_vec()));
+    assert_eq!(sealer.open("csrf", &sealed), None);
+    // A later outage does not make the pod unready.
+    source.fail(Some("timed out"));
+    assert!(shared.reload(&source).await.is_err());
+    assert_eq!(keys.loaded(), Ok(()));
+}

@@ -2,11 +2,8 @@
 
 use crate::api::{location, missing};
 use k8s_openapi::api::core::v1::Secret;
-use sigil_keys::KeySourceError;
+use sigil_keys::{KeyFiles, KeySourceError};
 use std::collections::BTreeMap;
-
-/// File name → contents: what `sigil_keys::parse_key_files` reads.
-pub(crate) type KeyFiles = BTreeMap<String, Vec<u8>>;
 
 /// Merges the `data` of `secrets` (read for `names`, in the same order; `None` for one that
 /// does not exist). A file name in two Secrets is refused rather than one silently winning:

@@ -6,13 +6,13 @@
 //! `sigil keys generate` can bootstrap a deployment.
 
 use crate::KubeSecretKeySource;
-use crate::merge::{KeyFiles, files_of};
+use crate::merge::files_of;
 use crate::names::is_secret_key;
 use async_trait::async_trait;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::ObjectMeta;
-use sigil_keys::{KeyFileChange, KeyFileStore, KeySourceError};
+use sigil_keys::{KeyFileChange, KeyFileStore, KeyFiles, KeySourceError};
 
 /// The writable Secret as last read.
 #[derive(Debug, Clone)]

@@ -1,6 +1,9 @@
 //! Reading a form-encoded request body: content type checked, size and time limited, then
-//! parsed by the core's strict parser. Every failure is a protocol error, never a 500.
+//! parsed by the core's strict parser. Every failure is a [`Rejection`], never a 500. Handlers
+//! do not call this: they take the extractors in [`crate::extract`].
 
+use crate::extract::Rejection;
+use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use futures::StreamExt as _;
@@ -26,22 +29,12 @@ impl Default for BodyDeadline {
     }
 }
 
-/// Why a body could not be read.
-pub(crate) enum FormError {
-    /// A protocol-level problem (`invalid_request`).
-    Invalid(ProtocolError),
-    /// The body is larger than [`MAX_FORM_BYTES`].
-    TooLarge,
-    /// The body did not arrive within the [`BodyDeadline`].
-    TimedOut,
-}
-
 /// Reads and parses the body. Names in `repeatable` may appear more than once.
 pub(crate) async fn read_form(
     request: &HttpRequest,
-    payload: web::Payload,
+    payload: Payload,
     repeatable: &[&str],
-) -> Result<Parameters, FormError> {
+) -> Result<Parameters, Rejection> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -49,7 +42,7 @@ pub(crate) async fn read_form(
         .unwrap_or("");
     let media_type = content_type.split(';').next().unwrap_or("").trim();
     if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(FormError::Invalid(ProtocolError::invalid_request(
+        return Err(Rejection::Invalid(ProtocolError::invalid_request(
             "the body must be application/x-www-form-urlencoded",
         )));
     }
@@ -59,7 +52,7 @@ pub(crate) async fn read_form(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_FORM_BYTES) {
-        return Err(FormError::TooLarge);
+        return Err(Rejection::TooLarge);
     }
     let deadline = request
         .app_data::<BodyDeadline>()
@@ -67,21 +60,21 @@ pub(crate) async fn read_form(
         .unwrap_or_default();
     let body = tokio::time::timeout(deadline.0, read_body(payload, declared))
         .await
-        .map_err(|_| FormError::TimedOut)??;
-    Parameters::parse(&body, repeatable).map_err(FormError::Invalid)
+        .map_err(|_| Rejection::TimedOut)??;
+    Parameters::parse(&body, repeatable).map_err(Rejection::Invalid)
 }
 
 async fn read_body(
-    mut payload: web::Payload,
+    mut payload: Payload,
     declared: Option<usize>,
-) -> Result<web::BytesMut, FormError> {
+) -> Result<web::BytesMut, Rejection> {
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(512).min(MAX_FORM_BYTES));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
-            FormError::Invalid(ProtocolError::invalid_request("the body could not be read"))
+            Rejection::Invalid(ProtocolError::invalid_request("the body could not be read"))
         })?;
         if body.len() + chunk.len() > MAX_FORM_BYTES {
-            return Err(FormError::TooLarge);
+            return Err(Rejection::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
@@ -89,7 +82,7 @@ async fn read_body(
 }
 
 /// The `Authorization` header, if present; one that is not visible ASCII is treated as
-/// malformed credentials.
+/// malformed credentials, and two are refused.
 pub(crate) fn authorization(request: &HttpRequest) -> Result<Option<&str>, ProtocolError> {
     let mut values = request.headers().get_all(header::AUTHORIZATION);
     let first = values.next();

@@ -234,6 +234,8 @@ impl Drop for Finished<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sigil_core::model::{User, UserStore as _};
+    use sigil_core::users::{ConfiguredUsers, UserAccount};
     use std::time::Duration;
 
     fn limits(threads: usize) -> CheckLimits {
@@ -352,5 +354,44 @@ mod tests {
         state.finish(&client("a"));
         let third = state.take_runnable(1).map(|job| job.owner);
         assert_eq!(third, Some(client("a")));
+    }
+
+    fn account(subject: &str, username: &str, password: &str) -> UserAccount {
+        UserAccount {
+            user: User {
+                subject: subject.into(),
+                username: username.into(),
+                claims: serde_json::Map::new(),
+            },
+            password: SecretHash::argon2id_of(password).unwrap_or_else(|e| panic!("{e}")),
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_sign_ins_of_different_users_all_answer_through_the_pool() {
+        let accounts = (0..8)
+            .map(|i| account(&format!("id-{i}"), &format!("user-{i}"), "pw"))
+            .collect();
+        let users = Arc::new(ConfiguredUsers::new(
+            accounts,
+            Arc::new(SecretCheckPool::start(CheckLimits::for_this_machine())),
+        ));
+        let checks: Vec<_> = (0..8)
+            .map(|i| {
+                let users = Arc::clone(&users);
+                tokio::spawn(async move {
+                    let password = if i % 2 == 0 { "pw" } else { "nope" };
+                    users.authenticate(&format!("user-{i}"), password).await
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        for check in checks {
+            match check.await {
+                Ok(Ok(signed_in)) => accepted += usize::from(signed_in.is_some()),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(accepted, 4);
     }
 }

@@ -7,8 +7,8 @@
 
 use sigil_core::model::{User, UserStore};
 use sigil_core::secret::SecretHash;
+use sigil_core::users::{ConfiguredUsers, UserAccount};
 use sigil_server::secret_checks::{CheckLimits, SecretCheckPool};
-use sigil_server::users::{ConfiguredUsers, UserAccount};
 use std::sync::Arc;
 
 const MIB: u64 = 1024 * 1024;

@@ -3,48 +3,32 @@
 //! successor back; only a holder of the old token can open it, and a copy of the store (which
 //! holds only hashes of handles) opens nothing.
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use crate::aead::SealingKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
-fn key_for(previous_handle: &str) -> Option<LessSafeKey> {
+/// Sealed as `base64url(nonce || ciphertext || tag)` with no associated data (the layout of
+/// [`crate::aead`]), under a key derived from the token the successor replaces.
+fn key_for(previous_handle: &str) -> Option<SealingKey> {
     let mut hasher = Sha256::new();
     hasher.update(b"sigil refresh token handoff\0");
     hasher.update(previous_handle.as_bytes());
     let bytes: [u8; 32] = hasher.finalize().into();
-    UnboundKey::new(&AES_256_GCM, &bytes)
-        .ok()
-        .map(LessSafeKey::new)
+    SealingKey::new(&bytes).ok()
 }
 
 /// Seals `successor` so that only a holder of `previous` can open it.
 pub(crate) fn seal(previous: &str, successor: &str) -> Option<String> {
-    let key = key_for(previous)?;
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rng().fill_bytes(&mut nonce);
-    let mut sealed = successor.as_bytes().to_vec();
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::empty(),
-        &mut sealed,
-    )
-    .ok()?;
-    let mut out = nonce.to_vec();
-    out.extend_from_slice(&sealed);
-    Some(URL_SAFE_NO_PAD.encode(out))
+    let sealed = key_for(previous)?.seal(&[], successor.as_bytes()).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(sealed))
 }
 
 /// Opens what [`seal`] sealed with the same `previous`; `None` for anything else.
 pub(crate) fn open(previous: &str, sealed: &str) -> Option<String> {
-    let key = key_for(previous)?;
     let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-    let (nonce, ciphertext) = bytes.split_at_checked(NONCE_LEN)?;
-    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-    let mut buffer = ciphertext.to_vec();
-    let plain = key.open_in_place(nonce, Aad::empty(), &mut buffer).ok()?;
-    String::from_utf8(plain.to_vec()).ok()
+    let plain = key_for(previous)?.open(&[], &bytes).ok()?;
+    String::from_utf8(plain).ok()
 }
 
 #[cfg(test)]
@@ -62,5 +46,17 @@ mod tests {
             Some(sealed),
             "fresh nonce each time"
         );
+    }
+
+    #[test]
+    fn a_successor_sealed_before_the_shared_primitive_still_opens() {
+        // Sealed by the handoff's own AES-GCM code, before it used `crate::aead`: a refresh
+        // token rotated just before an upgrade must still hand over within its grace period.
+        let sealed = "egr9EuZ3fJ0lzgVvWDm70Fx9bDCOatf7iKMEaPMFC6NmY5kEJ7d5au4u8g";
+        assert_eq!(
+            open("old-refresh-token", sealed).as_deref(),
+            Some("successor-token")
+        );
+        assert_eq!(open("another-token", sealed), None);
     }
 }

@@ -289,10 +289,34 @@ impl Client {
     }
 }
 
+/// Why a key of a client's JWKS is refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientJwkError {
+    /// An elliptic curve other than P-256 and P-384.
+    #[error("unsupported elliptic curve")]
+    Curve,
+    /// A symmetric (`oct`) key: `private_key_jwt` is about keys the server never holds.
+    #[error("symmetric keys are not allowed for private_key_jwt")]
+    Symmetric,
+    /// A key type that is not RSA, EC or OKP.
+    #[error("unsupported key type")]
+    KeyType,
+    /// An `alg` that is not a JWS algorithm.
+    #[error("unsupported alg {0}")]
+    Algorithm(String),
+    /// An `alg` for another key type.
+    #[error("alg {0} does not fit the key type")]
+    Mismatch(String),
+    /// The key's parameters do not make a key.
+    #[error(transparent)]
+    Key(jsonwebtoken::errors::Error),
+}
+
 impl ClientJwk {
     /// Parses one key of a client's JWKS, once, at configuration load. Symmetric keys are
     /// refused: `private_key_jwt` is about keys the server never holds.
-    pub fn from_jwk(jwk: &jsonwebtoken::jwk::Jwk) -> Result<Self, String> {
+    pub fn from_jwk(jwk: &jsonwebtoken::jwk::Jwk) -> Result<Self, ClientJwkError> {
         use jsonwebtoken::Algorithm as A;
         use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve};
         let implied = match &jwk.algorithm {
@@ -302,28 +326,28 @@ impl ClientJwk {
             AlgorithmParameters::EllipticCurve(params) => match params.curve {
                 EllipticCurve::P256 => vec![A::ES256],
                 EllipticCurve::P384 => vec![A::ES384],
-                _ => return Err("unsupported elliptic curve".to_owned()),
+                _ => return Err(ClientJwkError::Curve),
             },
             AlgorithmParameters::OctetKeyPair(_) => vec![A::EdDSA],
             AlgorithmParameters::OctetKey(_) => {
-                return Err("symmetric keys are not allowed for private_key_jwt".to_owned());
+                return Err(ClientJwkError::Symmetric);
             }
-            _ => return Err("unsupported key type".to_owned()),
+            _ => return Err(ClientJwkError::KeyType),
         };
         let algorithms = match &jwk.common.key_algorithm {
             Some(declared) => {
                 let declared: A = declared
                     .to_string()
                     .parse()
-                    .map_err(|_| format!("unsupported alg {declared}"))?;
+                    .map_err(|_| ClientJwkError::Algorithm(declared.to_string()))?;
                 if !implied.contains(&declared) {
-                    return Err(format!("alg {declared:?} does not fit the key type"));
+                    return Err(ClientJwkError::Mismatch(format!("{declared:?}")));
                 }
                 vec![declared]
             }
             None => implied,
         };
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(ClientJwkError::Key)?;
         Ok(Self {
             kid: jwk.common.key_id.clone(),
             algorithms,

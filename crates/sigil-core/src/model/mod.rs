@@ -11,8 +11,8 @@ mod user;
 
 pub use catalog::Catalog;
 pub use client::{
-    AccessTokenFormat, Client, ClientJwk, RefreshIssue, RefreshPolicy, ResponseType, SignInPolicy,
-    TokenEndpointAuthMethod,
+    AccessTokenFormat, Client, ClientJwk, ClientJwkError, RefreshIssue, RefreshPolicy,
+    ResponseType, SignInPolicy, TokenEndpointAuthMethod,
 };
 pub use identity::{IdentityScope, OFFLINE_ACCESS, OPENID, standard_identity_scopes};
 pub use origin::{OriginError, WebOrigin};

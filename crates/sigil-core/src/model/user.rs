@@ -1,6 +1,7 @@
 //! Users who sign in, behind [`UserStore`] so that other user stores (a directory, a database)
-//! can plug in. The built-in store, from configuration, lives in the server crate because
-//! checking an argon2id hash is blocking work that belongs on a thread pool.
+//! can plug in. The built-in store, from configuration, is [`crate::users::ConfiguredUsers`];
+//! it sends every argon2id check to a [`crate::secret::SecretChecks`], which a server runs on
+//! a thread pool of its own.
 
 use async_trait::async_trait;
 use std::sync::Arc;

@@ -1,14 +1,13 @@
 //! The login and consent pages (`/account/login`, `/account/consent`).
 
-use super::authorize::{
-    expired_request, next_step, open_request, render, seal_request, sealed_request,
-};
-use super::form_error_response;
 use crate::discovery::EndpointPaths;
-use crate::form::read_form;
+use crate::extract::Form;
+use crate::signin::pending::{
+    next_step, open_request, seal_request, sealed_in_query, sealed_request,
+};
 use crate::signin::responses::{
-    BUSY, bad_request, cannot_seal, csrf_failed, found, retry_later, server_error_page,
-    unavailable, with_cookie,
+    BUSY, bad_request, cannot_seal, csrf_failed, expired_request, html, render, retry_later,
+    server_error_page, to_continue, unavailable, with_cookie,
 };
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
@@ -34,7 +33,7 @@ pub async fn login_page(state: web::Data<AppState>, request: HttpRequest) -> Htt
     let Some(authorization) = sealed_request(&state, &request, now) else {
         return expired_request();
     };
-    let Some(sealed) = query_value(&request, "request") else {
+    let Some(sealed) = sealed_in_query(&request) else {
         return expired_request();
     };
     login_form(
@@ -49,15 +48,10 @@ pub async fn login_page(state: web::Data<AppState>, request: HttpRequest) -> Htt
 }
 
 /// `POST /account/login`.
-pub async fn login(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> HttpResponse {
+pub async fn login(state: web::Data<AppState>, request: HttpRequest, form: Form) -> HttpResponse {
     let now = Timestamp::now();
-    let params = match checked_form(&state, &request, payload, LOGIN_FORM, now).await {
-        Ok(params) => params,
-        Err(response) => return response,
+    let Some(params) = checked_form(&state, &request, &form, LOGIN_FORM, now) else {
+        return csrf_failed();
     };
     let Some(sealed) = params.get("request") else {
         return expired_request();
@@ -144,10 +138,7 @@ pub async fn login(
         Ok(continued) => continued,
         Err(error) => return cannot_seal("an authorization request", &error),
     };
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("request", &continued)
-        .finish();
-    let mut response = found(&format!("{}?{query}", EndpointPaths::AUTHORIZE_CONTINUE));
+    let mut response = to_continue(EndpointPaths::AUTHORIZE_CONTINUE, &continued);
     if let Err(error) = response.add_cookie(&cookie) {
         tracing::error!(%error, "setting the session cookie");
         return server_error_page();
@@ -168,7 +159,7 @@ pub async fn consent_page(state: web::Data<AppState>, request: HttpRequest) -> H
         Some(other) => return render(&state, other),
         None => return expired_request(),
     };
-    let Some(sealed) = query_value(&request, "request") else {
+    let Some(sealed) = sealed_in_query(&request) else {
         return expired_request();
     };
     let Some((browser, new_cookie)) = cookies::browser_id(&request, state.cookies) else {
@@ -185,19 +176,14 @@ pub async fn consent_page(state: web::Data<AppState>, request: HttpRequest) -> H
         username: &user.username,
         scopes: describe_scopes(state.services.catalog(), &authorization),
     });
-    with_cookie(pages::html(StatusCode::OK, page), new_cookie)
+    with_cookie(html(StatusCode::OK, page), new_cookie)
 }
 
 /// `POST /account/consent`.
-pub async fn consent(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> HttpResponse {
+pub async fn consent(state: web::Data<AppState>, request: HttpRequest, form: Form) -> HttpResponse {
     let now = Timestamp::now();
-    let params = match checked_form(&state, &request, payload, CONSENT_FORM, now).await {
-        Ok(params) => params,
-        Err(response) => return response,
+    let Some(params) = checked_form(&state, &request, &form, CONSENT_FORM, now) else {
+        return csrf_failed();
     };
     let Some(authorization) = params
         .get("request")
@@ -253,7 +239,7 @@ fn login_form(
         client_name,
         error,
     });
-    with_cookie(pages::html(StatusCode::OK, page), new_cookie)
+    with_cookie(html(StatusCode::OK, page), new_cookie)
 }
 
 /// The address the attempt comes from: the connection's peer, or the client a trusted proxy
@@ -270,28 +256,16 @@ fn attempt_address(request: &HttpRequest, throttle: &LoginThrottle) -> IpAddr {
     client_address(peer, &forwarded_for, &throttle.trusted_proxies)
 }
 
-/// A posted form whose CSRF token checks out; otherwise the response to send.
-async fn checked_form(
+/// The posted form's parameters if its CSRF token checks out for `name`.
+fn checked_form<'f>(
     state: &AppState,
     request: &HttpRequest,
-    payload: web::Payload,
-    form: &str,
+    form: &'f Form,
+    name: &str,
     now: Timestamp,
-) -> Result<Parameters, HttpResponse> {
-    let params = read_form(request, payload, &[])
-        .await
-        .map_err(form_error_response)?;
-    if !csrf::posted_form_ok(state.sealer.as_ref(), request, form, &params, now) {
-        return Err(csrf_failed());
-    }
-    Ok(params)
-}
-
-fn query_value(request: &HttpRequest, name: &str) -> Option<String> {
-    Parameters::parse(request.query_string().as_bytes(), &[])
-        .ok()?
-        .get(name)
-        .map(str::to_owned)
+) -> Option<&'f Parameters> {
+    csrf::posted_form_ok(state.sealer.as_ref(), request, name, &form.params, now)
+        .then_some(&form.params)
 }
 
 /// Each requested scope with words a user understands.

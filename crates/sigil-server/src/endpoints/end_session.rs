@@ -11,12 +11,11 @@
 //! session ends: the confirmation page comes back with 503 and `Retry-After`, the cookie kept
 //! for the retry.
 
-use super::form_error_response;
 use crate::discovery::EndpointPaths;
-use crate::form::read_form;
+use crate::extract::Form;
 use crate::signin::responses::{
-    BUSY, bad_request, cannot_seal, csrf_failed, found, same_request_as_get, server_error_page,
-    unavailable, with_cookie,
+    BUSY, bad_request, cannot_seal, csrf_failed, found, html, same_request_as_get,
+    server_error_page, unavailable, with_cookie,
 };
 use crate::signin::{cookies, csrf, pages};
 use crate::{AppState, audit};
@@ -48,12 +47,9 @@ pub async fn end_session_get(state: web::Data<AppState>, request: HttpRequest) -
 pub async fn end_session_post(
     state: web::Data<AppState>,
     request: HttpRequest,
-    payload: web::Payload,
+    form: Form,
 ) -> HttpResponse {
-    let params = match read_form(&request, payload, &[]).await {
-        Ok(params) => params,
-        Err(error) => return form_error_response(error),
-    };
+    let params = form.params;
     if !cookies::carries_session(&request) {
         // Another site's form (SameSite=Lax keeps every cookie home), or a browser where
         // nobody is signed in: this request cannot tell which. Answering it with a page
@@ -113,7 +109,7 @@ async fn end_session(
 fn finish(logout: &LogoutRequest, clear: Option<Cookie<'static>>) -> HttpResponse {
     let response = match &logout.redirect {
         Some(location) => found(location),
-        None => pages::html(StatusCode::OK, pages::signed_out()),
+        None => html(StatusCode::OK, pages::signed_out()),
     };
     with_cookie(response, clear)
 }
@@ -139,5 +135,5 @@ fn confirm_page(
         .filter_map(|name| params.get(name).map(|value| (*name, value)))
         .collect();
     let page = pages::logout_confirm(&token, &echoed, error);
-    with_cookie(pages::html(StatusCode::OK, page), new_cookie)
+    with_cookie(html(StatusCode::OK, page), new_cookie)
 }

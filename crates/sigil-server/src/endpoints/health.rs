@@ -9,13 +9,16 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// `/readyz`: this pod can serve (its keys are loaded) and is not draining. The grant store's
-/// health is deliberately not part of it (see [`crate::Readiness`]); it is the
+/// health is deliberately not part of it (see [`AppState::keys`]); it is the
 /// `sigil_store_reachable` metric.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ready = if state.drain.is_draining() {
         Err("draining: shutting down".to_owned())
     } else {
-        state.readiness.check().await
+        state
+            .keys
+            .loaded()
+            .map_err(|not_loaded| not_loaded.to_string())
     };
     match ready {
         Ok(()) => HttpResponse::Ok()

@@ -1,28 +1,18 @@
 //! `POST /connect/introspect` (RFC 7662).
 
-use super::{FormRequest, failed, read_request};
+use super::failed;
 use crate::AppState;
 use crate::errors::no_store;
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::extract::ClientForm;
+use actix_web::{HttpResponse, web};
 use sigil_core::time::Timestamp;
 
 /// The introspection endpoint.
-pub async fn introspect(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> HttpResponse {
-    let FormRequest {
-        params,
-        authorization,
-    } = match read_request(&request, payload, &[]).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
+pub async fn introspect(state: web::Data<AppState>, form: ClientForm) -> HttpResponse {
     match state
         .services
         .inspector
-        .introspect(authorization, &params, Timestamp::now())
+        .introspect(form.authorization(), &form.params, Timestamp::now())
         .await
     {
         Ok(answer) => {

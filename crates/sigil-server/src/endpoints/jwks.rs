@@ -14,7 +14,7 @@ const RETRY_AFTER_SECS: u32 = 5;
 /// keys": the answer is `503` with `Cache-Control: no-store`, which validators treat as a
 /// failed fetch and retry.
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    let Some(jwks) = state.jwks.jwks_json() else {
+    let Some(jwks) = state.keys.jwks_json() else {
         return HttpResponse::ServiceUnavailable()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()))
@@ -23,7 +23,7 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
                 "error_description": "no signing keys are loaded yet",
             }));
     };
-    let max_age = state.jwks.max_age().as_secs();
+    let max_age = state.jwks_max_age.as_secs();
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))

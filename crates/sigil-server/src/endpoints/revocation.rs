@@ -1,8 +1,9 @@
 //! `POST /connect/revocation` (RFC 7009).
 
-use super::{FormRequest, failed, read_request};
+use super::failed;
 use crate::cors::request_origin;
 use crate::errors::no_store;
+use crate::extract::ClientForm;
 use crate::{AppState, audit};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sigil_core::time::Timestamp;
@@ -11,22 +12,15 @@ use sigil_core::time::Timestamp;
 pub async fn revoke(
     state: web::Data<AppState>,
     request: HttpRequest,
-    payload: web::Payload,
+    form: ClientForm,
 ) -> HttpResponse {
-    let FormRequest {
-        params,
-        authorization,
-    } = match read_request(&request, payload, &[]).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
     match state
         .services
         .inspector
         .revoke(
-            authorization,
+            form.authorization(),
             request_origin(&request),
-            &params,
+            &form.params,
             Timestamp::now(),
         )
         .await

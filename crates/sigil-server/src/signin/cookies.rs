@@ -26,7 +26,7 @@ fn cookie(name: &'static str, value: String, policy: CookiePolicy) -> Cookie<'st
 }
 
 /// The session the request's cookie carries, if it opens and has not expired. Whether it was
-/// logged out is the provider's question (it asks the grant store).
+/// logged out is the authorizer's question (it asks the grant store).
 pub fn session(request: &HttpRequest, sealer: &dyn Sealer, now: Timestamp) -> Option<Session> {
     let value = request.cookie(SESSION_COOKIE)?;
     open_json(sealer, purpose::SESSION, value.value(), now)

@@ -1,9 +1,6 @@
-//! The server-rendered pages: plain HTML forms that work without JavaScript. Every value is
-//! HTML-escaped; pages are never cached and never framed.
-
-use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+//! The server-rendered pages: plain HTML forms that work without JavaScript, as text. Every
+//! value is HTML-escaped. The responses that carry them (never cached, never framed) are
+//! built in [`super::responses`].
 
 /// Escapes text for HTML element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -40,28 +37,6 @@ fn document(title: &str, body: &str) -> String {
          <title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
         escape(title)
     )
-}
-
-/// An HTML response with the headers every page carries.
-pub fn html(status: StatusCode, page: String) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    no_cache_no_frame(&mut response);
-    response.insert_header((
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
-    ));
-    response.content_type("text/html; charset=utf-8").body(page)
-}
-
-fn no_cache_no_frame(response: &mut actix_web::HttpResponseBuilder) {
-    response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-    response.insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")));
-    response.insert_header((
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    ));
 }
 
 /// What the login page shows.
@@ -175,12 +150,12 @@ pub fn error(title: &str, description: &str) -> String {
 
 /// OAuth 2.0 Form Post Response Mode: a form that POSTs the parameters to the client. A
 /// script submits it at once; without JavaScript, the user presses the button.
-pub fn form_post(redirect_uri: &str, params: &[(String, String)]) -> HttpResponse {
+pub fn form_post(redirect_uri: &str, params: &[(String, String)]) -> String {
     let fields: String = params
         .iter()
         .map(|(name, value)| hidden(name, value))
         .collect();
-    let page = document(
+    document(
         "Continue",
         &format!(
             "<form method=\"post\" action=\"{}\">{fields}\
@@ -188,10 +163,7 @@ pub fn form_post(redirect_uri: &str, params: &[(String, String)]) -> HttpRespons
              <script>document.forms[0].submit()</script>",
             escape(redirect_uri)
         ),
-    );
-    let mut response = HttpResponse::Ok();
-    no_cache_no_frame(&mut response);
-    response.content_type("text/html; charset=utf-8").body(page)
+    )
 }
 
 /// Asks whether to sign out (when the request does not prove it comes from the user's app),

@@ -1,13 +1,20 @@
-//! The answers the browser-facing endpoints share: redirects, error pages, and the statuses
-//! that ask a browser to come back later. Every page is built by [`pages::html`], so it is
-//! never cached and never framed.
+//! Every answer to a browser, in one place: HTML pages (built by [`html`], so never cached
+//! and never framed), redirects, the form post to a client, error pages, the statuses that
+//! ask a browser to come back later, and the rendering of an authorization step. The pages'
+//! HTML is in [`super::pages`].
 
 use super::pages;
+use super::pending::seal_request;
 use super::sealed::SealFailure;
+use crate::AppState;
+use crate::discovery::EndpointPaths;
 use actix_web::HttpResponse;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use sigil_core::authorize::{
+    AuthorizationRequest, AuthorizeError, AuthorizeStep, ClientRedirect, ResponseMode,
+};
 
 /// How long a browser is asked to wait when the service is busy, in seconds.
 pub const RETRY_SOON_SECONDS: u64 = 1;
@@ -15,6 +22,86 @@ pub const RETRY_SOON_SECONDS: u64 = 1;
 /// What a page says when the grant store cannot be reached or the password checks are
 /// saturated: nothing is wrong with what the user did.
 pub const BUSY: &str = "The service is busy. Try again in a moment.";
+
+/// An HTML response with the headers every page carries.
+pub fn html(status: StatusCode, page: String) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    no_cache_no_frame(&mut response);
+    response.insert_header((
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    ));
+    response.content_type("text/html; charset=utf-8").body(page)
+}
+
+fn no_cache_no_frame(response: &mut actix_web::HttpResponseBuilder) {
+    response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    response.insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")));
+    response.insert_header((
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ));
+}
+
+/// OAuth 2.0 Form Post Response Mode: the page that posts `params` to the client. Its script
+/// submits the form at once, so it carries no Content-Security-Policy.
+pub fn form_post(redirect_uri: &str, params: &[(String, String)]) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    no_cache_no_frame(&mut response);
+    response
+        .content_type("text/html; charset=utf-8")
+        .body(pages::form_post(redirect_uri, params))
+}
+
+/// Renders the outcome of an authorization step: on to the login or consent page, back to
+/// the client, or an error page where the client cannot be trusted with the error.
+pub(crate) fn render(
+    state: &AppState,
+    step: Result<AuthorizeStep, AuthorizeError>,
+) -> HttpResponse {
+    match step {
+        Ok(AuthorizeStep::Login(request)) => to_page(state, EndpointPaths::LOGIN, &request),
+        Ok(AuthorizeStep::Consent { request, .. }) => {
+            to_page(state, EndpointPaths::CONSENT, &request)
+        }
+        Ok(AuthorizeStep::Respond(issued)) => respond(&issued.redirect),
+        Err(AuthorizeError::Untrusted(error)) => bad_request(&error.description),
+        Err(AuthorizeError::Redirect(redirect)) => respond(&redirect),
+    }
+}
+
+/// Redirects the browser to one of the pages, carrying the sealed request.
+fn to_page(state: &AppState, path: &str, request: &AuthorizationRequest) -> HttpResponse {
+    match seal_request(state, request) {
+        Ok(sealed) => to_continue(path, &sealed),
+        Err(error) => cannot_seal("an authorization request", &error),
+    }
+}
+
+/// `302 Found` to `path` with the sealed request as its `request` parameter.
+pub(crate) fn to_continue(path: &str, sealed: &str) -> HttpResponse {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("request", sealed)
+        .finish();
+    found(&format!("{path}?{query}"))
+}
+
+/// Delivers parameters to the client: a redirect (query, fragment) or a form post.
+fn respond(redirect: &ClientRedirect) -> HttpResponse {
+    match redirect.mode {
+        ResponseMode::FormPost => form_post(&redirect.redirect_uri, &redirect.params),
+        ResponseMode::Query | ResponseMode::Fragment => found(&redirect.location()),
+    }
+}
+
+/// The page shown for a missing, tampered or expired sealed request.
+pub fn expired_request() -> HttpResponse {
+    bad_request(
+        "This sign-in request has expired or is invalid. Go back to the application and start again.",
+    )
+}
 
 /// `302 Found` to `location`, never cached.
 pub fn found(location: &str) -> HttpResponse {
@@ -62,7 +149,7 @@ fn redirect(status: StatusCode, location: &str) -> HttpResponse {
 
 /// A 400 page for a request that cannot be answered at the client's redirect URI.
 pub fn bad_request(description: &str) -> HttpResponse {
-    pages::html(
+    html(
         StatusCode::BAD_REQUEST,
         pages::error("The request cannot be completed", description),
     )
@@ -77,7 +164,7 @@ pub fn csrf_failed() -> HttpResponse {
 
 /// A 500 page, for what the user cannot fix by trying again soon (log the cause first).
 pub fn server_error_page() -> HttpResponse {
-    pages::html(
+    html(
         StatusCode::INTERNAL_SERVER_ERROR,
         pages::error(
             "Something went wrong",
@@ -94,10 +181,7 @@ pub fn cannot_seal(what: &str, error: &SealFailure) -> HttpResponse {
     match error {
         SealFailure::NoSecret => {
             tracing::warn!(%error, "cannot seal {what} yet");
-            unavailable(pages::html(
-                StatusCode::OK,
-                pages::error("Not ready yet", BUSY),
-            ))
+            unavailable(html(StatusCode::OK, pages::error("Not ready yet", BUSY)))
         }
         error => {
             tracing::error!(error = ?error, "sealing {what}");

@@ -1,32 +1,12 @@
 //! Values the browser carries but cannot read or change: JSON with an expiry, encrypted and
-//! authenticated with the session secret from the shared key source (AES-256-GCM, a key per
-//! purpose). Any pod opens what any other pod sealed.
+//! authenticated with the session secret from the shared key source through the core's
+//! [`Sealer`] (the key ring implements it). Any pod opens what any other pod sealed.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sigil_core::time::Timestamp;
 
-/// Why a value could not be sealed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SealFailure {
-    /// No session secret is loaded yet (a pod whose key source is still empty): the request
-    /// may be retried shortly.
-    #[error("no session secret is loaded yet")]
-    NoSecret,
-    /// Encoding or encryption failed.
-    #[error("sealing failed")]
-    Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// Seals and opens with the shared session secret (implemented by the key ring).
-pub trait Sealer: Send + Sync + 'static {
-    /// Encrypts `plaintext` for `purpose`; the result is URL- and cookie-safe.
-    fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, SealFailure>;
-
-    /// Decrypts a value sealed for `purpose`; `None` if it was not, or was tampered with.
-    fn open(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>>;
-}
+pub use sigil_core::sealing::{SealFailure, Sealer};
 
 /// What is sealed: the value and when it stops being accepted.
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -70,16 +70,16 @@ impl GrpcNetwork {
             .unwrap_or_else(|| node.addr.clone())
     }
 
-    fn channel(&self, addr: &str) -> Result<Channel, String> {
-        let mut channels = self
-            .channels
-            .lock()
-            .map_err(|_| "channel cache poisoned".to_owned())?;
+    fn channel(&self, addr: &str) -> Result<Channel, ChannelError> {
+        let mut channels = self.channels.lock().map_err(|_| ChannelError::Poisoned)?;
         if let Some(channel) = channels.get(addr) {
             return Ok(channel.clone());
         }
         let channel = Endpoint::from_shared(addr.to_owned())
-            .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
+            .map_err(|source| ChannelError::BadAddress {
+                addr: addr.to_owned(),
+                source,
+            })?
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
@@ -89,6 +89,24 @@ impl GrpcNetwork {
         channels.insert(addr.to_owned(), channel.clone());
         Ok(channel)
     }
+}
+
+/// Why no channel to a peer could be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChannelError {
+    /// A thread panicked while holding the channel cache.
+    #[error("channel cache poisoned")]
+    Poisoned,
+    /// The peer's address is not a usable URL.
+    #[error("bad peer address {addr:?}")]
+    BadAddress {
+        /// The address.
+        addr: String,
+        /// Why it is not usable.
+        #[source]
+        source: tonic::transport::Error,
+    },
 }
 
 impl GrpcNetwork {
@@ -104,7 +122,10 @@ impl GrpcNetwork {
     ) -> bool {
         let addr = self.address_of(target, node);
         let answer = async {
-            let mut client = self.channel(&addr).map(RaftClient::new)?;
+            let mut client = self
+                .channel(&addr)
+                .map(RaftClient::new)
+                .map_err(|error| with_causes(&error))?;
             let data = postcard::to_allocvec(request).map_err(|e| e.to_string())?;
             let mut message = tonic::Request::new(RaftMessage { data });
             message.set_timeout(timeout);
@@ -134,9 +155,9 @@ impl GrpcNetwork {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RpcError {
-    /// The peer's address is not a usable URL.
-    #[error("{0}")]
-    Address(String),
+    /// No channel to the peer.
+    #[error(transparent)]
+    Address(ChannelError),
     /// The request could not be encoded, or the answer decoded.
     #[error("encoding or decoding a message")]
     Codec(#[source] postcard::Error),
@@ -194,7 +215,7 @@ impl RaftNetworkFactory<TypeConfig> for GrpcNetwork {
 pub struct GrpcPeer {
     target: NodeId,
     addr: String,
-    client: Result<RaftClient<Channel>, String>,
+    client: Result<RaftClient<Channel>, ChannelError>,
 }
 
 /// Which of the three RPCs to call.
@@ -203,6 +224,18 @@ enum Rpc {
     AppendEntries,
     Vote,
     InstallSnapshot,
+}
+
+/// `error: cause: cause`, for a log line.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 fn unreachable<E: std::error::Error>(reason: String) -> RPCError<NodeId, Node, E> {
@@ -229,7 +262,7 @@ impl GrpcPeer {
         let target = self.target;
         let client = match &mut self.client {
             Ok(client) => client,
-            Err(reason) => return Err(unreachable(reason.clone())),
+            Err(error) => return Err(RPCError::Unreachable(Unreachable::new(error))),
         };
         let data = postcard::to_allocvec(request)
             .map_err(|e| network_error(format!("encoding a raft request: {e}")))?;

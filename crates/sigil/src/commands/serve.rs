@@ -80,8 +80,7 @@ pub(super) fn store_endpoints(flag: &[String], file: &[String]) -> anyhow::Resul
         );
     }
     for endpoint in &endpoints {
-        check_endpoint(endpoint)
-            .map_err(|message| anyhow!("store endpoint {endpoint}: {message}"))?;
+        check_endpoint(endpoint).with_context(|| format!("store endpoint {endpoint}"))?;
     }
     Ok(endpoints)
 }

@@ -1,3 +1,6 @@
+//! `clients`: each client's grant types, redirect URIs, secrets or keys, scopes and token
+//! settings, checked and turned into the core's [`Client`](sigil_core::model::Client).
+
 use super::Issues;
 use super::resources::secrets;
 use serde::Deserialize;
@@ -355,16 +358,13 @@ fn sign_in_policy(
         );
     }
     for (index, uri) in config.redirect_uris.iter().enumerate() {
-        if let Err(message) = check_redirect_uri(uri) {
-            issues.push(format!("{path}.redirect_uris[{index}]"), message);
+        if let Err(error) = check_redirect_uri(uri) {
+            issues.push_error(format!("{path}.redirect_uris[{index}]"), &error);
         }
     }
     for (index, uri) in config.post_logout_redirect_uris.iter().enumerate() {
-        if let Err(message) = check_redirect_uri(uri) {
-            issues.push(
-                format!("{path}.post_logout_redirect_uris[{index}]"),
-                message,
-            );
+        if let Err(error) = check_redirect_uri(uri) {
+            issues.push_error(format!("{path}.post_logout_redirect_uris[{index}]"), &error);
         }
     }
     if let Some(name) = &config.client_name {
@@ -516,24 +516,38 @@ fn refresh_policy(config: &RefreshTokenConfig, path: &str, issues: &mut Issues) 
 
 /// A redirect URI is absolute and has no fragment (RFC 6749 §3.1.2): `https`, `http` (for
 /// development and loopback apps), or an app's own scheme (`com.example.app:/callback`).
-pub(super) fn check_redirect_uri(uri: &str) -> Result<(), String> {
-    let url = url::Url::parse(uri).map_err(|e| format!("must be an absolute URL: {e}"))?;
+pub(super) fn check_redirect_uri(uri: &str) -> Result<(), RedirectUriError> {
+    let url = url::Url::parse(uri).map_err(RedirectUriError::NotAbsolute)?;
     if url.fragment().is_some() || uri.contains('#') {
-        return Err("must not contain a fragment (#…)".to_owned());
+        return Err(RedirectUriError::Fragment);
     }
     if matches!(
         url.scheme(),
         "javascript" | "data" | "vbscript" | "file" | "blob"
     ) {
-        return Err(format!(
-            "the `{}` scheme cannot receive a response",
-            url.scheme()
-        ));
+        return Err(RedirectUriError::CannotReceive(url.scheme().to_owned()));
     }
     if matches!(url.scheme(), "http" | "https") && url.host_str().is_none_or(str::is_empty) {
-        return Err("must name a host".to_owned());
+        return Err(RedirectUriError::NoHost);
     }
     Ok(())
+}
+
+/// Why a redirect URI is refused.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum RedirectUriError {
+    /// Not an absolute URL.
+    #[error("must be an absolute URL")]
+    NotAbsolute(#[source] url::ParseError),
+    /// It has a fragment, which a redirect with a response would replace.
+    #[error("must not contain a fragment (#…)")]
+    Fragment,
+    /// A scheme that runs or reads locally instead of reaching an app.
+    #[error("the `{0}` scheme cannot receive a response")]
+    CannotReceive(String),
+    /// An http(s) URL without a host.
+    #[error("must name a host")]
+    NoHost,
 }
 
 /// A client's JWK Set as registered. A key's `alg` may be RFC 9864's fully specified
@@ -589,8 +603,8 @@ fn client_jwks(
         .enumerate()
         .filter_map(|(index, jwk)| match ClientJwk::from_jwk(jwk) {
             Ok(key) => Some(key),
-            Err(message) => {
-                issues.push(format!("{path}.jwks.keys[{index}]"), message);
+            Err(error) => {
+                issues.push(format!("{path}.jwks.keys[{index}]"), error.to_string());
                 None
             }
         })

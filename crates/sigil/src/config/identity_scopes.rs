@@ -1,3 +1,6 @@
+//! `identity_scopes`: OpenID Connect scopes beyond the standard ones, and the user claims
+//! each releases.
+
 use super::Issues;
 use serde::Deserialize;
 use sigil_core::model::{IdentityScope, OFFLINE_ACCESS, OPENID};

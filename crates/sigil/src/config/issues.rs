@@ -1,3 +1,5 @@
+//! What configuration validation finds: every problem at once, each at its path.
+
 /// One problem in the configuration, at a path such as `clients[2].secrets[0]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigIssue {
@@ -24,6 +26,19 @@ impl Issues {
             path: path.into(),
             message: message.into(),
         });
+    }
+
+    /// Records `error` as the problem, with its causes (`message: cause: cause`), as
+    /// `{:#}` prints an error chain.
+    pub fn push_error(&mut self, path: impl Into<String>, error: &dyn std::error::Error) {
+        let mut message = error.to_string();
+        let mut cause = error.source();
+        while let Some(next) = cause {
+            message.push_str(": ");
+            message.push_str(&next.to_string());
+            cause = next.source();
+        }
+        self.push(path, message);
     }
 
     /// `Ok(build())` if nothing was recorded.

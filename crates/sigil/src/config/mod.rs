@@ -28,7 +28,7 @@ pub use users::UserConfig;
 
 use serde::Deserialize;
 use sigil_core::model::{Catalog, standard_identity_scopes};
-use sigil_server::users::UserAccount;
+use sigil_core::users::UserAccount;
 use std::path::Path;
 
 /// The whole configuration file.

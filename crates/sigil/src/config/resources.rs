@@ -1,3 +1,6 @@
+//! `api_scopes` and `api_resources`: what access tokens can be for, with the resources'
+//! introspection secrets.
+
 use super::Issues;
 use serde::Deserialize;
 use sigil_core::model::{ApiResource, ApiScope, standard_identity_scopes};

@@ -1,3 +1,6 @@
+//! `server`: issuer, listen addresses, connection limits and shutdown timings, and the issuer
+//! check the command line shares.
+
 use super::Issues;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -113,8 +116,8 @@ fn default_max_connections() -> usize {
 impl ServerConfig {
     pub(super) fn validate(&self, issues: &mut Issues) {
         if let Some(issuer) = &self.issuer {
-            if let Err(message) = check_issuer(issuer) {
-                issues.push("server.issuer", message);
+            if let Err(error) = check_issuer(issuer) {
+                issues.push_error("server.issuer", &error);
             }
         }
         if let (Some(listen), Some(ops)) = (self.listen, self.ops_listen) {
@@ -144,18 +147,35 @@ impl ServerConfig {
 }
 
 /// An issuer is an http(s) URL without query or fragment (RFC 8414 §2).
-pub fn check_issuer(issuer: &str) -> Result<(), String> {
-    let url = url::Url::parse(issuer).map_err(|e| format!("not a URL: {e}"))?;
+pub fn check_issuer(issuer: &str) -> Result<(), IssuerError> {
+    let url = url::Url::parse(issuer).map_err(IssuerError::NotUrl)?;
     if !matches!(url.scheme(), "https" | "http") {
-        return Err("must be an https (or, for development, http) URL".to_owned());
+        return Err(IssuerError::Scheme);
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a query or fragment".to_owned());
+        return Err(IssuerError::QueryOrFragment);
     }
     if issuer.ends_with('/') {
-        return Err("must not end with a slash".to_owned());
+        return Err(IssuerError::TrailingSlash);
     }
     Ok(())
+}
+
+/// Why an issuer is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IssuerError {
+    /// Not a URL at all.
+    #[error("not a URL")]
+    NotUrl(#[source] url::ParseError),
+    /// Neither https nor http.
+    #[error("must be an https (or, for development, http) URL")]
+    Scheme,
+    /// A query or fragment, which RFC 8414 §2 forbids.
+    #[error("must not have a query or fragment")]
+    QueryOrFragment,
+    /// A trailing slash, which would double in every endpoint address built from it.
+    #[error("must not end with a slash")]
+    TrailingSlash,
 }
 
 #[cfg(test)]

@@ -1,3 +1,5 @@
+//! `sessions`: the sign-in session (lifetime, cookie security) and the login throttle.
+
 mod login_throttle;
 
 pub use login_throttle::LoginThrottleConfig;

@@ -1,3 +1,6 @@
+//! `signing`: where the keys come from (`source`), which algorithms sign, how often they are
+//! refreshed and the rotation timings.
+
 use super::Config;
 use super::issues::Issues;
 use serde::Deserialize;

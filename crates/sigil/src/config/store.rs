@@ -1,3 +1,6 @@
+//! `store`: the grant store cluster's endpoints and request timeout, and the endpoint check
+//! the command line shares.
+
 use super::Issues;
 use serde::Deserialize;
 use std::time::Duration;
@@ -32,8 +35,8 @@ fn default_request_timeout() -> Duration {
 impl StoreConfig {
     pub(super) fn validate(&self, issues: &mut Issues) {
         for (index, endpoint) in self.endpoints.iter().enumerate() {
-            if let Err(message) = check_endpoint(endpoint) {
-                issues.push(format!("store.endpoints[{index}]"), message);
+            if let Err(error) = check_endpoint(endpoint) {
+                issues.push_error(format!("store.endpoints[{index}]"), &error);
             }
         }
         if self.request_timeout.is_zero() {
@@ -43,18 +46,35 @@ impl StoreConfig {
 }
 
 /// A store endpoint is an `http` or `https` URL with a host and a port, and nothing after it.
-pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
-    let url = url::Url::parse(endpoint).map_err(|e| format!("not a URL: {e}"))?;
+pub fn check_endpoint(endpoint: &str) -> Result<(), EndpointError> {
+    let url = url::Url::parse(endpoint).map_err(EndpointError::NotUrl)?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err("must be an http or https URL, such as http://store-0:7001".to_owned());
+        return Err(EndpointError::Scheme);
     }
     if url.host_str().is_none() || url.port_or_known_default().is_none() {
-        return Err("must name a host and port, such as http://store-0:7001".to_owned());
+        return Err(EndpointError::NoHostOrPort);
     }
     if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a path, query or fragment".to_owned());
+        return Err(EndpointError::TrailingParts);
     }
     Ok(())
+}
+
+/// Why a store endpoint is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// Not a URL at all.
+    #[error("not a URL")]
+    NotUrl(#[source] url::ParseError),
+    /// Neither http nor https.
+    #[error("must be an http or https URL, such as http://store-0:7001")]
+    Scheme,
+    /// No host, or no port and none implied by the scheme.
+    #[error("must name a host and port, such as http://store-0:7001")]
+    NoHostOrPort,
+    /// A path, query or fragment: the store's API paths are its own.
+    #[error("must not have a path, query or fragment")]
+    TrailingParts,
 }
 
 #[cfg(test)]
@@ -69,5 +89,28 @@ mod tests {
         assert!(check_endpoint("grpc://store-0:7001").is_err());
         assert!(check_endpoint("http://store-0:7001/v1").is_err());
         assert!(check_endpoint("not a url").is_err());
+    }
+
+    #[test]
+    fn a_refused_endpoint_says_why_with_the_parser_s_reason() {
+        let mut issues = Issues::default();
+        for endpoint in ["not a url", "grpc://store-0:7001", "http://store-0:7001/v1"] {
+            if let Err(error) = check_endpoint(endpoint) {
+                issues.push_error("store.endpoints[0]", &error);
+            }
+        }
+        let messages: Vec<&str> = issues
+            .0
+            .iter()
+            .map(|issue| issue.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "not a URL: relative URL without a base",
+                "must be an http or https URL, such as http://store-0:7001",
+                "must not have a path, query or fragment",
+            ]
+        );
     }
 }

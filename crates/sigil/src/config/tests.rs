@@ -1,3 +1,6 @@
+//! Loading and validating whole configuration files: what is accepted, and the message and
+//! path of every problem found.
+
 use super::*;
 use sigil_core::grants::BUILT_IN_GRANT_TYPES as GRANTS;
 use sigil_core::model::{RefreshIssue, ResponseType};

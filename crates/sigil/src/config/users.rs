@@ -1,8 +1,11 @@
+//! `users`: the built-in accounts, each with an argon2id password hash, turned into the
+//! core's [`UserAccount`]s.
+
 use super::Issues;
 use serde::Deserialize;
 use sigil_core::model::User;
 use sigil_core::secret::SecretHash;
-use sigil_server::users::UserAccount;
+use sigil_core::users::UserAccount;
 
 /// A user who signs in with a password.
 #[derive(Debug, Clone, Deserialize)]

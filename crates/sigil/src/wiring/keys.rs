@@ -2,15 +2,12 @@
 
 use super::StoreChoice;
 use crate::config::{KeySourceConfig, SigningConfig};
-use actix_web::web::Bytes;
 use anyhow::{Context as _, bail};
 use sigil_keys::{
     DevKeySource, FileKeySource, KeyFileStore, KeyRefresher, KeySource, SharedKeyRing,
     SigningAlgorithms,
 };
-use sigil_server::JwksSource;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The key ring, kept current by a refresher for as long as this lives.
 pub struct LiveKeys {
@@ -81,7 +78,7 @@ async fn kube_source(
 /// Loads the keys once and starts refreshing them.
 ///
 /// If the first load fails, `sigil dev` stops with the error; `sigil serve` starts anyway,
-/// not ready (see [`KeysReadiness`]) and retrying, so that a pod started during a key-source
+/// not ready (the ring's `PublishedKeys::loaded` fails until a load succeeds) and retrying, so that a pod started during a key-source
 /// outage joins as soon as the source answers instead of crash-looping.
 pub async fn start(
     signing: &SigningConfig,
@@ -105,40 +102,4 @@ pub async fn start(
         _refresher: KeyRefresher::spawn(ring.clone(), source, signing.refresh_interval),
         ring,
     })
-}
-
-/// Ready once keys were loaded at least once; a later source outage does not make a pod
-/// unready (it keeps signing with the last good keys, and the metrics show the outage).
-pub struct KeysReadiness(pub SharedKeyRing);
-
-impl KeysReadiness {
-    /// `Err(reason)` until the first successful load.
-    pub fn check(&self) -> Result<(), String> {
-        let status = self.0.status();
-        if status.ever_loaded() {
-            return Ok(());
-        }
-        Err(match status.last_error {
-            Some((_, error)) => format!("no signing keys loaded yet: {error}"),
-            None => "no signing keys loaded yet".to_owned(),
-        })
-    }
-}
-
-/// The JWKS of the current key ring, for the JWKS endpoint.
-pub struct PublishedKeys {
-    /// The ring.
-    pub ring: SharedKeyRing,
-    /// `Cache-Control: max-age` of a served JWKS.
-    pub max_age: Duration,
-}
-
-impl JwksSource for PublishedKeys {
-    fn jwks_json(&self) -> Option<Bytes> {
-        self.ring.published_jwks()
-    }
-
-    fn max_age(&self) -> Duration {
-        self.max_age
-    }
 }

@@ -24,15 +24,11 @@ use anyhow::{Context as _, anyhow};
 use sigil_core::context::ServiceSettings;
 use sigil_core::endpoint::Services;
 use sigil_core::grants::BUILT_IN_GRANT_TYPES;
-use sigil_keys::SharedKeyRing;
+use sigil_core::users::ConfiguredUsers;
 use sigil_server::discovery::DiscoveryInputs;
 use sigil_server::metrics::Metrics;
 use sigil_server::secret_checks::{CheckLimits, SecretCheckPool};
-use sigil_server::users::ConfiguredUsers;
-use sigil_server::{
-    AppState, BodyDeadline, CookiePolicy, Discovery, Drain, EndpointPaths, Readiness, SealFailure,
-    Sealer,
-};
+use sigil_server::{AppState, BodyDeadline, CookiePolicy, Discovery, Drain, EndpointPaths};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -164,7 +160,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let issuer = issuer
         .or(config.server.issuer.clone())
         .unwrap_or_else(|| format!("http://{bound}"));
-    check_issuer(&issuer).map_err(|message| anyhow!("issuer {issuer}: {message}"))?;
+    check_issuer(&issuer).with_context(|| format!("issuer {issuer}"))?;
 
     let endpoint = |path: &str| format!("{issuer}{path}");
     // One pool for every argon2id check: passwords, client secrets and API secrets.
@@ -201,16 +197,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Service> {
     let state = web::Data::new(AppState {
         services: Arc::new(services),
         discovery: Arc::new(discovery),
-        jwks: Arc::new(keys::PublishedKeys {
-            ring: keys.clone(),
-            max_age: jwks_max_age,
-        }),
-        readiness: Arc::new(ServiceReadiness {
-            keys: keys::KeysReadiness(keys.clone()),
-        }),
+        keys: Arc::new(keys.clone()),
+        jwks_max_age,
         drain: drain.clone(),
         metrics: Arc::new(metrics),
-        sealer: Arc::new(SessionSealer(keys.clone())),
+        sealer: Arc::new(keys.clone()),
         cookies: CookiePolicy {
             secure: config.sessions.cookie_secure(&issuer),
         },
@@ -311,36 +302,4 @@ fn ops_server(
     .listen(listener)?
     .run();
     Ok(server)
-}
-
-/// Seals cookies and sign-in state with the key source's current session secret.
-struct SessionSealer(SharedKeyRing);
-
-impl Sealer for SessionSealer {
-    fn seal(&self, purpose: &str, plaintext: &[u8]) -> Result<String, SealFailure> {
-        self.0
-            .seal(purpose, plaintext)
-            .map_err(|error| match error {
-                sigil_keys::SealError::NoSecret => SealFailure::NoSecret,
-                error => SealFailure::Failed(Box::new(error)),
-            })
-    }
-
-    fn open(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
-        self.0.open(purpose, sealed).ok()
-    }
-}
-
-/// Ready when keys were loaded once: what this pod needs to serve. Not the grant store (see
-/// [`store_probe`]): JWT access tokens need none, and a store stall would otherwise take every
-/// pod out of rotation at once.
-struct ServiceReadiness {
-    keys: keys::KeysReadiness,
-}
-
-#[async_trait::async_trait]
-impl Readiness for ServiceReadiness {
-    async fn check(&self) -> Result<(), String> {
-        self.keys.check()
-    }
 }

@@ -30,7 +30,7 @@ pub struct ClusterSettings {
     pub request_timeout: Duration,
 }
 
-/// An open store: what the provider uses, and what to stop at shutdown.
+/// An open store: what the core's services use, and what to stop at shutdown.
 pub struct OpenedStore {
     /// The store the protocol uses.
     pub grants: Arc<dyn GrantStore>,
