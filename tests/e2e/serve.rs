@@ -4,7 +4,7 @@
 use sigil_e2e::{API_SECRET, CLIENT_SECRET, POD_ISSUER, config, issue_token, pod_config};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, basic, form, get_json, post_form, verify_access_token};
-use sigil_testkit::cluster::{StoreCluster, serve_pod, write_signing_key};
+use sigil_testkit::cluster::{StoreCluster, write_signing_key};
 use sigil_testkit::sigil_binary;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -27,10 +27,10 @@ async fn pods_share_grants_and_keys_through_the_store_cluster() {
     let keys = cluster.dir("keys");
     write_signing_key(&keys).unwrap();
     let config = pod_config(&keys);
-    let pod_a = serve_pod(&cluster.dir("pod-a"), &config, &cluster.endpoints())
+    let pod_a = SigilDev::start_pod(&cluster.dir("pod-a"), &config, &cluster.endpoints())
         .await
         .unwrap();
-    let pod_b = serve_pod(&cluster.dir("pod-b"), &config, &cluster.endpoints())
+    let pod_b = SigilDev::start_pod(&cluster.dir("pod-b"), &config, &cluster.endpoints())
         .await
         .unwrap();
 
