@@ -113,6 +113,34 @@ pub async fn issue_token(sigil: &sigil_testkit::SigilDev, client: &str) -> Strin
         .to_owned()
 }
 
+/// The API that introspects in `configs/`: its id and secret ([`API_SECRET`]).
+pub const ORDERS_API: (&str, &str) = ("https://orders.test", API_SECRET);
+
+/// `token` introspected at `sigil` with `who`'s Basic credentials (id, secret); panics if no
+/// answer comes.
+pub async fn introspect(
+    sigil: &sigil_testkit::SigilDev,
+    who: (&str, &str),
+    token: &str,
+) -> sigil_testkit::client::Answer {
+    use sigil_testkit::client::{basic, form, post_form};
+    post_form(
+        &sigil.url("/connect/introspect"),
+        Some(&basic(who.0, who.1)),
+        &form(&[("token", token)]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("introspection request: {e}"))
+}
+
+/// Whether `token` is active as [`ORDERS_API`] sees it at `sigil`; panics unless the answer is
+/// 200.
+pub async fn active_for_api(sigil: &sigil_testkit::SigilDev, token: &str) -> bool {
+    let answer = introspect(sigil, ORDERS_API, token).await;
+    assert_eq!(answer.status, 200, "introspection: {:?}", answer.body);
+    answer.body["active"] == true
+}
+
 /// Runs `sigil keys ARGS --config CONFIG` with extra environment variables; panics unless it
 /// succeeds, and returns its standard output.
 pub fn sigil_keys(args: &[&str], config: &std::path::Path, env: &[(&str, &str)]) -> String {
