@@ -1,6 +1,22 @@
-//! End-to-end tests: each file starts real `sigil` processes (built by `cargo build -p sigil`)
-//! and drives them over HTTP on loopback. Configurations live in `configs/`, one feature each.
-//! Shared values for the configurations are below.
+//! What the end-to-end tests (`e2e/`, one test binary, a module per feature) share: the
+//! configurations in `configs/` (one feature each) and their secrets, and helpers several
+//! modules use; [`signin`] for the sign-in modules. The tests start real `sigil` processes
+//! (built by `cargo build -p sigil`) through `sigil_testkit` and drive them over HTTP on
+//! loopback.
+//!
+//! ## The helper convention
+//!
+//! - Processes and doubles come from `sigil_testkit`, as handle types started by an async
+//!   constructor on the type (`SigilDev::start(Some(&config("tokens.yaml", &[])))`,
+//!   `StoreCluster::start(3)`, `SigilDev::start_pod(&cluster.dir("pod"), &config, &store)`),
+//!   which return a `Result` that the test unwraps at the call. Dropping a handle stops it.
+//! - Configuration text is built from `configs/<feature>.yaml`: [`config`] fills `{{NAME}}`
+//!   placeholders for a `sigil dev`; [`pod_config_of`] (or [`deployment_config`], which also
+//!   generates the keys) adds what the pods of one deployment share.
+//! - Helpers here and in the test modules take the handle (`&SigilDev`) or the endpoint they
+//!   act on, return plain values, and panic with what they saw: a panic is a failed test, and
+//!   the test reads as its steps. Helpers that would be useful outside the tests (a client, a
+//!   double, a parser) belong in `sigil_testkit` instead, returning `Result`.
 
 /// The plaintext of every client secret in `configs/` (stored there as `sha256:`).
 pub const CLIENT_SECRET: &str = "client-secret-for-tests";
@@ -63,9 +79,9 @@ pub async fn pod_with_new_key(
     dir: &std::path::Path,
     store: &str,
 ) -> sigil_testkit::SigilDev {
-    use sigil_testkit::cluster::{serve_pod, write_signing_key};
+    use sigil_testkit::cluster::write_signing_key;
     write_signing_key(keys).unwrap_or_else(|e| panic!("writing a signing key: {e}"));
-    serve_pod(dir, &pod_config(keys), store)
+    sigil_testkit::SigilDev::start_pod(dir, &pod_config(keys), store)
         .await
         .unwrap_or_else(|e| panic!("starting a pod: {e}"))
 }
@@ -95,6 +111,34 @@ pub async fn issue_token(sigil: &sigil_testkit::SigilDev, client: &str) -> Strin
         .and_then(|t| t.as_str())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The API that introspects in `configs/`: its id and secret ([`API_SECRET`]).
+pub const ORDERS_API: (&str, &str) = ("https://orders.test", API_SECRET);
+
+/// `token` introspected at `sigil` with `who`'s Basic credentials (id, secret); panics if no
+/// answer comes.
+pub async fn introspect(
+    sigil: &sigil_testkit::SigilDev,
+    who: (&str, &str),
+    token: &str,
+) -> sigil_testkit::client::Answer {
+    use sigil_testkit::client::{basic, form, post_form};
+    post_form(
+        &sigil.url("/connect/introspect"),
+        Some(&basic(who.0, who.1)),
+        &form(&[("token", token)]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("introspection request: {e}"))
+}
+
+/// Whether `token` is active as [`ORDERS_API`] sees it at `sigil`; panics unless the answer is
+/// 200.
+pub async fn active_for_api(sigil: &sigil_testkit::SigilDev, token: &str) -> bool {
+    let answer = introspect(sigil, ORDERS_API, token).await;
+    assert_eq!(answer.status, 200, "introspection: {:?}", answer.body);
+    answer.body["active"] == true
 }
 
 /// Runs `sigil keys ARGS --config CONFIG` with extra environment variables; panics unless it

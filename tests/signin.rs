@@ -1,4 +1,4 @@
-//! What the sign-in tests (`signin_*.rs`) share: `sigil dev` started on
+//! What the sign-in tests (the `signin_*` modules of `e2e/`) share: `sigil dev` started on
 //! `configs/signin.yaml`, its users and clients, authorization requests, the login and consent
 //! pages driven as a user would drive them, and the client's side of the token, introspection
 //! and userinfo endpoints.
@@ -7,8 +7,9 @@
 use crate::{ALICE_PASSWORD, BOB_PASSWORD, CLIENT_SECRET, config};
 use serde_json::Value;
 use sigil_testkit::SigilDev;
-use sigil_testkit::browser::{Browser, Callback, Page, Pkce, random_string};
+use sigil_testkit::browser::{Browser, Callback, Page};
 use sigil_testkit::client::{Answer, basic, form, get_json, post_form, verify_id_token};
+use sigil_testkit::pkce::{Pkce, random_string};
 use std::collections::BTreeSet;
 
 /// `sigil dev` with `signin.yaml`, and a browser for it.

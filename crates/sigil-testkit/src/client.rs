@@ -227,3 +227,26 @@ pub fn assertion_claims(client_id: &str, audience: &str, lifetime_secs: i64) -> 
         "iat": now, "exp": now + lifetime_secs, "jti": URL_SAFE_NO_PAD.encode(jti),
     })
 }
+
+/// The `at_hash` / `c_hash` of `value` for the SHA-256 algorithms (RS256, ES256, PS256):
+/// base64url of the left half of its SHA-256 (OIDC Core §3.1.3.6, §3.3.2.11).
+pub fn half_sha256(value: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(value.as_bytes());
+    URL_SAFE_NO_PAD.encode(digest.get(..16).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_sha256_is_base64url_of_the_left_half() {
+        // Computed independently:
+        // base64.urlsafe_b64encode(hashlib.sha256(v).digest()[:16]).rstrip(b"=").
+        assert_eq!(
+            half_sha256("dBjftJeZ4CVP-mB92K1uhbF9ItyIZUC8j4bE2Qc3tVg"),
+            "PRzhvdLtwIrWvKPWKNIIsw"
+        );
+    }
+}

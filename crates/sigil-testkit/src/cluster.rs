@@ -1,11 +1,12 @@
 //! Clusters of real processes: `sigil store` nodes, and `sigil serve` pods in front of them.
 //!
 //! Start with [`StoreCluster::start`] (N store nodes on loopback, each with its own data
-//! directory), then [`serve_pod`] for each token-service replica, passing
-//! [`StoreCluster::endpoints`]. A pod is a [`SigilDev`]: the same handle (`url`, `stop`,
+//! directory), then [`SigilDev::start_pod`](crate::SigilDev::start_pod) for each token-service
+//! replica, passing [`StoreCluster::endpoints`]. A pod is a [`SigilDev`](crate::SigilDev): the
+//! same handle (`url`, `stop`,
 //! `kill`, logs) whatever the command.
 
-use crate::process::{SigilDev, open_log, read_announced_url, sigil_binary, terminate};
+use crate::process::{open_log, read_announced_url, sigil_binary, terminate};
 use anyhow::{Context as _, anyhow, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -167,41 +168,6 @@ impl StoreCluster {
     pub fn dir(&self, name: &str) -> PathBuf {
         self.temp.path().join(name)
     }
-}
-
-/// Starts `sigil serve --config <dir>.yaml --store <store>` on a free loopback port, with
-/// `config` written next to `dir` and the log at `<dir>.log`; returns once `/readyz` says
-/// the pod reaches the store. `config` must set `server.issuer`: `sigil serve` refuses to
-/// start without one (pods of one deployment share it).
-pub async fn serve_pod(dir: &Path, config: &str, store: &str) -> crate::Result<SigilDev> {
-    serve_pod_with_env(dir, config, store, &[]).await
-}
-
-/// [`serve_pod`] with extra environment variables (such as `KUBECONFIG`).
-pub async fn serve_pod_with_env(
-    dir: &Path,
-    config: &str,
-    store: &str,
-    env: &[(&str, &str)],
-) -> crate::Result<SigilDev> {
-    let (log_path, log) = open_log(dir)?;
-    let config_path = dir.with_extension("yaml");
-    std::fs::write(&config_path, config)?;
-    let mut command = Command::new(sigil_binary()?);
-    command
-        .arg("serve")
-        .arg("--config")
-        .arg(&config_path)
-        .args(["--store", store, "--listen", "127.0.0.1:0"])
-        .env_remove("SIGIL_LISTEN")
-        .env_remove("SIGIL_ISSUER")
-        .env_remove("SIGIL_CONFIG")
-        .env_remove("SIGIL_STORE")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(Stdio::piped());
-    SigilDev::spawn(command, dir, log_path).await
 }
 
 /// A loopback port that was free a moment ago.

@@ -5,8 +5,10 @@
 //! A failed token request is a [`TokenError`] that keeps the status and body (or the transport
 //! error), so that a load run can say exactly what failed.
 
-use crate::browser::{Pkce, SetCookie, forms, random_string};
+use crate::browser::CookieJar;
+use crate::browser::html::forms;
 use crate::client::form;
+use crate::pkce::{Pkce, random_string};
 use anyhow::{Context as _, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -269,7 +271,7 @@ impl Target {
 /// One browser's cookies, by name (one host, so domain and path do not matter).
 #[derive(Default)]
 struct Jar {
-    cookies: Vec<(String, String)>,
+    cookies: CookieJar,
 }
 
 /// An answer to one browser request.
@@ -293,28 +295,17 @@ impl Page {
 
 impl Jar {
     async fn send(&mut self, request: reqwest::RequestBuilder, url: &Url) -> crate::Result<Page> {
-        let request = if self.cookies.is_empty() {
-            request
-        } else {
-            let header = self
-                .cookies
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            request.header("cookie", header)
+        let request = match self.cookies.header() {
+            Some(header) => request.header("cookie", header),
+            None => request,
         };
         let response = request
             .send()
             .await
             .with_context(|| format!("requesting {url}"))?;
         for line in response.headers().get_all("set-cookie") {
-            let Some(cookie) = line.to_str().ok().and_then(SetCookie::parse) else {
-                continue;
-            };
-            self.cookies.retain(|(n, _)| *n != cookie.name);
-            if !cookie.expired() {
-                self.cookies.push((cookie.name, cookie.value));
+            if let Ok(line) = line.to_str() {
+                self.cookies.store(line);
             }
         }
         let status = response.status();

@@ -25,7 +25,7 @@ pub fn sigil_binary() -> crate::Result<PathBuf> {
     Ok(binary)
 }
 
-/// A running `sigil dev` process.
+/// A running `sigil dev` process, or a `sigil serve` pod ([`SigilDev::start_pod`]).
 pub struct SigilDev {
     child: Child,
     /// `http://127.0.0.1:PORT`, also the issuer unless the config sets one.
@@ -77,9 +77,44 @@ impl SigilDev {
         Self::spawn(command, data_dir, log_path).await
     }
 
+    /// Starts `sigil serve --config <dir>.yaml --store <store>` (a token pod) on a free loopback
+    /// port, with `config` written next to `dir` and the log at `<dir>.log`; returns once
+    /// `/readyz` says the pod reaches the store. `config` must set `server.issuer`: `sigil
+    /// serve` refuses to start without one (pods of one deployment share it).
+    pub async fn start_pod(dir: &Path, config: &str, store: &str) -> crate::Result<Self> {
+        Self::start_pod_with_env(dir, config, store, &[]).await
+    }
+
+    /// [`SigilDev::start_pod`] with extra environment variables (such as `KUBECONFIG`).
+    pub async fn start_pod_with_env(
+        dir: &Path,
+        config: &str,
+        store: &str,
+        env: &[(&str, &str)],
+    ) -> crate::Result<Self> {
+        let (log_path, log) = open_log(dir)?;
+        let config_path = dir.with_extension("yaml");
+        std::fs::write(&config_path, config)?;
+        let mut command = Command::new(sigil_binary()?);
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(&config_path)
+            .args(["--store", store, "--listen", "127.0.0.1:0"])
+            .env_remove("SIGIL_LISTEN")
+            .env_remove("SIGIL_ISSUER")
+            .env_remove("SIGIL_CONFIG")
+            .env_remove("SIGIL_STORE")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(Stdio::piped());
+        Self::spawn(command, dir, log_path).await
+    }
+
     /// Spawns a prepared `sigil dev` or `sigil serve` command (standard error piped), reads
     /// the `Listening on` line of its banner and waits until `/readyz` answers 200.
-    pub(crate) async fn spawn(
+    async fn spawn(
         mut command: Command,
         data_dir: &Path,
         log_path: PathBuf,

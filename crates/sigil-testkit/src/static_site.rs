@@ -21,7 +21,7 @@ pub struct StaticSite {
 
 impl StaticSite {
     /// Serves the files directly in `root` (no subdirectories); `/` is `index.html`.
-    pub async fn serve(root: &Path) -> crate::Result<Self> {
+    pub async fn start(root: &Path) -> crate::Result<Self> {
         let root = Arc::new(
             root.canonicalize()
                 .with_context(|| format!("site root {}", root.display()))?,

@@ -10,7 +10,7 @@ use sigil_e2e::{
 };
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::verify_access_token;
-use sigil_testkit::cluster::{StoreCluster, serve_pod};
+use sigil_testkit::cluster::StoreCluster;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -146,7 +146,7 @@ async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal(
     let mut pods = Vec::new();
     for name in ["pod-a", "pod-b", "pod-c"] {
         pods.push(
-            serve_pod(&cluster.dir(name), &config_text, &cluster.endpoints())
+            SigilDev::start_pod(&cluster.dir(name), &config_text, &cluster.endpoints())
                 .await
                 .unwrap(),
         );
@@ -182,7 +182,7 @@ async fn no_validator_rejects_a_token_through_rotation_outage_and_early_removal(
 
     // A pod started mid-rotation agrees with the others.
     pods.push(
-        serve_pod(&cluster.dir("pod-d"), &config_text, &cluster.endpoints())
+        SigilDev::start_pod(&cluster.dir("pod-d"), &config_text, &cluster.endpoints())
             .await
             .unwrap(),
     );
@@ -325,7 +325,7 @@ async fn a_pod_started_before_any_key_exists_waits_unready_then_joins() {
     let started = Instant::now();
     let starting = {
         let (dir, config, endpoints) = (pod_dir.clone(), config_text.clone(), endpoints.clone());
-        tokio::spawn(async move { serve_pod(&dir, &config, &endpoints).await })
+        tokio::spawn(async move { SigilDev::start_pod(&dir, &config, &endpoints).await })
     };
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(!starting.is_finished(), "the pod became ready without keys");

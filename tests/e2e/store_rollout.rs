@@ -12,7 +12,8 @@
 //! SIGTERM another node led, are printed.
 
 use sigil_e2e::{deployment_config, load_plan};
-use sigil_testkit::cluster::{StoreCluster, raft_view, serve_pod};
+use sigil_testkit::SigilDev;
+use sigil_testkit::cluster::{StoreCluster, raft_view};
 use sigil_testkit::load::Load;
 use std::time::{Duration, Instant};
 
@@ -65,7 +66,7 @@ async fn a_rolling_restart_of_the_store_fails_no_token_request() {
     let store = cluster.endpoints();
     let mut pods = Vec::new();
     for name in ["pod-1", "pod-2"] {
-        let pod = serve_pod(&cluster.dir(name), &config, &store)
+        let pod = SigilDev::start_pod(&cluster.dir(name), &config, &store)
             .await
             .expect("starting a pod");
         pods.push(pod);

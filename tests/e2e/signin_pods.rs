@@ -13,7 +13,7 @@ use sigil_e2e::{POD_ISSUER, pod_config_of, serving_address, sigil_keys};
 use sigil_testkit::SigilDev;
 use sigil_testkit::browser::{Browser, Page, Visit};
 use sigil_testkit::client::form;
-use sigil_testkit::cluster::{StoreCluster, serve_pod};
+use sigil_testkit::cluster::StoreCluster;
 use std::time::Duration;
 
 /// Past `web`'s 2 s refresh grace period.
@@ -37,7 +37,7 @@ async fn deploy_with(change: impl Fn(String) -> String) -> (StoreCluster, SigilD
     let mut pods = Vec::new();
     for name in ["pod-a", "pod-b"] {
         pods.push(
-            serve_pod(&cluster.dir(name), &config_text, &cluster.endpoints())
+            SigilDev::start_pod(&cluster.dir(name), &config_text, &cluster.endpoints())
                 .await
                 .unwrap(),
         );
@@ -544,7 +544,7 @@ async fn a_pod_without_keys_yet_asks_browsers_to_come_back() {
     let pod_dir = cluster.dir("pod");
     let _starting = {
         let (dir, endpoints) = (pod_dir.clone(), cluster.endpoints());
-        tokio::spawn(async move { serve_pod(&dir, &config, &endpoints).await })
+        tokio::spawn(async move { SigilDev::start_pod(&dir, &config, &endpoints).await })
     };
     let listen = serving_address(&pod_dir.with_extension("log")).await;
     let mut browser = Browser::across(POD_ISSUER, &[&format!("http://{listen}")]).unwrap();

@@ -44,7 +44,7 @@ fn status(answer: &Value, what: &str) -> u64 {
 
 #[tokio::test]
 async fn a_single_page_app_on_another_origin_signs_in_refreshes_and_signs_out_in_chromium() {
-    let site = StaticSite::serve(&here("spa")).await.unwrap();
+    let site = StaticSite::start(&here("spa")).await.unwrap();
     let spa = site.origin();
     let foreign = site.localhost_origin();
     let sigil = SigilDev::start(Some(&config("cors.yaml", &[("SPA_ORIGIN", &spa)])))

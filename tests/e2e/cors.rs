@@ -3,7 +3,7 @@
 //! an origin some client registered in `allowed_cors_origins`; the sign-in pages and
 //! introspection never. A browser origin acts at the token and revocation endpoints only for
 //! the clients that registered it, and a refused request changes nothing (a code stays
-//! redeemable). `tests/browser_spa.rs` runs the same rules in a real browser.
+//! redeemable). `browser_spa` runs the same rules in a real browser.
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};

@@ -10,8 +10,8 @@ use sigil_e2e::signin::{
     sign_in_and_redeem, sign_in_with, start, start_with, until_the_next_second, userinfo, verified,
     web_refresh_token,
 };
-use sigil_testkit::browser::{Browser, Page, ResponseMode, half_sha256};
-use sigil_testkit::client::{form, get_json, verify_access_token};
+use sigil_testkit::browser::{Browser, Page, ResponseMode};
+use sigil_testkit::client::{form, get_json, half_sha256, verify_access_token};
 use std::time::Duration;
 
 fn is_lax(cookie: &sigil_testkit::browser::SetCookie) -> bool {

@@ -13,8 +13,9 @@ use sigil_core::store::{
 use sigil_core::time::Timestamp;
 use sigil_e2e::{POD_ISSUER, config};
 use sigil_store_client::{ClientOptions, StoreClient};
+use sigil_testkit::SigilDev;
 use sigil_testkit::client::{ClientKey, form, post_form};
-use sigil_testkit::cluster::{StoreCluster, serve_pod, write_signing_key};
+use sigil_testkit::cluster::{StoreCluster, write_signing_key};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -206,10 +207,10 @@ async fn a_client_assertion_raced_through_two_pods_is_accepted_once() {
     let key = ClientKey::generate("k1").unwrap();
     let config = assertion_pod_config(&keys, &key);
     let pods = [
-        serve_pod(&cluster.dir("pod-a"), &config, &cluster.endpoints())
+        SigilDev::start_pod(&cluster.dir("pod-a"), &config, &cluster.endpoints())
             .await
             .unwrap(),
-        serve_pod(&cluster.dir("pod-b"), &config, &cluster.endpoints())
+        SigilDev::start_pod(&cluster.dir("pod-b"), &config, &cluster.endpoints())
             .await
             .unwrap(),
     ];

@@ -6,7 +6,7 @@
 use sigil_e2e::{CLIENT_SECRET, deployment_config};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{basic, post_form};
-use sigil_testkit::cluster::{StoreCluster, StoreNode, metric_value, metrics_text, serve_pod};
+use sigil_testkit::cluster::{StoreCluster, StoreNode, metric_value, metrics_text};
 use std::time::{Duration, Instant};
 
 /// Longer than the old readiness check took to fail (a success was trusted for 3 s, a probe
@@ -53,7 +53,7 @@ async fn token(pod: &SigilDev, client: &str) -> u16 {
 async fn a_store_without_a_majority_leaves_pods_ready_and_issuing_jwts() {
     let mut cluster = StoreCluster::start(3).await.unwrap();
     let config = deployment_config(&cluster, "load.yaml", "");
-    let pod = serve_pod(&cluster.dir("pod"), &config, &cluster.endpoints())
+    let pod = SigilDev::start_pod(&cluster.dir("pod"), &config, &cluster.endpoints())
         .await
         .unwrap();
     wait_for_gauge(&pod, 1.0, Duration::from_secs(20)).await;

@@ -7,8 +7,8 @@ use sigil_e2e::signin::{
     ALICE, Authorize, FIRST_PARTY, WEB, WEB_SCOPES, field, sign_in_and_redeem,
 };
 use sigil_e2e::{config, pod_config_of, sigil_keys};
-use sigil_testkit::browser::{Browser, half_sha256};
-use sigil_testkit::client::{get_json, verify_access_token, verify_id_token};
+use sigil_testkit::browser::Browser;
+use sigil_testkit::client::{get_json, half_sha256, verify_access_token, verify_id_token};
 use sigil_testkit::{SigilDev, sigil_binary};
 use std::collections::BTreeSet;
 use std::process::Command;

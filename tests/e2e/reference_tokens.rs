@@ -1,19 +1,9 @@
 //! Reference tokens through introspection (RFC 7662) and revocation (RFC 7009); JWT
 //! revocation as introspection sees it.
 
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, config, issue_token};
+use sigil_e2e::{API_SECRET, CLIENT_SECRET, ORDERS_API, config, introspect, issue_token};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, basic, form, post_form};
-
-async fn introspect(sigil: &SigilDev, who: (&str, &str), token: &str) -> Answer {
-    post_form(
-        &sigil.url("/connect/introspect"),
-        Some(&basic(who.0, who.1)),
-        &form(&[("token", token)]),
-    )
-    .await
-    .unwrap()
-}
 
 async fn revoke(sigil: &SigilDev, client: &str, token: &str) -> Answer {
     post_form(
@@ -24,8 +14,6 @@ async fn revoke(sigil: &SigilDev, client: &str, token: &str) -> Answer {
     .await
     .unwrap()
 }
-
-const ORDERS_API: (&str, &str) = ("https://orders.test", API_SECRET);
 
 #[tokio::test]
 async fn reference_token_round_trip() {

@@ -24,9 +24,7 @@ use serde_json::Value;
 use sigil_e2e::{API_SECRET, CLIENT_SECRET, pod_config, pod_with_new_key};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{Answer, answer, basic, form};
-use sigil_testkit::cluster::{
-    metrics_text, raft_view, serve_pod, trigger_snapshot, write_signing_key,
-};
+use sigil_testkit::cluster::{metrics_text, raft_view, trigger_snapshot, write_signing_key};
 use sigil_testkit::faults::isolated::IsolatedCluster;
 use sigil_testkit::faults::{RoundRobinProxy, url_addr};
 use sigil_testkit::proxied::ProxiedCluster;
@@ -334,7 +332,7 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     let mut pods: Vec<SigilDev> = Vec::new();
     for name in ["pod-a", "pod-b"] {
         pods.push(
-            serve_pod(&cluster.dir(name), &config, &cluster.endpoints())
+            SigilDev::start_pod(&cluster.dir(name), &config, &cluster.endpoints())
                 .await
                 .unwrap(),
         );
@@ -391,7 +389,7 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     // (c) partition a follower. A pod that can reach only that node cannot write.
     let leader = cluster.leader(Duration::from_secs(10)).await.unwrap();
     let follower = cluster.ids().into_iter().find(|id| *id != leader).unwrap();
-    let lonely = serve_pod(&cluster.dir("pod-lonely"), &config, &cluster.url(follower))
+    let lonely = SigilDev::start_pod(&cluster.dir("pod-lonely"), &config, &cluster.url(follower))
         .await
         .unwrap();
     let lonely_pod = Pod::new(&lonely.base_url);
@@ -418,7 +416,7 @@ async fn the_cluster_keeps_acknowledged_grants_through_faults() {
     // (d) partition the leader. The majority elects another; a pod that can reach only the
     // old leader cannot write, though that node believed itself leader when cut off.
     let leader = cluster.leader(Duration::from_secs(10)).await.unwrap();
-    let stranded = serve_pod(&cluster.dir("pod-stranded"), &config, &cluster.url(leader))
+    let stranded = SigilDev::start_pod(&cluster.dir("pod-stranded"), &config, &cluster.url(leader))
         .await
         .unwrap();
     let stranded_pod = Pod::new(&stranded.base_url);

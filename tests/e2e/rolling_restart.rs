@@ -8,7 +8,7 @@
 use sigil_e2e::{deployment_config, load_plan};
 use sigil_testkit::SigilDev;
 use sigil_testkit::balancer::{Balancer, ProbeOptions};
-use sigil_testkit::cluster::{StoreCluster, serve_pod};
+use sigil_testkit::cluster::StoreCluster;
 use sigil_testkit::faults::url_addr;
 use sigil_testkit::load::{Kind, Load};
 use std::time::{Duration, Instant};
@@ -31,7 +31,7 @@ async fn deploy(pods: usize, extra: &str) -> Deployment {
     for index in 0..pods {
         let dir = cluster.dir(&format!("pod-{index}"));
         started.push(
-            serve_pod(&dir, &config, &cluster.endpoints())
+            SigilDev::start_pod(&dir, &config, &cluster.endpoints())
                 .await
                 .unwrap(),
         );
@@ -72,7 +72,7 @@ impl Deployment {
         drop(pod);
         let dir = self.cluster.dir(&format!("pod-{index}"));
         let starting = Instant::now();
-        let new_pod = serve_pod(&dir, &self.config, &self.cluster.endpoints())
+        let new_pod = SigilDev::start_pod(&dir, &self.config, &self.cluster.endpoints())
             .await
             .unwrap();
         let ready = starting.elapsed();

@@ -1,25 +1,11 @@
 //! `sigil grants revoke`: an operator removes a client's or a user's grants from the store
 //! cluster, and the token service sees them gone at once.
 
-use sigil_e2e::{API_SECRET, issue_token, pod_config, pod_with_new_key};
-use sigil_testkit::SigilDev;
-use sigil_testkit::client::{basic, form, post_form};
+use sigil_e2e::{active_for_api, issue_token, pod_config, pod_with_new_key};
 use sigil_testkit::cluster::StoreCluster;
 use sigil_testkit::sigil_binary;
 use std::path::Path;
 use std::process::{Command, Output};
-
-async fn active(pod: &SigilDev, token: &str) -> bool {
-    let answer = post_form(
-        &pod.url("/connect/introspect"),
-        Some(&basic("https://orders.test", API_SECRET)),
-        &form(&[("token", token)]),
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    answer.body["active"] == true
-}
 
 /// Runs `sigil grants revoke ARGS --config CONFIG`, without SIGIL_* variables of the caller.
 fn revoke(args: &[&str], config: &Path) -> Output {
@@ -51,7 +37,7 @@ async fn revoking_a_clients_grants_makes_its_reference_tokens_inactive() {
     let pod = pod_with_new_key(&keys, &cluster.dir("pod"), &cluster.endpoints()).await;
     let first = issue_token(&pod, "ref-client").await;
     let second = issue_token(&pod, "ref-client").await;
-    assert!(active(&pod, &first).await && active(&pod, &second).await);
+    assert!(active_for_api(&pod, &first).await && active_for_api(&pod, &second).await);
 
     // The operator's copy of the configuration names the cluster in its `store` section.
     let config = cluster.dir("operator.yaml");
@@ -69,8 +55,14 @@ async fn revoking_a_clients_grants_makes_its_reference_tokens_inactive() {
         stdout.contains("Revoked 2 grants issued to client `ref-client`"),
         "{stdout}"
     );
-    assert!(!active(&pod, &first).await, "revoked token still active");
-    assert!(!active(&pod, &second).await, "revoked token still active");
+    assert!(
+        !active_for_api(&pod, &first).await,
+        "revoked token still active"
+    );
+    assert!(
+        !active_for_api(&pod, &second).await,
+        "revoked token still active"
+    );
 
     // Nothing is left to revoke; `--store` overrides the file.
     let pod_config_path = cluster.dir("pod").with_extension("yaml");
@@ -87,7 +79,7 @@ async fn revoking_a_clients_grants_makes_its_reference_tokens_inactive() {
 
     // Revoking grants does not disable the client: it gets new tokens as before.
     let fresh = issue_token(&pod, "ref-client").await;
-    assert!(active(&pod, &fresh).await);
+    assert!(active_for_api(&pod, &fresh).await);
 }
 
 #[test]

@@ -1,25 +1,15 @@
 //! `sigil serve`: stateless token-service pods in front of a `sigil store` cluster. Pods
 //! share one file key and one issuer; any pod sees what another issued or revoked.
 
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, POD_ISSUER, config, issue_token, pod_config};
+use sigil_e2e::{
+    CLIENT_SECRET, ORDERS_API, POD_ISSUER, config, introspect, issue_token, pod_config,
+};
 use sigil_testkit::SigilDev;
-use sigil_testkit::client::{Answer, basic, form, get_json, post_form, verify_access_token};
-use sigil_testkit::cluster::{StoreCluster, serve_pod, write_signing_key};
+use sigil_testkit::client::{basic, form, get_json, post_form, verify_access_token};
+use sigil_testkit::cluster::{StoreCluster, write_signing_key};
 use sigil_testkit::sigil_binary;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-const ORDERS_API: (&str, &str) = ("https://orders.test", API_SECRET);
-
-async fn introspect(pod: &SigilDev, token: &str) -> Answer {
-    post_form(
-        &pod.url("/connect/introspect"),
-        Some(&basic(ORDERS_API.0, ORDERS_API.1)),
-        &form(&[("token", token)]),
-    )
-    .await
-    .unwrap()
-}
 
 #[tokio::test]
 async fn pods_share_grants_and_keys_through_the_store_cluster() {
@@ -27,16 +17,16 @@ async fn pods_share_grants_and_keys_through_the_store_cluster() {
     let keys = cluster.dir("keys");
     write_signing_key(&keys).unwrap();
     let config = pod_config(&keys);
-    let pod_a = serve_pod(&cluster.dir("pod-a"), &config, &cluster.endpoints())
+    let pod_a = SigilDev::start_pod(&cluster.dir("pod-a"), &config, &cluster.endpoints())
         .await
         .unwrap();
-    let pod_b = serve_pod(&cluster.dir("pod-b"), &config, &cluster.endpoints())
+    let pod_b = SigilDev::start_pod(&cluster.dir("pod-b"), &config, &cluster.endpoints())
         .await
         .unwrap();
 
     // A reference token issued on A is active on B.
     let token = issue_token(&pod_a, "ref-client").await;
-    let seen = introspect(&pod_b, &token).await;
+    let seen = introspect(&pod_b, ORDERS_API, &token).await;
     assert_eq!(seen.status, 200);
     assert_eq!(seen.body["active"], true, "{:?}", seen.body);
     assert_eq!(seen.body["client_id"], "ref-client");
@@ -50,7 +40,10 @@ async fn pods_share_grants_and_keys_through_the_store_cluster() {
     .await
     .unwrap();
     assert_eq!(revoked.status, 200, "{:?}", revoked.body);
-    assert_eq!(introspect(&pod_a, &token).await.body["active"], false);
+    assert_eq!(
+        introspect(&pod_a, ORDERS_API, &token).await.body["active"],
+        false
+    );
 
     // A JWT from A verifies with B's JWKS.
     let jwt = issue_token(&pod_a, "jwt-client").await;

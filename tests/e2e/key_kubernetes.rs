@@ -5,7 +5,7 @@
 use sigil_e2e::{POD_ISSUER, config, issue_token, kid_of, sigil_keys};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{get_json, verify_access_token};
-use sigil_testkit::cluster::{StoreCluster, serve_pod_with_env};
+use sigil_testkit::cluster::StoreCluster;
 use sigil_testkit::kube_api::FakeKubeApi;
 use std::time::{Duration, Instant};
 
@@ -70,7 +70,7 @@ async fn pods_read_and_watch_the_secret_that_sigil_keys_maintains() {
     let mut pods = Vec::new();
     for name in ["pod-a", "pod-b"] {
         pods.push(
-            serve_pod_with_env(
+            SigilDev::start_pod_with_env(
                 &cluster.dir(name),
                 &pod_config(),
                 &cluster.endpoints(),

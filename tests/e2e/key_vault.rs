@@ -3,8 +3,9 @@
 //! crates exactly as in production (Azure itself is unreachable from the test machines).
 
 use sigil_e2e::{POD_ISSUER, config, issue_token, kid_of};
+use sigil_testkit::SigilDev;
 use sigil_testkit::client::{get_json, verify_access_token};
-use sigil_testkit::cluster::{StoreCluster, serve_pod};
+use sigil_testkit::cluster::StoreCluster;
 use sigil_testkit::keyvault::{KeyKind, KeyVaultDouble, SecretFormat, VersionSpec};
 
 const APP_ID: &str = "0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f";
@@ -69,7 +70,7 @@ async fn tokens_signed_in_the_vault_or_with_certificate_keys_verify_against_the_
     std::fs::write(&secret_file, format!("{APP_SECRET}\n")).unwrap();
 
     // Key mode: the private key never leaves the vault; every token is one `sign` call.
-    let key_pod = serve_pod(
+    let key_pod = SigilDev::start_pod(
         &cluster.dir("key-pod"),
         &vault_config(&double, "key: sigil-signing", &secret_file),
         &cluster.endpoints(),
@@ -100,7 +101,7 @@ async fn tokens_signed_in_the_vault_or_with_certificate_keys_verify_against_the_
     assert!(published.get("d").is_none());
 
     // Certificate mode: the version's key is fetched once and signs locally.
-    let cert_pod = serve_pod(
+    let cert_pod = SigilDev::start_pod(
         &cluster.dir("cert-pod"),
         &vault_config(&double, "certificate: sigil-cert", &secret_file),
         &cluster.endpoints(),

@@ -11,8 +11,9 @@ use sigil_e2e::signin::{
 };
 use sigil_e2e::{API_SECRET, CLIENT_SECRET};
 use sigil_testkit::SigilDev;
-use sigil_testkit::browser::{Browser, Page, Pkce, ResponseMode};
+use sigil_testkit::browser::{Browser, Page, ResponseMode};
 use sigil_testkit::client::{Answer, basic, form, post_form};
+use sigil_testkit::pkce::Pkce;
 use std::time::Duration;
 
 /// `web`'s refresh grace period in `signin.yaml`, and a margin past it.

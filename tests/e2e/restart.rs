@@ -1,19 +1,8 @@
 //! `sigil dev` keeps its signing key and its grants across restarts — clean ones and kill -9.
 
-use sigil_e2e::{API_SECRET, CLIENT_SECRET, config, issue_token};
+use sigil_e2e::{CLIENT_SECRET, active_for_api, config, issue_token};
 use sigil_testkit::SigilDev;
 use sigil_testkit::client::{basic, form, get_json, post_form, verify_access_token};
-
-async fn active(sigil: &SigilDev, token: &str) -> bool {
-    let answer = post_form(
-        &sigil.url("/connect/introspect"),
-        Some(&basic("https://orders.test", API_SECRET)),
-        &form(&[("token", token)]),
-    )
-    .await
-    .unwrap();
-    answer.body["active"] == true
-}
 
 #[tokio::test]
 async fn keys_and_grants_survive_restarts() {
@@ -55,11 +44,11 @@ async fn keys_and_grants_survive_restarts() {
     // audience still verify against the new JWKS.
     verify_access_token(&jwt, &jwks_after, &issuer_before, "https://orders.test").unwrap();
     assert!(
-        active(&second, &kept).await,
+        active_for_api(&second, &kept).await,
         "reference token survives a restart"
     );
     assert!(
-        !active(&second, &revoked).await,
+        !active_for_api(&second, &revoked).await,
         "a revoked token stays revoked"
     );
 }
@@ -84,7 +73,7 @@ async fn acknowledged_grants_survive_kill_9() {
         .unwrap();
     for token in &tokens {
         assert!(
-            active(&second, token).await,
+            active_for_api(&second, token).await,
             "every acknowledged reference token is still there"
         );
     }

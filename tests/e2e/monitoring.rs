@@ -15,9 +15,10 @@ use serde_json::Value as Json;
 use sigil_e2e::signin::{ALICE, Authorize, User, WEB, WEB_SCOPES, is_active, log_in, open};
 use sigil_e2e::signin::{field, sign_in_and_redeem};
 use sigil_e2e::{CLIENT_SECRET, POD_ISSUER, deployment_config};
+use sigil_testkit::SigilDev;
 use sigil_testkit::browser::Browser;
 use sigil_testkit::client::{basic, form, post_form};
-use sigil_testkit::cluster::{StoreCluster, metrics_text, serve_pod};
+use sigil_testkit::cluster::{StoreCluster, metrics_text};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -401,7 +402,7 @@ fn every_dashboard_query_is_valid_promql() {
 
 /// Drives what makes a token pod's labelled series appear: failed and throttled sign-ins, a
 /// sign-in and code redemption, a refused client, introspection and revocation.
-async fn traffic(pod: &sigil_testkit::SigilDev) {
+async fn traffic(pod: &SigilDev) {
     let token_url = pod.url("/connect/token");
     let mut browser = Browser::across(POD_ISSUER, &[&pod.base_url]).unwrap();
     let mut page = open(&mut browser, &Authorize::new(WEB, WEB_SCOPES)).await;
@@ -453,7 +454,7 @@ async fn every_metric_the_dashboard_and_alerts_use_is_served() {
 
     let cluster = StoreCluster::start(3).await.unwrap();
     let config = deployment_config(&cluster, "signin.yaml", "");
-    let pod = serve_pod(&cluster.dir("pod"), &config, &cluster.endpoints())
+    let pod = SigilDev::start_pod(&cluster.dir("pod"), &config, &cluster.endpoints())
         .await
         .unwrap();
     traffic(&pod).await;
