@@ -1,3 +1,6 @@
+//! The `sigil` processes of the tests: finding the built binary, and [`SigilDev`], a `sigil dev`
+//! or `sigil serve` pod that is ready when started, reads its JSON log, and stops on drop.
+
 use anyhow::{Context as _, anyhow, bail};
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,3 +1,7 @@
+//! Reading the credentials a token, introspection or revocation request carries: HTTP Basic,
+//! `client_secret_post`, a JWT client assertion (RFC 7523), or only a `client_id` (public
+//! clients). One method per request; a request that mixes them is refused before any check.
+
 use crate::error::{ErrorCode, ProtocolError};
 use crate::model::TokenEndpointAuthMethod;
 use crate::parameters::{Parameters, decode_component};

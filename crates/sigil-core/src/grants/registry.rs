@@ -1,3 +1,6 @@
+//! The [`Registry`]: which [`GrantHandler`] serves a `grant_type`. Built-in and extension
+//! grants register the same way; dispatch checks the client may use the type first.
+
 use super::{GrantHandler, TokenRequest, TokenResponse};
 use crate::error::{ErrorCode, ProtocolError};
 use std::collections::HashMap;

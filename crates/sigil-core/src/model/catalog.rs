@@ -1,3 +1,6 @@
+//! The [`Catalog`]: clients, scopes and API resources, indexed once for lookup on every
+//! request.
+
 use super::{ApiResource, ApiScope, Client, IdentityScope, standard_identity_scopes};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -1,3 +1,6 @@
+//! A registered client: how it authenticates, what it may ask for (grant types, scopes,
+//! redirect URIs, origins) and how its tokens are issued (lifetimes, format, refresh policy).
+
 use super::WebOrigin;
 use crate::secret::SecretHash;
 use crate::signing::Algorithm;

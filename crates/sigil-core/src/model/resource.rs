@@ -1,3 +1,5 @@
+//! APIs that accept access tokens (RFC 8707 resources) and the scopes they offer.
+
 use crate::secret::SecretHash;
 
 /// A scope an API offers, such as `orders.read`.

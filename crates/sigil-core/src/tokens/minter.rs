@@ -1,3 +1,6 @@
+//! The [`Minter`]: builds access and ID token claims and turns them into tokens — signed
+//! JWTs through the [`TokenSigner`], or reference handles filed in the grant store.
+
 use super::ACCESS_TOKEN_JWT_TYPE;
 use super::claims::{AccessTokenClaims, Audience};
 use crate::access::GrantedAccess;

@@ -1,3 +1,6 @@
+//! Round trips between the core's store types and their protobuf messages, and the refusal
+//! of malformed messages (`InvalidArgument`).
+
 use super::*;
 use tonic::Code;
 

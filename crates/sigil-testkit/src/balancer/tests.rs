@@ -1,3 +1,6 @@
+//! The balancer against tiny TCP backends: round robin over ready pods, and a pod leaving
+//! rotation only once its `/readyz` probe fails.
+
 use super::{Balancer, Pool, ProbeOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,3 +1,6 @@
+//! The fault proxies against echo servers: a link that is cut and healed, and round robin
+//! over backends, skipping a dead one.
+
 use super::{LinkProxy, RoundRobinProxy, url_addr};
 use std::net::SocketAddr;
 use std::time::Duration;
