@@ -25,7 +25,7 @@ pub enum Rejection {
     /// `Authorization` header.
     #[error(transparent)]
     Invalid(#[from] ProtocolError),
-    /// The body is larger than [`crate::form::MAX_FORM_BYTES`].
+    /// The body is larger than the form limit (`MAX_FORM_BYTES`).
     #[error("the request body is too large")]
     TooLarge,
     /// The body did not arrive within the [`crate::BodyDeadline`].

@@ -12,7 +12,7 @@
 //! authorization request in flight between pages, and every browser response in
 //! [`signin::responses`]; endpoint files never import each other. [`AppState`] is what the
 //! binary builds and hands over: the core's [`Services`](sigil_core::endpoint::Services), and the key ring as the core's
-//! [`Sealer`](sigil_core::sealing::Sealer) and
+//! [`Sealer`] and
 //! [`PublishedKeys`](sigil_core::published_keys::PublishedKeys), with a
 //! [`secret_checks::SecretCheckPool`] that runs every argon2id check (client secrets and the
 //! core's built-in user store) off the HTTP workers. [`cors`] is the middleware that lets

@@ -90,7 +90,7 @@ pub struct DevArgs {
     /// no longer served on --listen).
     #[arg(long, env = "SIGIL_OPS_LISTEN")]
     pub ops_listen: Option<SocketAddr>,
-    /// Issuer identifier; defaults to http://<listen address>.
+    /// Issuer identifier; defaults to `http://<listen address>`.
     #[arg(long, env = "SIGIL_ISSUER")]
     pub issuer: Option<String>,
     /// Directory for keys and grant store data.

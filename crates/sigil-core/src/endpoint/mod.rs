@@ -10,7 +10,7 @@
 //!   consent, sessions and logout (in [`crate::authorize`]).
 //!
 //! The token service and the inspector authenticate their callers the same way
-//! ([`caller`]); nothing below this module imports it.
+//! (the private `caller` module); nothing below this module imports it.
 
 mod browser_origin;
 mod caller;

@@ -1,5 +1,5 @@
 //! `clients`: each client's grant types, redirect URIs, secrets or keys, scopes and token
-//! settings, checked and turned into the core's [`Client`](sigil_core::model::Client).
+//! settings, checked and turned into the core's [`sigil_core::model::Client`].
 
 use super::Issues;
 use super::resources::secrets;
