@@ -302,18 +302,6 @@ async fn of_two_concurrent_redemptions_exactly_one_wins() {
 }
 
 #[tokio::test]
-async fn a_code_is_not_a_refresh_token() {
-    let env = support::env().await;
-    let code = code(&env, WEB, support::SIGN_IN_SCOPES).await;
-    assert_invalid_grant(
-        refresh(&env, WEB, &code.code, None).await,
-        "a code as refresh token",
-    );
-    // Presenting it as a refresh token changed nothing: it still redeems.
-    redeem_ok(&env, &code).await;
-}
-
-#[tokio::test]
 async fn a_refresh_token_is_not_a_code() {
     let env = support::env().await;
     let refresh_token = support::refresh_token(&env, WEB).await;

@@ -8,6 +8,7 @@ use crate::support::{
 
 #[tokio::test]
 async fn without_a_scope_the_client_gets_every_api_scope_it_has_and_their_apis() {
+    // (MACHINE may also ask for `openid`: identity scopes are left out of the defaults.)
     let env = support::env().await;
     let token = client_credentials(&env, MACHINE, &[])
         .await

@@ -244,3 +244,44 @@ async fn offline_access_decides_whether_a_sign_in_gets_a_refresh_token() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_refresh_token_in_use_slides_past_its_first_sliding_lifetime() {
+    let env = support::env_with(|client| {
+        client.sign_in.refresh.sliding_lifetime = Duration::from_secs(4);
+    })
+    .await;
+    // Two sign-ins at once: one family is used half-way through the sliding lifetime, the
+    // other is left alone to show when that lifetime is over.
+    let used = refresh_token(&env, WEB).await;
+    let unused = refresh_token(&env, WEB).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let successor = rotated(&env, WEB, &used).await;
+    // Wait (by the store's clock) until the unused token has expired...
+    while is_active(&env, WEB, &unused).await {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // ...the successor, issued later, lives on (at least 2 s longer).
+    rotated(&env, WEB, &successor).await;
+}
+
+#[tokio::test]
+async fn an_access_token_an_id_token_or_a_code_is_not_a_refresh_token() {
+    let env = support::env().await;
+    let tokens = support::signed_in_tokens(&env, WEB).await;
+    let id_token = tokens.id_token.clone().expect("an id_token");
+    let unredeemed = code(&env, WEB, "openid").await;
+    for (case, presented) in [
+        ("access token", tokens.access_token.as_str()),
+        ("id_token", id_token.as_str()),
+        ("code", unredeemed.code.as_str()),
+    ] {
+        assert_invalid_grant(
+            refresh(&env, WEB, presented, None).await,
+            &format!("{case} as refresh token"),
+        );
+    }
+    // None of that harmed anything: the code redeems, the refresh token rotates.
+    redeem_ok(&env, &unredeemed).await;
+    rotated(&env, WEB, &tokens.refresh_token.expect("a refresh token")).await;
+}

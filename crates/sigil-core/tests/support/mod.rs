@@ -96,7 +96,8 @@ pub const NO_REFRESH: TestClient = TestClient {
     secret: Some(SECRET),
     redirect_uri: "https://no-refresh.test/cb",
 };
-/// `client_credentials`, JWT access tokens, scopes of both APIs.
+/// `client_credentials`, JWT access tokens, scopes of both APIs (and `openid`, which a
+/// machine token never carries).
 pub const MACHINE: TestClient = TestClient {
     id: "machine",
     secret: Some(SECRET),
@@ -305,7 +306,8 @@ fn clients() -> Vec<Client> {
         machine_client(
             MACHINE,
             AccessTokenFormat::Jwt,
-            &["orders.read", "orders.write", "billing.read"],
+            // `openid` too: a machine token leaves it out, or refuses it when asked for.
+            &["openid", "orders.read", "orders.write", "billing.read"],
         ),
         machine_client(MACHINE_REF, AccessTokenFormat::Reference, &["orders.read"]),
         machine_client(BILLING_ONLY, AccessTokenFormat::Jwt, &["billing.read"]),
