@@ -194,14 +194,14 @@ async fn a_family_ends_at_its_absolute_expiry_by_the_core_clock() {
 #[tokio::test]
 async fn a_family_in_use_still_ends_at_its_absolute_lifetime() {
     let env = support::env_with(|client| {
-        client.sign_in.refresh.absolute_lifetime = Duration::from_secs(2);
+        client.sign_in.refresh.absolute_lifetime = Duration::from_secs(3);
     })
     .await;
     let token = refresh_token(&env, WEB).await;
     // Rotating keeps the family going (the sliding lifetime is long)...
     let successor = rotated(&env, WEB, &token).await;
     // ...but not past sign-in plus the absolute lifetime.
-    support::wait_past(2).await;
+    support::wait_past(3).await;
     assert_invalid_grant(
         refresh(&env, WEB, &successor, None).await,
         "past the absolute lifetime",
@@ -248,20 +248,20 @@ async fn offline_access_decides_whether_a_sign_in_gets_a_refresh_token() {
 #[tokio::test]
 async fn a_refresh_token_in_use_slides_past_its_first_sliding_lifetime() {
     let env = support::env_with(|client| {
-        client.sign_in.refresh.sliding_lifetime = Duration::from_secs(4);
+        client.sign_in.refresh.sliding_lifetime = Duration::from_secs(6);
     })
     .await;
     // Two sign-ins at once: one family is used half-way through the sliding lifetime, the
     // other is left alone to show when that lifetime is over.
     let used = refresh_token(&env, WEB).await;
     let unused = refresh_token(&env, WEB).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let successor = rotated(&env, WEB, &used).await;
     // Wait (by the store's clock) until the unused token has expired...
     while is_active(&env, WEB, &unused).await {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // ...the successor, issued later, lives on (at least 2 s longer).
+    // ...the successor, issued 3 s later, lives on (whole seconds leave it 2 s at least).
     rotated(&env, WEB, &successor).await;
 }
 

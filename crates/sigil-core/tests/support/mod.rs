@@ -12,8 +12,6 @@
 //! future ([`Env::later`]), and a test of expiry as the store sees it uses short lifetimes and
 //! a real wait ([`wait_past`]).
 
-#![allow(dead_code)] // each test binary uses a different part of the support
-
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest as _, Sha256};
@@ -143,10 +141,9 @@ pub const BOB: TestUser = TestUser {
     subject: "bob-id",
 };
 
-/// A running core over a real store and key ring. The store's directory lives as long as this.
+/// A running core over a real store and key ring; the store's directory lives as long as this.
 pub struct Env {
     provider: Provider,
-    store: Arc<EmbeddedStore>,
     _dir: TempDir,
 }
 
@@ -160,11 +157,6 @@ impl Env {
     /// reach yet.
     pub fn later(&self, seconds: u64) -> Timestamp {
         Timestamp::now().plus(Duration::from_secs(seconds))
-    }
-
-    /// The grant store, for tests that look beneath the protocol.
-    pub fn store(&self) -> &EmbeddedStore {
-        &self.store
     }
 }
 
@@ -191,7 +183,7 @@ pub async fn env_with(change: impl Fn(&mut Client)) -> Env {
         issuer: ISSUER.to_owned(),
         assertion_audiences: Vec::new(),
         catalog: Arc::new(catalog),
-        store: store.clone(),
+        store,
         signer: Arc::new(key_ring()),
         users: Arc::new(Users),
         secret_checks: Arc::new(InlineChecks),
@@ -202,7 +194,6 @@ pub async fn env_with(change: impl Fn(&mut Client)) -> Env {
     });
     Env {
         provider,
-        store,
         _dir: dir,
     }
 }
