@@ -258,7 +258,12 @@ async fn a_refresh_token_in_use_slides_past_its_first_sliding_lifetime() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let successor = rotated(&env, WEB, &used).await;
     // Wait (by the store's clock) until the unused token has expired...
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while is_active(&env, WEB, &unused).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "an unused refresh token outlived its 6 s sliding lifetime by a minute"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // ...the successor, issued 3 s later, lives on (whole seconds leave it 2 s at least).
