@@ -16,7 +16,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest as _, Sha256};
 use sigil_core::authorize::{AuthorizeError, AuthorizeStep, LoginAttempt, SignInOutcome};
-use sigil_core::endpoint::{Provider, ProviderSettings, SessionSettings};
+use sigil_core::context::{ServiceSettings, SessionSettings};
+use sigil_core::endpoint::Services;
 use sigil_core::error::ProtocolError;
 use sigil_core::grants::TokenResponse;
 use sigil_core::handle::new_handle;
@@ -143,7 +144,7 @@ pub const BOB: TestUser = TestUser {
 
 /// A running core over a real store and key ring; the store's directory lives as long as this.
 pub struct Env {
-    provider: Provider,
+    services: Services,
     _dir: TempDir,
 }
 
@@ -179,7 +180,7 @@ pub async fn env_with(change: impl Fn(&mut Client)) -> Env {
         change(client);
     }
     let catalog = Catalog::new(clients, api_scopes(), resources());
-    let provider = Provider::new(ProviderSettings {
+    let services = Services::new(ServiceSettings {
         issuer: ISSUER.to_owned(),
         assertion_audiences: Vec::new(),
         catalog: Arc::new(catalog),
@@ -193,7 +194,7 @@ pub async fn env_with(change: impl Fn(&mut Client)) -> Env {
         },
     });
     Env {
-        provider,
+        services,
         _dir: dir,
     }
 }
@@ -409,7 +410,7 @@ pub async fn sign_in(
         password: user.password,
         address: IpAddr::V4(Ipv4Addr::LOCALHOST),
     };
-    let session = match env.provider.sign_in(&attempt, now).await {
+    let session = match env.services.authorizer.sign_in(&attempt, now).await {
         Ok(SignInOutcome::SignedIn(session)) => session,
         other => panic!("{} did not sign in: {other:?}", user.username),
     };
@@ -425,7 +426,12 @@ pub async fn sign_in(
         pairs.push(("code_challenge_method", "S256"));
     }
     let params = form(&pairs);
-    let issued = match env.provider.authorize(&params, Some(&session), now).await {
+    let issued = match env
+        .services
+        .authorizer
+        .authorize(&params, Some(&session), now)
+        .await
+    {
         Ok(AuthorizeStep::Respond(issued)) => issued,
         Ok(other) => panic!("expected a response for {}, got {other:?}", client.id),
         Err(AuthorizeError::Redirect(redirect)) => {
@@ -560,7 +566,8 @@ pub async fn token(
     now: Timestamp,
 ) -> Result<TokenResponse, ProtocolError> {
     let (authorization, pairs) = credentials(client, pairs);
-    env.provider
+    env.services
+        .tokens
         .token(authorization.as_deref(), None, &form(&pairs), now)
         .await
         .map(|success| success.response)
@@ -574,7 +581,8 @@ pub async fn introspect(
     token: &str,
 ) -> sigil_core::endpoint::IntrospectionResponse {
     let (authorization, pairs) = credentials(client, &[("token", token)]);
-    env.provider
+    env.services
+        .inspector
         .introspect(authorization.as_deref(), &form(&pairs), env.now())
         .await
         .unwrap_or_else(|failure| panic!("introspection as {}: {:?}", client.id, failure.error))
@@ -587,7 +595,8 @@ pub async fn introspect_as_api(
     resource: &str,
     token: &str,
 ) -> sigil_core::endpoint::IntrospectionResponse {
-    env.provider
+    env.services
+        .inspector
         .introspect(
             Some(&basic(resource, SECRET)),
             &form(&[("token", token)]),
