@@ -88,10 +88,17 @@ impl AuthorizationCodes {
     }
 
     /// Consumes `code` in one atomic store command, before anything else is checked: two
-    /// redemptions cannot both succeed. Whatever else was filed under the key is not a code
-    /// (it is consumed all the same, as the store cannot check kinds first).
+    /// redemptions cannot both succeed. A value that names another kind of grant (a refresh
+    /// token sent as `code`) is not a code and is left as it is: the kind is read first, as the
+    /// store's consume does not check kinds. A grant's kind never changes, so the read cannot
+    /// go stale before the consume.
     pub(crate) async fn redeem(&self, code: &str) -> Result<Redemption, RepositoryError> {
-        let outcome = self.store.consume(&GrantKey::of_handle(code)).await?;
+        let key = GrantKey::of_handle(code);
+        match self.store.get(&key).await? {
+            Some(grant) if grant.kind == KIND => {}
+            _ => return Ok(Redemption::NotFound),
+        }
+        let outcome = self.store.consume(&key).await?;
         Ok(match outcome {
             ConsumeOutcome::Consumed(grant) => {
                 Stored::of_kind(grant, KIND).map_or(Redemption::NotFound, Redemption::Redeemed)

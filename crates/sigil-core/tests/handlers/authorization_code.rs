@@ -319,12 +319,9 @@ async fn a_refresh_token_is_not_a_code() {
     );
 }
 
-/// Bad input should change nothing, but today the code redemption consumes whatever grant the
-/// presented value names before it checks the kind: the refresh token is marked used, its next
-/// use counts as reuse, and its family is revoked. Un-ignore once a code is consumed only as a
-/// code (the typed code repository).
+/// Bad input changes nothing: a refresh token sent as `code` is not consumed (were it marked
+/// used, its next refresh would count as reuse and revoke its whole family).
 #[tokio::test]
-#[ignore = "a refresh token presented as a code is consumed: the kind is checked after the store's consume"]
 async fn a_refresh_token_presented_as_a_code_stays_usable() {
     let env = support::env().await;
     let refresh_token = support::refresh_token(&env, WEB).await;
