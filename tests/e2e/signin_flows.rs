@@ -8,7 +8,6 @@ use sigil_e2e::signin::{
     field, is_consent_page, is_login_page, log_in, now, open, post_credentials,
     post_from_another_site, redeem, redeem_ok, refresh, respond_without_pages, scopes, sign_in,
     sign_in_and_redeem, sign_in_with, start, start_with, until_the_next_second, userinfo, verified,
-    web_refresh_token,
 };
 use sigil_testkit::browser::{Browser, Page, ResponseMode};
 use sigil_testkit::client::{form, get_json, half_sha256, verify_access_token};
@@ -944,42 +943,6 @@ async fn sign_ins_and_remembered_consent_expire() {
         .await
         .unwrap();
     assert!(is_login_page(&page), "{page:#?}");
-}
-
-const WEB_REFRESH: &str = "refresh_token: { grace_period: 2s }";
-const WEB_REFRESH_SHORT: &str =
-    "refresh_token: { grace_period: 2s, sliding_lifetime: 3s, absolute_lifetime: 6s }";
-
-#[tokio::test]
-async fn an_unused_refresh_token_expires_after_the_sliding_lifetime() {
-    let (sigil, mut browser) = start_with(WEB_REFRESH, WEB_REFRESH_SHORT).await;
-    let token_url = sigil.url("/connect/token");
-    let token = web_refresh_token(&mut browser, &token_url).await;
-    tokio::time::sleep(Duration::from_millis(3500)).await;
-    let answer = refresh(&token_url, WEB, &token, None).await;
-    assert_eq!(answer.status, 400, "{:?}", answer.body);
-    assert_eq!(answer.body["error"], "invalid_grant");
-}
-
-#[tokio::test]
-async fn refresh_tokens_in_use_slide_but_stop_at_the_absolute_lifetime() {
-    let (sigil, mut browser) = start_with(WEB_REFRESH, WEB_REFRESH_SHORT).await;
-    let token_url = sigil.url("/connect/token");
-    // When Alice started signing in.
-    let started = std::time::Instant::now();
-    let mut token = web_refresh_token(&mut browser, &token_url).await;
-    // Each rotation within 3 s of the last keeps the family alive past the first 3 s...
-    for at in [1500, 3000, 4500] {
-        tokio::time::sleep(Duration::from_millis(at).saturating_sub(started.elapsed())).await;
-        let answer = refresh(&token_url, WEB, &token, None).await;
-        assert_eq!(answer.status, 200, "at {at} ms: {:?}", answer.body);
-        token = field(&answer.body, "refresh_token").to_owned();
-    }
-    // ...but not past 6 s after signing in, though the last rotation was under 3 s ago.
-    tokio::time::sleep(Duration::from_millis(7000).saturating_sub(started.elapsed())).await;
-    let answer = refresh(&token_url, WEB, &token, None).await;
-    assert_eq!(answer.status, 400, "{:?}", answer.body);
-    assert_eq!(answer.body["error"], "invalid_grant");
 }
 
 /// `request`'s parameters, and `extra` after them, as a form posts them.
