@@ -130,3 +130,29 @@ fn secret_generate_prints_a_secret_and_its_config_value() {
     assert_eq!(secret.len(), 43);
     assert_eq!(stored, sigil_testkit::client::sha256_secret(secret));
 }
+
+#[test]
+fn a_start_up_error_names_each_cause_once() {
+    // The port is taken: the store node cannot bind it, and says why once, not once per
+    // layer of the error.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let store = Command::new(sigil_binary().unwrap())
+        .args(["store", "--id", "1", "--listen"])
+        .arg(address.to_string())
+        .arg("--peers")
+        .arg(format!("1=http://{address}"))
+        .arg("--data-dir")
+        .arg(temp.path().join("store"))
+        .output()
+        .unwrap();
+    assert!(!store.status.success());
+    let stderr = String::from_utf8_lossy(&store.stderr);
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(error.contains(&format!("binding {address}")), "{stderr}");
+    assert_eq!(error.matches("(os error").count(), 1, "{stderr}");
+}

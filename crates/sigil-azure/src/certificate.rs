@@ -1,8 +1,8 @@
 //! Certificate mode: every enabled version of a Key Vault certificate, its private key read
 //! from the certificate's backing secret (same name and version) and signing locally.
 
-use crate::error::with_causes;
 use crate::vault::{Vault, VersionAttributes, with_version_times};
+use sigil_core::error::ErrorChain;
 use sigil_keys::{Algorithm, KeySourceError, SigningKey};
 
 /// Content type of a certificate secret in PEM form.
@@ -64,7 +64,7 @@ async fn load_version(
     let key_pem = match content_type {
         PEM => private_key_blocks(&value).map_err(|error| KeySourceError::InvalidMetadata {
             path: secret_url.clone(),
-            reason: with_causes(&error),
+            reason: ErrorChain(&error).to_string(),
         })?,
         PKCS12 => {
             return Err(KeySourceError::InvalidMetadata {
@@ -118,7 +118,7 @@ enum PemSecretError {
 
 #[cfg(test)]
 mod tests {
-    use super::{private_key_blocks, with_causes};
+    use super::{ErrorChain, private_key_blocks};
 
     #[test]
     fn certificate_blocks_are_dropped_and_a_missing_key_is_named() {
@@ -129,7 +129,7 @@ mod tests {
         assert!(private_key_blocks(cert).is_err_and(|e| e.to_string().contains("no private key")));
         let garbled =
             private_key_blocks("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n")
-                .map_err(|error| with_causes(&error));
+                .map_err(|error| ErrorChain(&error).to_string());
         assert!(
             garbled
                 .as_ref()

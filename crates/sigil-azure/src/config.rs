@@ -323,8 +323,8 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    fn parse(value: Value) -> Result<AzureConfig, String> {
-        serde_json::from_value(value).map_err(|e| e.to_string())
+    fn parse(value: Value) -> Result<AzureConfig, serde_json::Error> {
+        serde_json::from_value(value)
     }
 
     #[test]
@@ -442,7 +442,10 @@ mod tests {
     #[test]
     fn mistakes_are_refused_with_a_reason() {
         let refused = |value: Value, needle: &str| {
-            let error = parse(value).err().unwrap_or_default();
+            let error = parse(value)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(
                 error.contains(needle),
                 "`{error}` should mention `{needle}`"

@@ -73,16 +73,3 @@ impl AzureFailure {
         Self(text)
     }
 }
-
-/// `error: cause: cause`, as `{:#}` prints an error chain: the reason a key source error
-/// carries as text.
-pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text.push_str(": ");
-        text.push_str(&next.to_string());
-        cause = next.source();
-    }
-    text
-}

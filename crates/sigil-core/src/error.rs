@@ -186,7 +186,9 @@ impl std::error::Error for ProtocolError {
     }
 }
 
-/// An error and its sources, `: `-separated, for one log line.
+/// An error and its sources, `: `-separated, as `anyhow` prints `{:#}`: how every error is
+/// printed for a human (log lines, start-up errors, configuration problems). Each error's
+/// `Display` says only its own level, so the chain names every cause once.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 
@@ -254,6 +256,34 @@ mod tests {
     use crate::store::StoreError;
     use std::error::Error as _;
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("{what}")]
+    struct Layer {
+        what: &'static str,
+        #[source]
+        cause: Option<Box<Layer>>,
+    }
+
+    fn layer(what: &'static str, cause: Option<Layer>) -> Layer {
+        Layer {
+            what,
+            cause: cause.map(Box::new),
+        }
+    }
+
+    #[test]
+    fn an_error_chain_prints_each_level_once_outermost_first() {
+        let error = layer(
+            "starting the server",
+            Some(layer("binding 127.0.0.1:8080", Some(layer("in use", None)))),
+        );
+        assert_eq!(
+            ErrorChain(&error).to_string(),
+            "starting the server: binding 127.0.0.1:8080: in use"
+        );
+        assert_eq!(ErrorChain(&layer("alone", None)).to_string(), "alone");
+    }
+
     #[test]
     fn a_store_failure_becomes_a_protocol_error_that_keeps_it_as_the_cause() {
         let unavailable: ProtocolError = StoreError::unavailable("read timed out").into();
@@ -277,7 +307,7 @@ mod tests {
         let chain = failure.source().map(|cause| ErrorChain(cause).to_string());
         assert_eq!(
             chain.as_deref(),
-            Some("grant store failure: syncing: disk full: disk full")
+            Some("grant store failure: syncing: disk full")
         );
     }
 }

@@ -27,6 +27,12 @@ pub enum SecretHash {
     Argon2id(String),
 }
 
+/// An argon2id hash that could not be checked against a presented secret. Hashes are
+/// parsed when the configuration loads, so this is a failure of the check itself.
+#[derive(Debug, thiserror::Error)]
+#[error("checking an argon2id hash")]
+pub struct UncheckableHash(#[source] argon2::password_hash::Error);
+
 /// Why a stored secret string was not accepted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SecretHashError {
@@ -99,24 +105,32 @@ impl SecretHash {
         matches!(self, Self::Argon2id(_))
     }
 
-    /// True if `presented` is the secret. SHA-256 digests are compared in constant time. An
-    /// argon2id check allocates its 19 MiB afresh: for one-off checks; servers use
-    /// [`Self::verify_with`] on their checking threads.
+    /// True if `presented` is the secret; a hash that cannot be checked matches nothing.
+    /// SHA-256 digests are compared in constant time. An argon2id check allocates its 19 MiB
+    /// afresh: for one-off checks; servers use [`Self::verify_with`] on their checking
+    /// threads, and log a check that failed.
     pub fn verify(&self, presented: &str) -> bool {
         self.verify_with(presented, &mut HashMemory::default())
+            .unwrap_or(false)
     }
 
-    /// [`Self::verify`], computing an argon2id hash in `memory`, which grows to the hash's
-    /// memory cost once and is reused by the next check.
-    pub fn verify_with(&self, presented: &str, memory: &mut HashMemory) -> bool {
+    /// Whether `presented` is the secret, computing an argon2id hash in `memory`, which grows
+    /// to the hash's memory cost once and is reused by the next check. An argon2id hash that
+    /// cannot be checked is an error for the caller to log (the core logs nothing); it
+    /// matches nothing.
+    pub fn verify_with(
+        &self,
+        presented: &str,
+        memory: &mut HashMemory,
+    ) -> Result<bool, UncheckableHash> {
         match self {
             Self::Sha256(expected) => {
                 let actual: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-                actual.ct_eq(expected).into()
+                Ok(actual.ct_eq(expected).into())
             }
-            Self::Argon2id(phc) => argon2_matches(phc, presented.as_bytes(), memory)
-                .inspect_err(|error| tracing::error!(%error, "checking an argon2id hash"))
-                .unwrap_or(false),
+            Self::Argon2id(phc) => {
+                argon2_matches(phc, presented.as_bytes(), memory).map_err(UncheckableHash)
+            }
         }
     }
 }
@@ -260,18 +274,24 @@ mod tests {
     fn argon2id_checks_reuse_one_buffer() {
         let hash = SecretHash::argon2id_of("pass phrase").unwrap();
         let mut memory = HashMemory::default();
-        assert!(hash.verify_with("pass phrase", &mut memory));
+        assert!(matches!(
+            hash.verify_with("pass phrase", &mut memory),
+            Ok(true)
+        ));
         let held = memory.bytes();
         assert_eq!(held, 19 * 1024 * 1024, "the default memory cost");
-        assert!(!hash.verify_with("wrong", &mut memory));
-        assert!(hash.verify_with("pass phrase", &mut memory));
+        assert!(matches!(hash.verify_with("wrong", &mut memory), Ok(false)));
+        assert!(matches!(
+            hash.verify_with("pass phrase", &mut memory),
+            Ok(true)
+        ));
         assert_eq!(memory.bytes(), held);
         // A smaller memory cost uses part of the same buffer.
         let small = SecretHash::parse(
             "$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHQ$2wWX2LZgQTg7zsFP5PZOOtqB3J5qN0QDMHOp3HO0QhQ",
         )
         .unwrap();
-        assert!(!small.verify_with("x", &mut memory));
+        assert!(matches!(small.verify_with("x", &mut memory), Ok(false)));
         assert_eq!(memory.bytes(), held);
     }
 
@@ -287,8 +307,14 @@ mod tests {
             .to_string();
         let hash = SecretHash::parse(&phc).unwrap();
         let mut memory = HashMemory::default();
-        assert!(hash.verify_with("pass phrase", &mut memory));
-        assert!(!hash.verify_with("pass phrasf", &mut memory));
+        assert!(matches!(
+            hash.verify_with("pass phrase", &mut memory),
+            Ok(true)
+        ));
+        assert!(matches!(
+            hash.verify_with("pass phrasf", &mut memory),
+            Ok(false)
+        ));
         assert_eq!(memory.bytes(), 256 * 1024);
     }
 
@@ -306,5 +332,17 @@ mod tests {
     fn debug_never_prints_the_hash() {
         let (_, hash) = generate_secret();
         assert!(!format!("{hash:?}").contains(&hash.to_string()[7..]));
+    }
+
+    #[test]
+    fn a_hash_that_cannot_be_checked_is_an_error_with_its_cause_and_matches_nothing() {
+        let broken = SecretHash::Argon2id("$argon2id$v=19$m=8,t=1,p=1$not-a-salt".to_owned());
+        let error = broken.verify_with("anything", &mut HashMemory::default());
+        let Err(error) = error else {
+            panic!("checked: {error:?}");
+        };
+        assert_eq!(error.to_string(), "checking an argon2id hash");
+        assert!(std::error::Error::source(&error).is_some());
+        assert!(!broken.verify("anything"));
     }
 }

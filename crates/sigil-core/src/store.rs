@@ -144,14 +144,18 @@ pub enum RotateOutcome {
 pub type ErrorCause = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a store operation failed. The protocol layer maps these to `temporarily_unavailable`
-/// or `server_error`; the detail is logged.
+/// or `server_error`; the error is logged with its causes ([`crate::error::ErrorChain`]).
+/// `Display` says only what failed at this level; the cause is the [`source`], never repeated
+/// in the message.
+///
+/// [`source`]: std::error::Error::source
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// No leader could be reached or the operation timed out; safe for the client to retry.
     #[error("grant store unavailable: {detail}")]
     Unavailable {
-        /// What failed (with the cause's message, if there is a cause).
+        /// What failed (without the cause's message: that is the source).
         detail: String,
         /// The underlying error, if there is one.
         #[source]
@@ -160,7 +164,7 @@ pub enum StoreError {
     /// The store failed in a way a retry will not fix.
     #[error("grant store failure: {detail}")]
     Internal {
-        /// What failed (with the cause's message, if there is a cause).
+        /// What failed (without the cause's message: that is the source).
         detail: String,
         /// The underlying error, if there is one.
         #[source]
@@ -183,7 +187,7 @@ impl StoreError {
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Self::Unavailable {
-            detail: format!("{what}: {cause}"),
+            detail: what.to_owned(),
             cause: Some(Arc::new(cause)),
         }
     }
@@ -202,7 +206,7 @@ impl StoreError {
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Self::Internal {
-            detail: format!("{what}: {cause}"),
+            detail: what.to_owned(),
             cause: Some(Arc::new(cause)),
         }
     }
@@ -254,7 +258,7 @@ mod tests {
     #[test]
     fn a_store_error_keeps_its_cause_and_its_message() {
         let error = StoreError::internal_from("syncing", std::io::Error::other("disk full"));
-        assert_eq!(error.to_string(), "grant store failure: syncing: disk full");
+        assert_eq!(error.to_string(), "grant store failure: syncing");
         let cause = error.source().map(ToString::to_string);
         assert_eq!(cause.as_deref(), Some("disk full"));
         assert!(!error.is_unavailable());

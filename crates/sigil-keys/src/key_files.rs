@@ -21,7 +21,9 @@
 //! A file that cannot be parsed fails the whole load with an error naming it: a key set is
 //! used complete or not at all.
 
-use crate::{Algorithm, KeySet, KeySource, KeySourceError, SessionSecret, SigningKey};
+use crate::{
+    Algorithm, KeySet, KeySource, KeySourceError, SessionSecret, SigningKey, UnknownAlgorithm,
+};
 use async_trait::async_trait;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -117,7 +119,8 @@ fn parse_pem(
             .map_err(|error| invalid_metadata(error.to_string()))?,
         None => KeyMetadata::default(),
     };
-    let alg = parse_alg(metadata.alg.as_deref()).map_err(invalid_metadata)?;
+    let alg =
+        parse_alg(metadata.alg.as_deref()).map_err(|error| invalid_metadata(error.to_string()))?;
     let text = std::str::from_utf8(contents)
         .map_err(|_| invalid_metadata_at(path, "not UTF-8 text".to_owned()))?;
     let key = SigningKey::from_pem(text, alg).map_err(invalid_key)?;
@@ -165,7 +168,7 @@ fn parse_jwk(contents: &[u8], stem: &str, path: &str) -> Result<Parsed, KeySourc
                 .with_not_before(Timestamp(members.nbf.unwrap_or(0))),
         ));
     }
-    let alg = parse_alg(members.alg.as_deref()).map_err(invalid)?;
+    let alg = parse_alg(members.alg.as_deref()).map_err(|error| invalid(error.to_string()))?;
     let key =
         SigningKey::from_private_jwk(&jwk, alg).map_err(|source| KeySourceError::InvalidKey {
             path: path.to_owned(),
@@ -181,9 +184,9 @@ fn parse_jwk(contents: &[u8], stem: &str, path: &str) -> Result<Parsed, KeySourc
     Ok(Parsed::Key(apply_metadata(key, &metadata)))
 }
 
-fn parse_alg(name: Option<&str>) -> Result<Option<Algorithm>, String> {
-    name.map(|name| name.parse::<Algorithm>().map_err(|error| error.to_string()))
-        .transpose()
+/// The `alg` a file names, if it names one.
+fn parse_alg(name: Option<&str>) -> Result<Option<Algorithm>, UnknownAlgorithm> {
+    name.map(str::parse::<Algorithm>).transpose()
 }
 
 fn apply_metadata(key: SigningKey, metadata: &KeyMetadata) -> SigningKey {

@@ -80,4 +80,35 @@ mod tests {
         let other = error_response(&ProtocolError::server_error());
         assert_eq!(other.headers().get(header::RETRY_AFTER), None);
     }
+
+    #[test]
+    fn an_internal_cause_is_logged_once_with_its_chain_and_never_sent() {
+        let failing_store = sigil_core::store::StoreError::internal_from(
+            "syncing the grant store",
+            std::io::Error::other("disk full"),
+        );
+        let error = ProtocolError::from(failing_store);
+        let (response, log) = crate::test_log::logged(|| error_response(&error));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(
+            log.contains("grant store failure: syncing the grant store: disk full"),
+            "{log}"
+        );
+        assert_eq!(log.matches("disk full").count(), 1, "{log}");
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures::executor::block_on(body).map_err(|_| "unreadable body");
+        assert_eq!(
+            body.as_deref(),
+            Ok(&br#"{"error":"server_error","error_description":"the server could not complete the request"}"#[..])
+        );
+    }
+
+    #[test]
+    fn an_error_without_a_cause_logs_nothing() {
+        let (_, log) = crate::test_log::logged(|| {
+            error_response(&ProtocolError::invalid_request("no grant_type"))
+        });
+        assert_eq!(log, "");
+    }
 }

@@ -37,6 +37,8 @@ mod routes;
 pub mod secret_checks;
 pub mod signin;
 mod state;
+#[cfg(test)]
+mod test_log;
 
 pub use discovery::{Discovery, EndpointPaths};
 pub use drain::{Drain, close_when_draining};

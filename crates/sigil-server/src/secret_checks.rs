@@ -11,6 +11,7 @@
 //! one buffer however many checks run.
 
 use async_trait::async_trait;
+use sigil_core::error::ErrorChain;
 use sigil_core::secret::{CheckRefused, HashMemory, SecretChecks, SecretHash, SecretOwner};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -196,7 +197,13 @@ fn work(shared: &Shared) {
             owner: &job.owner,
         };
         let matched = job.hashes.iter().fold(false, |found, hash| {
-            hash.verify_with(&job.presented, &mut memory) | found
+            let matched = hash
+                .verify_with(&job.presented, &mut memory)
+                .unwrap_or_else(|error| {
+                    tracing::error!(error = %ErrorChain(&error), "a secret check failed");
+                    false
+                });
+            matched | found
         });
         // The caller may have gone (its client disconnected); the work is done either way.
         let _ = job.answer.send(matched);

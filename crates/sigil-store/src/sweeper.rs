@@ -7,6 +7,7 @@
 
 use crate::replica::Replica;
 use crate::types::{Command, NodeId, Response};
+use sigil_core::error::ErrorChain;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -73,7 +74,7 @@ async fn sweep_once(replica: &Replica, limit: u64) -> Option<u64> {
             None
         }
         Err(e) => {
-            tracing::debug!(error = %e, "expiry sweep not applied");
+            tracing::debug!(error = %ErrorChain(&e), "expiry sweep not applied");
             None
         }
     }

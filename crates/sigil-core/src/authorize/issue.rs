@@ -100,6 +100,7 @@ impl Authorizer {
                 redirect_uri: request.redirect_uri.clone(),
                 mode: request.response_mode,
                 params,
+                error: None,
             },
             client_id: client.client_id.clone(),
             subject: user.subject.clone(),

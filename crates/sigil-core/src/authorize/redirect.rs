@@ -47,6 +47,10 @@ pub struct ClientRedirect {
     pub mode: ResponseMode,
     /// The parameters, in order.
     pub params: Vec<(String, String)>,
+    /// The error this redirect reports, if it reports one. Its code and description are in
+    /// `params`; its cause never goes on the wire: the HTTP layer logs it once, where it
+    /// renders the redirect.
+    pub error: Option<ProtocolError>,
 }
 
 impl ClientRedirect {
@@ -73,6 +77,7 @@ impl ClientRedirect {
             redirect_uri: redirect_uri.to_owned(),
             mode,
             params,
+            error: Some(error.clone()),
         }
     }
 
@@ -114,6 +119,7 @@ mod tests {
             redirect_uri: "https://app.test/cb?tenant=1".into(),
             mode: ResponseMode::Query,
             params: vec![("state".into(), "a b&c=d#e".into())],
+            error: None,
         };
         assert_eq!(
             redirect.location(),
@@ -127,6 +133,7 @@ mod tests {
             redirect_uri: "https://app.test/cb".into(),
             mode: ResponseMode::Fragment,
             params: vec![("id_token".into(), "x.y.z".into())],
+            error: None,
         };
         assert_eq!(redirect.location(), "https://app.test/cb#id_token=x.y.z");
     }

@@ -8,7 +8,7 @@ use super::pkce::{ChallengeMethod, CodeChallenge};
 use super::redirect::{ClientRedirect, ResponseMode};
 use super::session::Session;
 use crate::access;
-use crate::error::{ErrorChain, ErrorCode, ProtocolError};
+use crate::error::{ErrorCode, ProtocolError};
 use crate::model::{Catalog, Client, OPENID, ResponseType};
 use crate::parameters::Parameters;
 use crate::scope::ScopeSet;
@@ -116,18 +116,9 @@ impl AuthorizationRequest {
         self.scopes.contains(scope)
     }
 
-    /// An error for the client, delivered like a response would be. The redirect carries no
-    /// cause, so an internal failure behind `error` is logged here, the one place it leaves
-    /// the browser flow.
+    /// An error for the client, delivered like a response would be. The redirect keeps
+    /// `error` (and so any internal failure behind it) for the HTTP layer to log.
     pub fn error(&self, issuer: &str, error: ProtocolError) -> ClientRedirect {
-        if let Some(cause) = error.cause() {
-            let cause = ErrorChain(cause);
-            if error.code == ErrorCode::TemporarilyUnavailable {
-                tracing::warn!(%error, %cause, "authorization request deferred");
-            } else {
-                tracing::error!(%error, %cause, "authorization request failed");
-            }
-        }
         ClientRedirect::error(
             &self.redirect_uri,
             self.response_mode,

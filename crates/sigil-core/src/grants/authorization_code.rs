@@ -9,7 +9,7 @@
 use super::{GrantHandler, TokenRequest, TokenResponse};
 use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
-use crate::handle::derived_token_id;
+use crate::handle::{GrantKey, derived_token_id};
 use crate::repository::{
     AuthorizationCodes, CODE_ACCESS_TOKEN_ID, CodePayload, Redemption, RefreshTokens, RevokedJwts,
     Stored,
@@ -19,6 +19,12 @@ use crate::tokens::Minter;
 use crate::tokens::family::{self, FamilyTokens};
 use async_trait::async_trait;
 use std::sync::Arc;
+
+/// A stored code names no user: the store holds a grant this server never files (codes are
+/// issued to a signed-in user), so the redemption fails as `server_error`.
+#[derive(Debug, thiserror::Error)]
+#[error("authorization code {0:?} without a subject")]
+struct CodeWithoutSubject(GrantKey);
 
 /// The authorization code grant.
 pub struct AuthorizationCode {
@@ -112,8 +118,7 @@ impl GrantHandler for AuthorizationCode {
             (None, None) => {}
         }
         let Some(subject) = grant.subject.as_deref() else {
-            tracing::error!(key = ?grant.key, "authorization code without a subject");
-            return Err(ProtocolError::server_error());
+            return Err(ProtocolError::server_error().caused_by(CodeWithoutSubject(grant.key)));
         };
         let response = family::issue(
             &self.minter,

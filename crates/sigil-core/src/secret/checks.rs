@@ -75,8 +75,9 @@ impl SecretChecks for InlineChecks {
         presented: String,
     ) -> Result<bool, CheckRefused> {
         let mut memory = HashMemory::default();
+        // A hash that cannot be checked matches nothing (see `SecretHash::verify`).
         Ok(hashes.iter().fold(false, |found, hash| {
-            hash.verify_with(&presented, &mut memory) | found
+            hash.verify_with(&presented, &mut memory).unwrap_or(false) | found
         }))
     }
 }
@@ -94,8 +95,9 @@ pub async fn matches_any(
     let (expensive, cheap): (Vec<&SecretHash>, Vec<&SecretHash>) =
         stored.iter().partition(|hash| hash.is_expensive());
     let mut memory = HashMemory::default();
+    // SHA-256 digests are always checkable.
     let matched = cheap.iter().fold(false, |found, hash| {
-        hash.verify_with(presented, &mut memory) | found
+        hash.verify_with(presented, &mut memory).unwrap_or(false) | found
     });
     if matched || expensive.is_empty() {
         return Ok(matched);

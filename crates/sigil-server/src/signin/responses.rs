@@ -67,7 +67,10 @@ pub(crate) fn render(
             to_page(state, EndpointPaths::CONSENT, &request)
         }
         Ok(AuthorizeStep::Respond(issued)) => respond(&issued.redirect),
-        Err(AuthorizeError::Untrusted(error)) => bad_request(&error.description),
+        Err(AuthorizeError::Untrusted(error)) => {
+            crate::errors::log_cause(&error);
+            bad_request(&error.description)
+        }
         Err(AuthorizeError::Redirect(redirect)) => respond(&redirect),
     }
 }
@@ -88,8 +91,13 @@ pub(crate) fn to_continue(path: &str, sealed: &str) -> HttpResponse {
     found(&format!("{path}?{query}"))
 }
 
-/// Delivers parameters to the client: a redirect (query, fragment) or a form post.
+/// Delivers parameters to the client: a redirect (query, fragment) or a form post. The
+/// internal failure behind an error it reports is logged here, once; it never goes on the
+/// wire.
 fn respond(redirect: &ClientRedirect) -> HttpResponse {
+    if let Some(error) = &redirect.error {
+        crate::errors::log_cause(error);
+    }
     match redirect.mode {
         ResponseMode::FormPost => form_post(&redirect.redirect_uri, &redirect.params),
         ResponseMode::Query | ResponseMode::Fragment => found(&redirect.location()),
@@ -233,5 +241,36 @@ mod tests {
         );
         assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(broken.headers().get(header::RETRY_AFTER), None);
+    }
+
+    #[test]
+    fn an_error_redirect_logs_its_cause_once_and_sends_only_code_and_description() {
+        let unreachable = sigil_core::store::StoreError::unavailable_from(
+            "not the leader",
+            std::io::Error::other("node 2 leads"),
+        );
+        let error = sigil_core::error::ProtocolError::from(unreachable);
+        let redirect = ClientRedirect::error(
+            "https://app.test/cb",
+            ResponseMode::Query,
+            "https://issuer.test",
+            &error,
+            Some("s-1"),
+        );
+        let (response, log) = crate::test_log::logged(|| respond(&redirect));
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let location = response.headers().get(header::LOCATION);
+        assert_eq!(
+            location.and_then(|value| value.to_str().ok()),
+            Some(
+                "https://app.test/cb?error=temporarily_unavailable&error_description=the+grant+store+is+unavailable%3B+retry+shortly&state=s-1&iss=https%3A%2F%2Fissuer.test"
+            )
+        );
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(
+            log.contains("grant store unavailable: not the leader: node 2 leads"),
+            "{log}"
+        );
+        assert_eq!(log.matches("node 2 leads").count(), 1, "{log}");
     }
 }

@@ -11,8 +11,10 @@
 
 use crate::types::{NodeId, StoreRaft};
 use openraft::ServerState;
+use sigil_core::error::ErrorChain;
 use sigil_core::store::StoreError;
 use sigil_store_proto::LEADER_METADATA_KEY;
+use std::error::Error as _;
 use std::time::Duration;
 use tonic::Status;
 use tonic::metadata::MetadataValue;
@@ -74,11 +76,17 @@ pub fn unavailable_with_hint(message: impl Into<String>, leader: Option<&str>) -
     status
 }
 
-/// The gRPC status for a failed store operation.
+/// The gRPC status for a failed store operation; its message names the causes too.
 pub fn to_status(raft: &StoreRaft, own_id: NodeId, error: StoreError) -> Status {
-    match error {
-        StoreError::Unavailable { detail, .. } => unavailable(raft, own_id, detail),
-        other => Status::internal(other.to_string()),
+    match &error {
+        StoreError::Unavailable { detail, .. } => {
+            let message = match error.source() {
+                Some(cause) => format!("{detail}: {}", ErrorChain(cause)),
+                None => detail.clone(),
+            };
+            unavailable(raft, own_id, message)
+        }
+        _ => Status::internal(ErrorChain(&error).to_string()),
     }
 }
 

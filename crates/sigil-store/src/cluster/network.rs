@@ -31,6 +31,7 @@ use openraft::raft::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use sigil_core::error::ErrorChain;
 use sigil_store_proto::RaftMessage;
 use sigil_store_proto::raft_client::RaftClient;
 use std::collections::{BTreeMap, HashMap};
@@ -125,7 +126,7 @@ impl GrpcNetwork {
             let mut client = self
                 .channel(&addr)
                 .map(RaftClient::new)
-                .map_err(|error| with_causes(&error))?;
+                .map_err(|error| ErrorChain(&error).to_string())?;
             let data = postcard::to_allocvec(request).map_err(|e| e.to_string())?;
             let mut message = tonic::Request::new(RaftMessage { data });
             message.set_timeout(timeout);
@@ -224,18 +225,6 @@ enum Rpc {
     AppendEntries,
     Vote,
     InstallSnapshot,
-}
-
-/// `error: cause: cause`, for a log line.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text.push_str(": ");
-        text.push_str(&next.to_string());
-        cause = next.source();
-    }
-    text
 }
 
 fn unreachable<E: std::error::Error>(reason: String) -> RPCError<NodeId, Node, E> {

@@ -1,5 +1,7 @@
 //! What configuration validation finds: every problem at once, each at its path.
 
+use sigil_core::error::ErrorChain;
+
 /// One problem in the configuration, at a path such as `clients[2].secrets[0]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigIssue {
@@ -29,16 +31,13 @@ impl Issues {
     }
 
     /// Records `error` as the problem, with its causes (`message: cause: cause`), as
-    /// `{:#}` prints an error chain.
-    pub fn push_error(&mut self, path: impl Into<String>, error: &dyn std::error::Error) {
-        let mut message = error.to_string();
-        let mut cause = error.source();
-        while let Some(next) = cause {
-            message.push_str(": ");
-            message.push_str(&next.to_string());
-            cause = next.source();
-        }
-        self.push(path, message);
+    /// [`ErrorChain`] prints an error chain.
+    pub fn push_error(
+        &mut self,
+        path: impl Into<String>,
+        error: &(dyn std::error::Error + 'static),
+    ) {
+        self.push(path, ErrorChain(error).to_string());
     }
 
     /// `Ok(build())` if nothing was recorded.
