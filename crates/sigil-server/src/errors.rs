@@ -45,14 +45,25 @@ pub(crate) fn error_response(error: &ProtocolError) -> HttpResponse {
 /// Logs the internal failure behind `error`, if there was one: here, once, where it leaves
 /// the server (the core attaches causes and never logs them).
 pub(crate) fn log_cause(error: &ProtocolError) {
-    let Some(cause) = error.cause() else {
+    if error.cause().is_none() {
         return;
-    };
-    let cause = ErrorChain(cause);
-    if error.code == ErrorCode::TemporarilyUnavailable {
-        tracing::warn!(%error, %cause, "request deferred");
+    }
+    let what = if error.code == ErrorCode::TemporarilyUnavailable {
+        "request deferred"
     } else {
-        tracing::error!(%error, %cause, "request failed");
+        "request failed"
+    };
+    log_failure(error, what);
+}
+
+/// Logs a failed step once, as `what`: the error and, if it has one, its internal cause (the
+/// whole chain). A dependency that is down is a warning; anything else an error.
+pub(crate) fn log_failure(error: &ProtocolError, what: &str) {
+    let cause = error.cause().map(|cause| ErrorChain(cause).to_string());
+    if error.code == ErrorCode::TemporarilyUnavailable {
+        tracing::warn!(%error, cause, "{what}");
+    } else {
+        tracing::error!(%error, cause, "{what}");
     }
 }
 

@@ -110,13 +110,11 @@ pub async fn login(state: web::Data<AppState>, request: HttpRequest, form: Form)
         // The password was not checked (the checks are saturated) or the grant store is
         // unreachable: nothing is wrong with the attempt, so the form comes back to retry.
         Err(error) if error.code == ErrorCode::TemporarilyUnavailable => {
-            crate::errors::log_cause(&error);
-            tracing::warn!(%error, "sign-in deferred");
+            crate::errors::log_failure(&error, "sign-in deferred");
             return unavailable(form_again(BUSY));
         }
         Err(error) => {
-            crate::errors::log_cause(&error);
-            tracing::error!(%error, "sign-in");
+            crate::errors::log_failure(&error, "sign-in");
             return server_error_page();
         }
     };

@@ -90,14 +90,13 @@ async fn end_session(
         return confirm_page(state, request, params, None, now);
     }
     if let Err(error) = state.services.authorizer.end_session_record(&session).await {
-        crate::errors::log_cause(&error);
         if error.code == ErrorCode::TemporarilyUnavailable {
             // The grant store cannot be reached: the session is not ended, so its cookie
             // stays, and the user is asked to confirm again in a moment.
-            tracing::warn!(%error, "sign-out deferred");
+            crate::errors::log_failure(&error, "sign-out deferred");
             return unavailable(confirm_page(state, request, params, Some(BUSY), now));
         }
-        tracing::error!(%error, "ending a session");
+        crate::errors::log_failure(&error, "ending a session");
         return server_error_page();
     }
     audit::logout(&session.subject, logout.client_id.as_deref());
