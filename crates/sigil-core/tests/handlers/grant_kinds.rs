@@ -109,12 +109,18 @@ async fn a_grant_of_another_kind_is_not_found() {
     let found = introspect(&env, MACHINE_REF, &handle).await;
     assert_eq!(found.token_type, Some("Bearer"), "{found:?}");
     // ...and a session filed under a handle's key as nothing.
-    file_foreign(&env, GrantKey::of_handle("a-session"), GrantKind::Session).await;
+    let later = now.as_secs() + 3600;
+    let refresh_payload = format!(
+        r#"{{"scopes":["openid"],"audiences":[],"auth_time":{},"amr":["pwd"],"sid":"s","absolute_expiry":{later},"handoff":null}}"#,
+        now.as_secs()
+    );
+    let key = GrantKey::of_handle("a-session");
+    file_foreign(&env, key, GrantKind::Session, refresh_payload.as_bytes()).await;
     assert!(!is_active(&env, WEB, "a-session").await);
 
     // Sessions, markers and consents under the keys each repository derives.
     let session = unstarted_session(&env, "sid-1");
-    file_foreign(&env, session.key(), GrantKind::Consent).await;
+    file_foreign(&env, session.key(), GrantKind::Consent, b"{}").await;
     let step = authorize(&env, &request(LEGACY, "openid"), Some(&session), now).await;
     assert!(is_login(&step), "a consent is no session: {step:?}");
 
@@ -124,14 +130,15 @@ async fn a_grant_of_another_kind_is_not_found() {
         .unwrap()
         .to_owned();
     let marker = GrantKey::derived("revoked_jwt", &[&jti]);
-    file_foreign(&env, marker, GrantKind::Session).await;
+    file_foreign(&env, marker, GrantKind::Session, b"{}").await;
     assert!(
         is_active(&env, MACHINE, &machine.access_token).await,
         "a session is no revocation marker"
     );
 
     let consent_key = GrantKey::derived("consent", &[ALICE.subject, LEGACY.id]);
-    file_foreign(&env, consent_key, GrantKind::Session).await;
+    let consent_payload = br#"{"scopes":["openid"]}"#;
+    file_foreign(&env, consent_key, GrantKind::Session, consent_payload).await;
     let alice = session_at(&env, &ALICE, now).await;
     let step = authorize(&env, &request(LEGACY, "openid"), Some(&alice), now).await;
     assert!(is_consent(&step), "a session is no consent: {step:?}");

@@ -917,9 +917,10 @@ pub async fn signed_by_this_server(env: &Env, typ: &str, claims: &[u8]) -> Strin
         .unwrap_or_else(|error| panic!("signing: {error:?}"))
 }
 
-/// Files a grant of `kind` with an empty payload under `key` in the store itself, for `web`
-/// and Alice, live for a minute: what another kind of grant under a key looks like.
-pub async fn file_foreign(env: &Env, key: GrantKey, kind: GrantKind) {
+/// Files a grant of `kind` with `payload` under `key` in the store itself, for `web` and
+/// Alice, live for a minute: what another kind of grant under a key looks like (with the
+/// payload of the kind looked for, so that only the kind tells them apart).
+pub async fn file_foreign(env: &Env, key: GrantKey, kind: GrantKind, payload: &[u8]) {
     let now = env.now();
     let grant = Grant {
         key,
@@ -930,7 +931,7 @@ pub async fn file_foreign(env: &Env, key: GrantKey, kind: GrantKind) {
         issued_at: now,
         expires_at: now.plus(Duration::from_secs(60)),
         consumed_at: None,
-        payload: Vec::new(),
+        payload: payload.to_vec(),
     };
     match env.store.put(grant).await {
         Ok(PutOutcome::Stored) => {}
