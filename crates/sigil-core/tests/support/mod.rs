@@ -10,7 +10,12 @@
 //! expiry, while the core takes `now` as a parameter. Requests here pass the real current time
 //! ([`Env::now`]), so both agree; a test of the core's own expiry checks passes a `now` in the
 //! future ([`Env::later`]), and a test of expiry as the store sees it uses short lifetimes and
-//! a real wait ([`wait_past`]).
+//! a real wait ([`wait_past`]). Sign-in throttling is the store's alone (its clock stamps each
+//! throttle command), so a throttle test waits for the end the store reports ([`wait_until`]).
+//!
+//! Alongside the token requests, the services' other entry points are here as the HTTP layer
+//! calls them (`token_request`, `introspect_request`, `revoke_request`, `authorize`,
+//! `consent`, `log_in`, ...), for tests of the answers beyond a token.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
