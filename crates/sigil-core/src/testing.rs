@@ -1,14 +1,12 @@
-//! Test doubles for unit tests of the protocol logic: a grant store in a mutex (put, get,
-//! consume-once, revoke one grant, throttle; rotation and the other revocations are the real
-//! store's) and a signer whose "signature" is a keyed digest. Integration tests use the real
-//! store and key ring.
+//! Test doubles for unit tests of the pure protocol logic: a signer whose "signature" is a
+//! keyed digest, a catalog, and a grant store that refuses every call (the logic tested here
+//! must not touch it). Everything that needs a store is tested on the real one (openraft over
+//! sled) with a real key ring, in `tests/`.
 
-use crate::context::{ServiceSettings, SessionSettings};
-use crate::endpoint::Services;
 use crate::handle::GrantKey;
 use crate::model::{
     AccessTokenFormat, ApiResource, ApiScope, Catalog, Client, ResponseType,
-    TokenEndpointAuthMethod, User, UserStore, UserStoreError, WebOrigin,
+    TokenEndpointAuthMethod,
 };
 use crate::secret::SecretHash;
 use crate::signing::{Algorithm, SigningError, TokenSigner, VerifiedJwt, VerifyError};
@@ -21,95 +19,41 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Grants in a map, and the store's clock (which stamps throttle commands), set by tests.
-pub(crate) struct MemoryStore(Mutex<HashMap<GrantKey, Grant>>, AtomicU64);
-
-impl Default for MemoryStore {
-    fn default() -> Self {
-        Self(Mutex::default(), AtomicU64::new(NOW.0))
-    }
-}
-
-impl MemoryStore {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.1.load(Ordering::SeqCst))
-    }
-
-    /// Sets the store's clock.
-    pub(crate) fn set_now(&self, now: Timestamp) {
-        self.1.store(now.0, Ordering::SeqCst);
-    }
-}
+/// A grant store that refuses every call: for unit tests of logic that must not touch the
+/// store (a password check, minting a JWT). It stores nothing, so it has no behaviour to
+/// drift from the real store's; what needs a store is tested on the real one in `tests/`.
+pub(crate) struct NoStore;
 
 #[async_trait]
-impl GrantStore for MemoryStore {
-    async fn put(&self, grant: Grant) -> Result<PutOutcome, StoreError> {
-        let mut map = self
-            .0
-            .lock()
-            .map_err(|_| StoreError::internal("poisoned"))?;
-        if map.contains_key(&grant.key) {
-            return Ok(PutOutcome::AlreadyExists);
-        }
-        map.insert(grant.key, grant);
-        Ok(PutOutcome::Stored)
+impl GrantStore for NoStore {
+    async fn put(&self, _: Grant) -> Result<PutOutcome, StoreError> {
+        Err(NoStore::refused())
     }
-    async fn get(&self, key: &GrantKey) -> Result<Option<Grant>, StoreError> {
-        Ok(self
-            .0
-            .lock()
-            .map_err(|_| StoreError::internal("poisoned"))?
-            .get(key)
-            .cloned())
+    async fn get(&self, _: &GrantKey) -> Result<Option<Grant>, StoreError> {
+        Err(NoStore::refused())
     }
-    async fn consume(&self, key: &GrantKey) -> Result<ConsumeOutcome, StoreError> {
-        let mut map = self
-            .0
-            .lock()
-            .map_err(|_| StoreError::internal("poisoned"))?;
-        let now = self.now();
-        let Some(grant) = map.get_mut(key) else {
-            return Ok(ConsumeOutcome::NotFound);
-        };
-        if grant.consumed_at.is_some() {
-            return Ok(ConsumeOutcome::AlreadyConsumed(grant.clone()));
-        }
-        grant.consumed_at = Some(now);
-        Ok(ConsumeOutcome::Consumed(grant.clone()))
+    async fn consume(&self, _: &GrantKey) -> Result<ConsumeOutcome, StoreError> {
+        Err(NoStore::refused())
     }
-    async fn revoke(&self, target: RevokeTarget) -> Result<u64, StoreError> {
-        let mut map = self
-            .0
-            .lock()
-            .map_err(|_| StoreError::internal("poisoned"))?;
-        match target {
-            RevokeTarget::Grant(key) => Ok(u64::from(map.remove(&key).is_some())),
-            _ => Err(StoreError::internal("not used")),
-        }
+    async fn revoke(&self, _: RevokeTarget) -> Result<u64, StoreError> {
+        Err(NoStore::refused())
     }
     async fn rotate(&self, _: Rotation) -> Result<RotateOutcome, StoreError> {
-        Err(StoreError::internal("not used"))
+        Err(NoStore::refused())
     }
     async fn list_by_subject(&self, _: &str) -> Result<Vec<Grant>, StoreError> {
-        Err(StoreError::internal("not used"))
+        Err(NoStore::refused())
     }
-    async fn throttle(&self, command: Throttle) -> Result<ThrottleOutcome, StoreError> {
-        let mut map = self
-            .0
-            .lock()
-            .map_err(|_| StoreError::internal("poisoned"))?;
-        let now = self.now();
-        let live = map.get(&command.key).filter(|g| !now.reached(g.expires_at));
-        let (outcome, next) = command.apply(live, now);
-        if let Some(next) = next {
-            map.insert(command.key, next);
-        }
-        Ok(outcome)
+    async fn throttle(&self, _: Throttle) -> Result<ThrottleOutcome, StoreError> {
+        Err(NoStore::refused())
+    }
+}
+
+impl NoStore {
+    fn refused() -> StoreError {
+        StoreError::internal("a unit test has no grant store")
     }
 }
 
@@ -163,42 +107,7 @@ impl TokenSigner for DigestSigner {
     }
 }
 
-/// One user, `alice` (subject `alice-id`), whose password is [`SECRET`]. The user name
-/// [`BUSY_USER`] finds the password checks saturated.
-pub(crate) struct OneUser;
-
-/// A user name whose password [`OneUser`] cannot check right now.
-pub(crate) const BUSY_USER: &str = "busy";
-
-#[async_trait]
-impl UserStore for OneUser {
-    async fn authenticate(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<Option<Arc<User>>, UserStoreError> {
-        if username == BUSY_USER {
-            return Err(UserStoreError::Busy(crate::secret::CheckRefused::OwnerBusy));
-        }
-        if username == "alice" && password == SECRET {
-            return self.find("alice-id").await;
-        }
-        Ok(None)
-    }
-    async fn find(&self, subject: &str) -> Result<Option<Arc<User>>, UserStoreError> {
-        Ok((subject == "alice-id").then(|| {
-            Arc::new(User {
-                subject: "alice-id".into(),
-                username: "alice".into(),
-                claims: serde_json::Map::new(),
-            })
-        }))
-    }
-}
-
 pub(crate) const SECRET: &str = "s3cret";
-/// A grant type no built-in handler serves; the client `ext-app` may use it (and only it).
-pub(crate) const EXTENSION_GRANT_TYPE: &str = "urn:example:params:oauth:grant-type:stamp";
 pub(crate) const NOW: Timestamp = Timestamp(1_800_000_000);
 
 pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
@@ -215,18 +124,10 @@ pub(crate) fn client(id: &str, format: AccessTokenFormat) -> Client {
     }
 }
 
-/// The services, with clients `jwt-app`, `ref-app`, `other-app`, `web`, `ext-app` (allowed
-/// only [`EXTENSION_GRANT_TYPE`]), the public client `spa`
-/// and the API `https://orders` (introspection secret [`SECRET`]), and sign-in throttling off.
-pub(crate) fn services() -> (Arc<MemoryStore>, Services) {
-    services_with(crate::authorize::LoginThrottle::off())
-}
-
-/// [`services`] with sign-in throttling as given.
-pub(crate) fn services_with(
-    login_throttle: crate::authorize::LoginThrottle,
-) -> (Arc<MemoryStore>, Services) {
-    let store = Arc::new(MemoryStore::default());
+/// The catalog authorization requests are validated against: the client `web` (redirect
+/// URIs `https://app.test/cb` and `http://127.0.0.1:4000/cb`, response types `code` and
+/// `code id_token`) and the API `https://orders` (scope `orders.read`).
+pub(crate) fn catalog() -> Catalog {
     let mut web = client("web", AccessTokenFormat::Jwt);
     web.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
     web.scopes = vec!["openid".into(), "profile".into(), "orders.read".into()];
@@ -235,26 +136,8 @@ pub(crate) fn services_with(
         "http://127.0.0.1:4000/cb".into(),
     ];
     web.sign_in.response_types = vec![ResponseType::Code, ResponseType::CodeIdToken];
-    let mut spa = client("spa", AccessTokenFormat::Jwt);
-    spa.auth_method = TokenEndpointAuthMethod::None;
-    spa.secrets.clear();
-    let mut no_grants = client("no-grants", AccessTokenFormat::Jwt);
-    no_grants.grant_types.clear();
-    let mut extension_app = client("ext-app", AccessTokenFormat::Jwt);
-    extension_app.grant_types = vec![EXTENSION_GRANT_TYPE.into()];
-    let mut jwt_app = client("jwt-app", AccessTokenFormat::Jwt);
-    // Also a browser app (CORS), for endpoint/browser_origin.rs.
-    jwt_app.sign_in.allowed_cors_origins = vec![WebOrigin::parse("https://app.test").unwrap()];
-    let catalog = Catalog::new(
-        vec![
-            jwt_app,
-            client("ref-app", AccessTokenFormat::Reference),
-            client("other-app", AccessTokenFormat::Reference),
-            no_grants,
-            web,
-            spa,
-            extension_app,
-        ],
+    Catalog::new(
+        vec![web],
         vec![ApiScope {
             name: "orders.read".into(),
             description: None,
@@ -264,21 +147,7 @@ pub(crate) fn services_with(
             scopes: vec!["orders.read".into()],
             introspection_secrets: vec![SecretHash::sha256_of(SECRET)],
         }],
-    );
-    let services = Services::new(ServiceSettings {
-        issuer: "https://sigil.test".into(),
-        assertion_audiences: vec![],
-        catalog: Arc::new(catalog),
-        store: store.clone(),
-        signer: Arc::new(DigestSigner),
-        users: Arc::new(OneUser),
-        secret_checks: Arc::new(crate::secret::InlineChecks),
-        sessions: SessionSettings {
-            login_throttle,
-            ..Default::default()
-        },
-    });
-    (store, services)
+    )
 }
 
 /// HTTP Basic as RFC 6749 §2.3.1 has clients send it: id and secret form-encoded first.

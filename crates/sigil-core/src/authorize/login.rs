@@ -73,35 +73,3 @@ impl Authorizer {
         Ok(SignInOutcome::SignedIn(session))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::{BUSY_USER, NOW, SECRET, services};
-    use std::net::Ipv4Addr;
-
-    fn attempt(username: &str) -> LoginAttempt<'_> {
-        LoginAttempt {
-            username,
-            password: SECRET,
-            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_password_that_could_not_be_checked_is_a_retry_not_a_failure() {
-        let (_, services) = services();
-        let error = services
-            .authorizer
-            .sign_in(&attempt(BUSY_USER), NOW)
-            .await
-            .unwrap_err();
-        assert_eq!(error.code, ErrorCode::TemporarilyUnavailable);
-        let signed_in = services
-            .authorizer
-            .sign_in(&attempt("alice"), NOW)
-            .await
-            .unwrap();
-        assert!(matches!(signed_in, SignInOutcome::SignedIn(_)));
-    }
-}

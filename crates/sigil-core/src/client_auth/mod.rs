@@ -152,7 +152,7 @@ mod tests {
     use super::*;
     use crate::model::AccessTokenFormat;
     use crate::secret::InlineChecks;
-    use crate::testing::{MemoryStore, NOW, client};
+    use crate::testing::{NOW, NoStore, client};
     use async_trait::async_trait;
 
     /// A checker whose bound is always reached.
@@ -190,7 +190,8 @@ mod tests {
     #[tokio::test]
     async fn argon2id_secrets_are_checked_by_the_injected_checker() {
         let catalog = human_client_catalog();
-        let store = MemoryStore::default();
+        // Secrets are checked without the store (only assertions are recorded there).
+        let store = NoStore;
         let inline = ClientAuthenticator::new(vec![], Arc::new(InlineChecks));
         let right = inline
             .authenticate(&catalog, &store, &basic("human", "chosen secret"), NOW)

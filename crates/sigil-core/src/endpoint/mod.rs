@@ -18,9 +18,6 @@ mod inspector;
 mod services;
 mod token;
 
-#[cfg(test)]
-mod tests;
-
 pub use crate::authorize::LogoutRequest;
 pub use crate::context::SessionSettings;
 pub use crate::error::Failure;

@@ -24,8 +24,6 @@ pub(crate) use markers::{ClientAssertions, RevokedJwts};
 pub(crate) use record::Stored;
 pub use reference_tokens::ReferenceTokenPayload;
 pub(crate) use reference_tokens::{NewReferenceToken, ReferenceTokens};
-#[cfg(test)]
-pub(crate) use refresh_tokens::test_refresh_grant;
 pub(crate) use refresh_tokens::{NewRefreshToken, RefreshPayload, RefreshRotation, RefreshTokens};
 pub(crate) use sessions::Sessions;
 

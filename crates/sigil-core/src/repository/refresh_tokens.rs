@@ -176,36 +176,3 @@ impl RefreshTokens {
         self.store.revoke(target).await
     }
 }
-
-/// A stored refresh token as a code redemption files it, for tests of what reads it.
-#[cfg(test)]
-pub(crate) fn test_refresh_grant(
-    handle: &str,
-    client_id: &str,
-    subject: &str,
-    scopes: &[&str],
-    issued_at: Timestamp,
-    expires_at: Timestamp,
-    absolute_expiry: Timestamp,
-) -> Grant {
-    let payload = RefreshPayload {
-        scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
-        audiences: Vec::new(),
-        auth_time: issued_at,
-        amr: vec!["pwd".to_owned()],
-        sid: "sid".to_owned(),
-        absolute_expiry,
-        handoff: None,
-    };
-    let token = NewRefreshToken {
-        client_id,
-        subject,
-        family: Some(FamilyId::new_random()),
-        issued_at,
-        expires_at,
-        payload: &payload,
-    };
-    token
-        .grant(handle)
-        .unwrap_or_else(|error| panic!("encoding a refresh token: {error}"))
-}

@@ -1,7 +1,11 @@
-//! The repositories: payloads read and written in the encoding earlier releases used, kind
-//! checks, and handle collisions.
+//! The repositories without a store: payloads read and written in the encoding earlier
+//! releases used, unreadable payloads, kind checks on a stored grant, and handle collisions
+//! (a store double that finds every key taken: the real store's random handles never
+//! collide). Filing and finding grants in the real store is tested through the services in
+//! `tests/handlers/grant_kinds.rs`.
 
 use super::consents::ConsentPayload;
+use super::record::Stored;
 use super::*;
 use crate::authorize::Session;
 use crate::authorize::pkce::{ChallengeMethod, CodeChallenge};
@@ -12,7 +16,7 @@ use crate::store::{
     ConsumeOutcome, Grant, GrantKind, GrantStore, PutOutcome, RevokeTarget, RotateOutcome,
     Rotation, StoreError, Throttle, ThrottleOutcome,
 };
-use crate::testing::{MemoryStore, NOW};
+use crate::testing::NOW;
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde::Serialize;
@@ -115,212 +119,6 @@ fn session() -> Session {
     }
 }
 
-#[tokio::test]
-async fn a_code_is_filed_redeemed_once_and_then_replayed() {
-    let store = Arc::new(MemoryStore::default());
-    let codes = AuthorizationCodes::new(store.clone());
-    let expires_at = Timestamp(NOW.0 + 60);
-    let code = codes
-        .file("web", "alice-id", &code_payload(), NOW, expires_at)
-        .await
-        .unwrap();
-    let Redemption::Redeemed(first) = codes.redeem(&code).await.unwrap() else {
-        panic!("the first redemption consumes the code");
-    };
-    assert_eq!(first.client_id, "web");
-    assert_eq!(first.subject.as_deref(), Some("alice-id"));
-    assert_eq!(first.expires_at, expires_at);
-    assert!(first.family.is_some(), "a code starts a family");
-    assert_eq!(first.payload().unwrap(), code_payload());
-    assert!(matches!(
-        codes.redeem(&code).await.unwrap(),
-        Redemption::Replayed(_)
-    ));
-    assert!(matches!(
-        codes.redeem("never-issued").await.unwrap(),
-        Redemption::NotFound
-    ));
-}
-
-#[tokio::test]
-async fn a_grant_of_another_kind_is_not_found() {
-    let store = Arc::new(MemoryStore::default());
-    let handle = "some-handle";
-    let key = GrantKey::of_handle(handle);
-    store
-        .put(foreign(key, GrantKind::ReferenceToken))
-        .await
-        .unwrap();
-    let codes = AuthorizationCodes::new(store.clone());
-    assert!(matches!(
-        codes.redeem(handle).await.unwrap(),
-        Redemption::NotFound
-    ));
-    let refresh_tokens = RefreshTokens::new(store.clone());
-    assert!(refresh_tokens.find(handle).await.unwrap().is_none());
-
-    // A refresh token where a reference token is looked for, and the other way round.
-    let refresh = test_refresh_grant(
-        "refresh-handle",
-        "web",
-        "alice-id",
-        &["openid"],
-        NOW,
-        Timestamp(NOW.0 + 60),
-        Timestamp(NOW.0 + 60),
-    );
-    store.put(refresh).await.unwrap();
-    assert!(matches!(
-        find_handle(store.as_ref(), "refresh-handle").await.unwrap(),
-        Some(FoundHandle::Refresh(_))
-    ));
-    assert!(matches!(
-        find_handle(store.as_ref(), handle).await.unwrap(),
-        Some(FoundHandle::Reference(_))
-    ));
-    store
-        .put(foreign(
-            GrantKey::of_handle("a-session"),
-            GrantKind::Session,
-        ))
-        .await
-        .unwrap();
-    assert!(
-        find_handle(store.as_ref(), "a-session")
-            .await
-            .unwrap()
-            .is_none()
-    );
-
-    // Markers, sessions and consents under keys derived the way each repository derives them.
-    let session = session();
-    store
-        .put(foreign(session.key(), GrantKind::Consent))
-        .await
-        .unwrap();
-    assert!(
-        !Sessions::new(store.clone())
-            .is_live(&session)
-            .await
-            .unwrap()
-    );
-    store
-        .put(foreign(
-            GrantKey::derived("revoked_jwt", &["j-1"]),
-            GrantKind::Session,
-        ))
-        .await
-        .unwrap();
-    assert!(
-        !RevokedJwts::new(store.clone())
-            .is_revoked("j-1")
-            .await
-            .unwrap()
-    );
-    store
-        .put(foreign(
-            GrantKey::derived("consent", &["alice-id", "web"]),
-            GrantKind::Session,
-        ))
-        .await
-        .unwrap();
-    let consents = Consents::new(store.clone());
-    assert!(
-        consents
-            .remembered("alice-id", "web")
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
-#[tokio::test]
-async fn sessions_markers_and_consents_round_trip() {
-    let store = Arc::new(MemoryStore::default());
-    let sessions = Sessions::new(store.clone());
-    let session = session();
-    assert!(!sessions.is_live(&session).await.unwrap());
-    sessions.start(&session).await.unwrap();
-    assert!(sessions.is_live(&session).await.unwrap());
-    sessions.end(&session).await.unwrap();
-    assert!(!sessions.is_live(&session).await.unwrap());
-
-    let revoked = RevokedJwts::new(store.clone());
-    let expiry = Timestamp(NOW.0 + 60);
-    assert!(!revoked.is_revoked("j-1").await.unwrap());
-    revoked.revoke("j-1", "web", NOW, expiry).await.unwrap();
-    revoked.revoke("j-1", "web", NOW, expiry).await.unwrap();
-    assert!(revoked.is_revoked("j-1").await.unwrap());
-    assert!(!revoked.is_revoked("j-2").await.unwrap());
-
-    let assertions = ClientAssertions::new(store.as_ref());
-    assert!(
-        assertions
-            .record_once("app", "a-1", NOW, expiry)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !assertions
-            .record_once("app", "a-1", NOW, expiry)
-            .await
-            .unwrap()
-    );
-    assert!(
-        assertions
-            .record_once("other", "a-1", NOW, expiry)
-            .await
-            .unwrap()
-    );
-
-    let consents = Consents::new(store.clone());
-    let lifetime = Duration::from_secs(3600);
-    consents
-        .remember("alice-id", "web", &set("openid"), lifetime, NOW)
-        .await
-        .unwrap();
-    consents
-        .remember("alice-id", "web", &set("orders.read openid"), lifetime, NOW)
-        .await
-        .unwrap();
-    assert_eq!(
-        consents.remembered("alice-id", "web").await.unwrap(),
-        set("openid orders.read")
-    );
-    assert!(
-        consents
-            .remembered("alice-id", "spa")
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
-#[tokio::test]
-async fn a_refresh_token_is_filed_and_found_and_its_family_revoked() {
-    let store = Arc::new(MemoryStore::default());
-    let refresh_tokens = RefreshTokens::new(store.clone());
-    let payload = refresh_payload();
-    let handle = refresh_tokens
-        .file(NewRefreshToken {
-            client_id: "web",
-            subject: "alice-id",
-            family: None,
-            issued_at: NOW,
-            expires_at: Timestamp(NOW.0 + 600),
-            payload: &payload,
-        })
-        .await
-        .unwrap();
-    let found = refresh_tokens.find(&handle).await.unwrap().unwrap();
-    assert_eq!(found.payload().unwrap(), payload);
-    let live = found.live(NOW).unwrap();
-    assert_eq!(live.expires_at, Timestamp(NOW.0 + 600));
-    assert!(found.live(Timestamp(NOW.0 + 600)).is_none(), "expired");
-    assert_eq!(refresh_tokens.revoke_family(&found).await.unwrap(), 1);
-    assert!(refresh_tokens.find(&handle).await.unwrap().is_none());
-}
-
 /// A store where every fresh key is taken and every rotation finds its successor's key
 /// taken: what a handle collision looks like.
 struct Colliding;
@@ -413,17 +211,11 @@ async fn a_handle_collision_is_one_error_and_a_server_error() {
     );
 }
 
-#[tokio::test]
-async fn an_unreadable_payload_is_an_error_once_read() {
-    let store = Arc::new(MemoryStore::default());
+#[test]
+fn an_unreadable_payload_is_an_error_once_read() {
     let mut grant = foreign(GrantKey::of_handle("bad"), GrantKind::RefreshToken);
     grant.payload = b"not json".to_vec();
-    store.put(grant).await.unwrap();
-    let found = RefreshTokens::new(store.clone())
-        .find("bad")
-        .await
-        .unwrap()
-        .unwrap();
+    let found = Stored::<RefreshPayload>::of_kind(grant, GrantKind::RefreshToken).unwrap();
     assert_eq!(found.client_id, "web", "the grant's fields are readable");
     assert!(matches!(
         found.payload(),
@@ -436,4 +228,10 @@ async fn an_unreadable_payload_is_an_error_once_read() {
         found.live(NOW).is_none(),
         "an unreadable refresh token is not live"
     );
+}
+
+#[test]
+fn a_grant_of_another_kind_is_not_read_as_this_one() {
+    let grant = foreign(GrantKey::of_handle("a-code"), GrantKind::AuthorizationCode);
+    assert!(Stored::<RefreshPayload>::of_kind(grant, GrantKind::RefreshToken).is_none());
 }

@@ -189,9 +189,14 @@ mod tests {
     #[tokio::test]
     async fn id_tokens_use_the_clients_algorithm_and_its_hash_access_tokens_the_servers() {
         use crate::signing::Algorithm;
-        use crate::testing::{NOW, client, services};
-        let (_, services) = services();
-        let minter = &services.context().minter;
+        use crate::testing::{DigestSigner, NOW, NoStore, client};
+        use std::sync::Arc;
+        // Minting a JWT touches no store.
+        let minter = Minter::new(
+            "https://sigil.test".into(),
+            Arc::new(DigestSigner),
+            Arc::new(NoStore),
+        );
         let mut eddsa = client("web", crate::model::AccessTokenFormat::Jwt);
         eddsa.sign_in.id_token_signed_response_alg = Algorithm::EdDSA;
         let default = client("web", crate::model::AccessTokenFormat::Jwt);

@@ -10,25 +10,37 @@
 //! expiry, while the core takes `now` as a parameter. Requests here pass the real current time
 //! ([`Env::now`]), so both agree; a test of the core's own expiry checks passes a `now` in the
 //! future ([`Env::later`]), and a test of expiry as the store sees it uses short lifetimes and
-//! a real wait ([`wait_past`]).
+//! a real wait ([`wait_past`]). Sign-in throttling is the store's alone (its clock stamps each
+//! throttle command), so a throttle test waits for the end the store reports ([`wait_until`]).
+//!
+//! Alongside the token requests, the services' other entry points are here as the HTTP layer
+//! calls them (`token_request`, `introspect_request`, `revoke_request`, `authorize`,
+//! `consent`, `log_in`, ...), for tests of the answers beyond a token.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest as _, Sha256};
-use sigil_core::authorize::{AuthorizeError, AuthorizeStep, LoginAttempt, SignInOutcome};
+use sigil_core::authorize::{
+    AuthorizationRequest, AuthorizeError, AuthorizeStep, ConsentDecision, LoginAttempt,
+    LoginThrottle, Session, SignInOutcome,
+};
 use sigil_core::context::{ServiceSettings, SessionSettings};
-use sigil_core::endpoint::Services;
+use sigil_core::endpoint::{
+    Failure, IntrospectionSuccess, RevocationSuccess, Services, TokenSuccess,
+};
 use sigil_core::error::ProtocolError;
-use sigil_core::grants::TokenResponse;
-use sigil_core::handle::new_handle;
+use sigil_core::grants::{DuplicateGrantType, GrantHandler, TokenResponse};
+use sigil_core::handle::{GrantKey, new_handle};
 use sigil_core::model::{
     AccessTokenFormat, ApiResource, ApiScope, Catalog, Client, RefreshIssue,
     TokenEndpointAuthMethod, User, UserStore, UserStoreError,
 };
 use sigil_core::parameters::Parameters;
-use sigil_core::secret::{InlineChecks, SecretHash};
-use sigil_core::signing::Algorithm;
+use sigil_core::secret::{CheckRefused, InlineChecks, SecretHash};
+use sigil_core::signing::{Algorithm, TokenSigner as _};
+use sigil_core::store::{Grant, GrantKind, GrantStore as _, PutOutcome};
 use sigil_core::time::Timestamp;
+use sigil_core::tokens::{IdTokenRequest, Minter};
 use sigil_keys::{KeyRing, KeySet, RotationPolicy, SigningKey};
 use sigil_store::embedded::EmbeddedStore;
 use std::net::{IpAddr, Ipv4Addr};
@@ -115,6 +127,15 @@ pub const BILLING_ONLY: TestClient = TestClient {
     redirect_uri: "",
 };
 
+/// A grant type no built-in handler serves, for tests of the grant registry.
+pub const EXTENSION_GRANT_TYPE: &str = "urn:example:params:oauth:grant-type:stamp";
+/// Confidential, allowed only [`EXTENSION_GRANT_TYPE`] (which a test registers), `orders.read`.
+pub const EXTENSION: TestClient = TestClient {
+    id: "ext-app",
+    secret: Some(SECRET),
+    redirect_uri: "",
+};
+
 /// The scopes a sign-in asks for when a test does not care: a refresh token comes with them.
 pub const SIGN_IN_SCOPES: &str = "openid profile offline_access orders.read";
 
@@ -145,6 +166,8 @@ pub const BOB: TestUser = TestUser {
 /// A running core over a real store and key ring; the store's directory lives as long as this.
 pub struct Env {
     services: Services,
+    store: Arc<EmbeddedStore>,
+    signer: Arc<KeyRing>,
     _dir: TempDir,
 }
 
@@ -169,6 +192,16 @@ pub async fn env() -> Env {
 /// The environment with `change` applied to each client before the catalog is built (match on
 /// `client.client_id` to change one).
 pub async fn env_with(change: impl Fn(&mut Client)) -> Env {
+    env_configured(change, LoginThrottle::off()).await
+}
+
+/// The environment with sign-in throttling as given.
+pub async fn env_throttled(login_throttle: LoginThrottle) -> Env {
+    env_configured(|_| {}, login_throttle).await
+}
+
+/// The environment with `change` applied to each client and sign-in throttling as given.
+async fn env_configured(change: impl Fn(&mut Client), login_throttle: LoginThrottle) -> Env {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Arc::new(
         EmbeddedStore::open(dir.path())
@@ -180,21 +213,24 @@ pub async fn env_with(change: impl Fn(&mut Client)) -> Env {
         change(client);
     }
     let catalog = Catalog::new(clients, api_scopes(), resources());
+    let signer = Arc::new(key_ring());
     let services = Services::new(ServiceSettings {
         issuer: ISSUER.to_owned(),
         assertion_audiences: Vec::new(),
         catalog: Arc::new(catalog),
-        store,
-        signer: Arc::new(key_ring()),
+        store: store.clone(),
+        signer: signer.clone(),
         users: Arc::new(Users),
         secret_checks: Arc::new(InlineChecks),
         sessions: SessionSettings {
-            login_throttle: sigil_core::authorize::LoginThrottle::off(),
+            login_throttle,
             ..SessionSettings::default()
         },
     });
     Env {
         services,
+        store,
+        signer,
         _dir: dir,
     }
 }
@@ -288,6 +324,8 @@ fn clients() -> Vec<Client> {
         registered.scopes = strings(scopes);
         registered
     };
+    let mut extension = machine_client(EXTENSION, AccessTokenFormat::Jwt, &["orders.read"]);
+    extension.grant_types = strings(&[EXTENSION_GRANT_TYPE]);
     vec![
         web,
         portal,
@@ -303,10 +341,19 @@ fn clients() -> Vec<Client> {
         ),
         machine_client(MACHINE_REF, AccessTokenFormat::Reference, &["orders.read"]),
         machine_client(BILLING_ONLY, AccessTokenFormat::Jwt, &["billing.read"]),
+        extension,
     ]
 }
 
+/// A user name whose password cannot be checked right now (the checks are saturated).
+pub const BUSY_USER: &str = "busy";
+
+/// A user name whose password check takes a second and then fails: attempts that arrive
+/// together are all admitted before the first of them is checked.
+pub const SLOW_USER: &str = "slow";
+
 /// Alice and Bob, with plain passwords: what is tested here is the grants, not password hashes.
+/// [`BUSY_USER`]'s password cannot be checked; [`SLOW_USER`]'s check is slow and fails.
 struct Users;
 
 impl Users {
@@ -328,6 +375,13 @@ impl UserStore for Users {
         username: &str,
         password: &str,
     ) -> Result<Option<Arc<User>>, UserStoreError> {
+        if username == BUSY_USER {
+            return Err(UserStoreError::Busy(CheckRefused::OwnerBusy));
+        }
+        if username == SLOW_USER {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            return Ok(None);
+        }
         let found = [ALICE, BOB]
             .iter()
             .find(|user| user.username == username && user.password == password);
@@ -404,7 +458,19 @@ pub async fn sign_in(
     pkce: Option<Pkce>,
     redirect_uri: &str,
 ) -> Code {
-    let now = env.now();
+    sign_in_at(env, client, user, scope, pkce, redirect_uri, env.now()).await
+}
+
+/// [`sign_in`] at the core's `now` (the sign-in and the authorization request).
+pub async fn sign_in_at(
+    env: &Env,
+    client: TestClient,
+    user: &TestUser,
+    scope: &str,
+    pkce: Option<Pkce>,
+    redirect_uri: &str,
+    now: Timestamp,
+) -> Code {
     let attempt = LoginAttempt {
         username: user.username,
         password: user.password,
@@ -617,6 +683,13 @@ pub async fn wait_past(seconds: u64) {
     tokio::time::sleep(Duration::from_millis(seconds * 1000 + 1100)).await;
 }
 
+/// Waits until the store's clock (whole seconds) has reached `at`.
+pub async fn wait_until(at: Timestamp) {
+    while !Timestamp::now().reached(at) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Asserts that `result` is the RFC 6749 error `code`.
 #[track_caller]
 pub fn assert_error<T: std::fmt::Debug>(result: Result<T, ProtocolError>, code: &str, case: &str) {
@@ -649,7 +722,7 @@ fn credentials<'a>(
 
 /// HTTP Basic as RFC 6749 §2.3.1 has clients send it: id and secret form-encoded first (an
 /// API's id is a URI, with a colon).
-fn basic(id: &str, secret: &str) -> String {
+pub fn basic(id: &str, secret: &str) -> String {
     let encode =
         |value: &str| form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
     let pair = format!("{}:{}", encode(id), encode(secret));
@@ -669,4 +742,209 @@ pub fn jwt_claims(token: &str) -> serde_json::Value {
     let claims = token.split('.').nth(1).expect("a JWT has claims");
     let bytes = URL_SAFE_NO_PAD.decode(claims).expect("base64url claims");
     serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+// ---- The services' entry points as the HTTP layer calls them, for tests of the answers ----
+
+/// A token request as the HTTP layer hands it on: the `Authorization` header, the `Origin`
+/// header and the form `body`, at the core's `now`.
+pub async fn token_request(
+    env: &Env,
+    authorization: Option<&str>,
+    origin: Option<&str>,
+    body: &str,
+    now: Timestamp,
+) -> Result<TokenSuccess, Failure> {
+    env.services
+        .tokens
+        .token(authorization, origin, &body_form(body), now)
+        .await
+}
+
+/// An introspection request (RFC 7662) with the `Authorization` header and form `body`.
+pub async fn introspect_request(
+    env: &Env,
+    authorization: Option<&str>,
+    body: &str,
+    now: Timestamp,
+) -> Result<IntrospectionSuccess, Failure> {
+    env.services
+        .inspector
+        .introspect(authorization, &body_form(body), now)
+        .await
+}
+
+/// A revocation request (RFC 7009) with the `Authorization` and `Origin` headers and `body`.
+pub async fn revoke_request(
+    env: &Env,
+    authorization: Option<&str>,
+    origin: Option<&str>,
+    body: &str,
+    now: Timestamp,
+) -> Result<RevocationSuccess, Failure> {
+    env.services
+        .inspector
+        .revoke(authorization, origin, &body_form(body), now)
+        .await
+}
+
+/// What the userinfo endpoint answers for the bearer `access_token`.
+pub async fn userinfo(
+    env: &Env,
+    access_token: &str,
+    now: Timestamp,
+) -> Result<serde_json::Map<String, serde_json::Value>, ProtocolError> {
+    env.services.inspector.userinfo(access_token, now).await
+}
+
+/// Registers an extension grant with the token service.
+pub fn register_grant(
+    env: &mut Env,
+    handler: Arc<dyn GrantHandler>,
+) -> Result<(), DuplicateGrantType> {
+    env.services.tokens.register_grant(handler)
+}
+
+/// The grant types the token service serves.
+pub fn grant_types(env: &Env) -> Vec<String> {
+    let types = env.services.tokens.grant_types();
+    types.into_iter().map(str::to_owned).collect()
+}
+
+/// The minter the services issue tokens with, as an extension grant gets it.
+pub fn minter(env: &Env) -> Arc<Minter> {
+    Arc::clone(&env.services.context().minter)
+}
+
+/// A sign-in on the login page by `username` with `password` from `address` at `at`.
+pub async fn log_in(
+    env: &Env,
+    username: &str,
+    password: &str,
+    address: IpAddr,
+    at: Timestamp,
+) -> Result<SignInOutcome, ProtocolError> {
+    let attempt = LoginAttempt {
+        username,
+        password,
+        address,
+    };
+    env.services.authorizer.sign_in(&attempt, at).await
+}
+
+/// `user` signs in at `at` (from 127.0.0.1): the session.
+pub async fn session_at(env: &Env, user: &TestUser, at: Timestamp) -> Session {
+    let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    match log_in(env, user.username, user.password, localhost, at).await {
+        Ok(SignInOutcome::SignedIn(session)) => session,
+        other => panic!("{} did not sign in: {other:?}", user.username),
+    }
+}
+
+/// Ends `session` (its record is removed, as at the end-session endpoint).
+pub async fn end_session(env: &Env, session: &Session) {
+    env.services
+        .authorizer
+        .end_session_record(session)
+        .await
+        .unwrap_or_else(|error| panic!("ending a session: {error:?}"));
+}
+
+/// What the authorization endpoint answers to `pairs` for the browser's `session` at `now`.
+pub async fn authorize(
+    env: &Env,
+    pairs: &[(&str, &str)],
+    session: Option<&Session>,
+    now: Timestamp,
+) -> Result<AuthorizeStep, AuthorizeError> {
+    env.services
+        .authorizer
+        .authorize(&form(pairs), session, now)
+        .await
+}
+
+/// The authorization request `request` taken up again after the login page.
+pub async fn continue_authorize(
+    env: &Env,
+    request: AuthorizationRequest,
+    session: Option<&Session>,
+    now: Timestamp,
+) -> Result<AuthorizeStep, AuthorizeError> {
+    env.services
+        .authorizer
+        .continue_authorize(request, session, now)
+        .await
+}
+
+/// The consent page's `decision` on `request`.
+pub async fn consent(
+    env: &Env,
+    request: AuthorizationRequest,
+    session: Option<&Session>,
+    decision: ConsentDecision,
+    now: Timestamp,
+) -> Result<AuthorizeStep, AuthorizeError> {
+    env.services
+        .authorizer
+        .consent(request, session, decision, now)
+        .await
+}
+
+/// An ID token the core issues to `client` for `subject` at `at`, for `auth_time` a day
+/// before (a hint may be long expired).
+pub async fn id_token_at(env: &Env, client: TestClient, subject: &str, at: Timestamp) -> String {
+    let registered = env.services.catalog().client(client.id).cloned();
+    let registered = registered.unwrap_or_else(|| panic!("no client {}", client.id));
+    env.services
+        .context()
+        .minter
+        .id_token(IdTokenRequest {
+            client: &registered,
+            subject,
+            nonce: None,
+            auth_time: Timestamp(at.as_secs().saturating_sub(3600)),
+            amr: &[],
+            sid: None,
+            access_token: None,
+            code: None,
+            user_claims: None,
+            now: at,
+        })
+        .await
+        .unwrap_or_else(|error| panic!("an ID token for {subject}: {error:?}"))
+}
+
+/// `claims` signed with this server's key under the header `typ`.
+pub async fn signed_by_this_server(env: &Env, typ: &str, claims: &[u8]) -> String {
+    env.signer
+        .sign(typ, claims)
+        .await
+        .unwrap_or_else(|error| panic!("signing: {error:?}"))
+}
+
+/// Files a grant of `kind` with `payload` under `key` in the store itself, for `web` and
+/// Alice, live for a minute: what another kind of grant under a key looks like (with the
+/// payload of the kind looked for, so that only the kind tells them apart).
+pub async fn file_foreign(env: &Env, key: GrantKey, kind: GrantKind, payload: &[u8]) {
+    let now = env.now();
+    let grant = Grant {
+        key,
+        kind,
+        client_id: WEB.id.to_owned(),
+        subject: Some(ALICE.subject.to_owned()),
+        family: None,
+        issued_at: now,
+        expires_at: now.plus(Duration::from_secs(60)),
+        consumed_at: None,
+        payload: payload.to_vec(),
+    };
+    match env.store.put(grant).await {
+        Ok(PutOutcome::Stored) => {}
+        other => panic!("filing a {kind:?}: {other:?}"),
+    }
+}
+
+/// A form body as the server parses it.
+fn body_form(body: &str) -> Parameters {
+    Parameters::parse(body.as_bytes(), &["resource"]).expect("a well-formed form")
 }
