@@ -38,6 +38,7 @@ pub mod grants;
 pub mod handle;
 pub mod model;
 pub mod parameters;
+pub mod pkce;
 pub mod published_keys;
 pub mod repository;
 pub mod scope;

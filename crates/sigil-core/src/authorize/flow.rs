@@ -3,8 +3,8 @@
 use super::authorizer::Authorizer;
 use super::issue::Issued;
 use super::request::{self, AuthorizationRequest, AuthorizeError};
-use super::session::Session;
 use crate::error::{ErrorCode, ProtocolError};
+use crate::model::Session;
 use crate::model::{Client, User};
 use crate::parameters::Parameters;
 use crate::time::Timestamp;

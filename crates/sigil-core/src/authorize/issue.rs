@@ -4,9 +4,9 @@
 use super::authorizer::Authorizer;
 use super::redirect::ClientRedirect;
 use super::request::AuthorizationRequest;
-use super::session::Session;
 use crate::access::GrantedAccess;
 use crate::error::ProtocolError;
+use crate::model::Session;
 use crate::model::{Client, User};
 use crate::repository::CodePayload;
 use crate::time::Timestamp;

@@ -2,10 +2,10 @@
 //! per account and per client address first ([`super::throttle`]).
 
 use super::authorizer::Authorizer;
-use super::session::Session;
 use super::throttle::Throttled;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::handle::new_token_id;
+use crate::model::Session;
 use crate::model::UserStoreError;
 use crate::time::Timestamp;
 use std::net::IpAddr;

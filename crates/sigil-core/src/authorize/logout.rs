@@ -3,8 +3,8 @@
 
 use super::authorizer::Authorizer;
 use super::hint::IdTokenHint;
-use super::session::Session;
 use crate::error::ProtocolError;
+use crate::model::Session;
 use crate::parameters::Parameters;
 use crate::tokens::Audience;
 

@@ -13,10 +13,8 @@ mod hint;
 mod issue;
 mod login;
 mod logout;
-pub mod pkce;
 mod redirect;
 pub mod request;
-mod session;
 mod throttle;
 
 #[cfg(test)]
@@ -29,5 +27,4 @@ pub use login::{LoginAttempt, SignInOutcome};
 pub use logout::LogoutRequest;
 pub use redirect::{ClientRedirect, ResponseMode};
 pub use request::{AuthorizationRequest, AuthorizeError, Prompt};
-pub use session::{Session, session_key};
 pub use throttle::{LoginThrottle, ThrottleReason, Throttled};

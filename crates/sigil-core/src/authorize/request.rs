@@ -4,13 +4,13 @@
 //! the user ([`AuthorizeError::Untrusted`]) — redirecting to an unchecked URI would make the
 //! server an open redirector. After that, errors go back to the client.
 
-use super::pkce::{ChallengeMethod, CodeChallenge};
 use super::redirect::{ClientRedirect, ResponseMode};
-use super::session::Session;
 use crate::access;
 use crate::error::{ErrorCode, ProtocolError};
+use crate::model::Session;
 use crate::model::{Catalog, Client, OPENID, ResponseType};
 use crate::parameters::Parameters;
+use crate::pkce::{ChallengeMethod, CodeChallenge};
 use crate::scope::ScopeSet;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -350,7 +350,7 @@ fn code_challenge(
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         }
-        ChallengeMethod::Plain => super::pkce::is_valid_verifier(challenge),
+        ChallengeMethod::Plain => crate::pkce::is_valid_verifier(challenge),
     };
     if !well_formed {
         return Err(ProtocolError::invalid_request("malformed code_challenge"));

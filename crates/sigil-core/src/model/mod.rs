@@ -7,6 +7,7 @@ mod client;
 mod identity;
 mod origin;
 mod resource;
+mod session;
 mod user;
 
 pub use catalog::Catalog;
@@ -17,4 +18,5 @@ pub use client::{
 pub use identity::{IdentityScope, OFFLINE_ACCESS, OPENID, standard_identity_scopes};
 pub use origin::{OriginError, WebOrigin};
 pub use resource::{ApiResource, ApiScope};
+pub use session::Session;
 pub use user::{User, UserStore, UserStoreError};

@@ -2,8 +2,8 @@
 //! by the authorizer and consumed, once, by the `authorization_code` grant.
 
 use super::{RepositoryError, Stored, encode, file_new};
-use crate::authorize::pkce::CodeChallenge;
 use crate::handle::{FamilyId, GrantKey, new_handle};
+use crate::pkce::CodeChallenge;
 use crate::scope::ScopeSet;
 use crate::store::{ConsumeOutcome, Grant, GrantKind, GrantStore, RevokeTarget, StoreError};
 use crate::time::Timestamp;

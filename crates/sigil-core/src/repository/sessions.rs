@@ -2,7 +2,8 @@
 //! session itself), so that logout and revoke-by-subject end it on every pod.
 
 use super::{RepositoryError, file_new};
-use crate::authorize::Session;
+use crate::handle::GrantKey;
+use crate::model::Session;
 use crate::store::{Grant, GrantKind, GrantStore, RevokeTarget, StoreError};
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ impl Sessions {
     /// Records a session that just started.
     pub(crate) async fn start(&self, session: &Session) -> Result<(), RepositoryError> {
         let record = Grant {
-            key: session.key(),
+            key: key_of(session),
             kind: KIND,
             client_id: String::new(),
             subject: Some(session.subject.clone()),
@@ -38,15 +39,21 @@ impl Sessions {
 
     /// Whether the session's record is still there (not logged out, not revoked).
     pub(crate) async fn is_live(&self, session: &Session) -> Result<bool, StoreError> {
-        let record = self.store.get(&session.key()).await?;
+        let record = self.store.get(&key_of(session)).await?;
         Ok(record.is_some_and(|record| record.kind == KIND))
     }
 
     /// Removes the session's record: the cookie no longer opens a session anywhere.
     pub(crate) async fn end(&self, session: &Session) -> Result<(), StoreError> {
         self.store
-            .revoke(RevokeTarget::Grant(session.key()))
+            .revoke(RevokeTarget::Grant(key_of(session)))
             .await?;
         Ok(())
     }
+}
+
+/// Where a session's record is filed: derived from its random id, so a cookie that opens
+/// names its record without the store keeping a second index.
+fn key_of(session: &Session) -> GrantKey {
+    GrantKey::derived("session", &[session.sid.as_str()])
 }

@@ -7,10 +7,10 @@
 use super::consents::ConsentPayload;
 use super::record::Stored;
 use super::*;
-use crate::authorize::Session;
-use crate::authorize::pkce::{ChallengeMethod, CodeChallenge};
 use crate::error::ErrorCode;
 use crate::handle::{FamilyId, GrantKey};
+use crate::model::Session;
+use crate::pkce::{ChallengeMethod, CodeChallenge};
 use crate::scope::ScopeSet;
 use crate::store::{
     ConsumeOutcome, Grant, GrantKind, GrantStore, PutOutcome, RevokeTarget, RotateOutcome,

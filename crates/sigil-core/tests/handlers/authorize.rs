@@ -4,9 +4,10 @@
 
 use crate::support::*;
 use sigil_core::authorize::{
-    AuthorizationRequest, AuthorizeError, AuthorizeStep, ConsentDecision, Session, SignInOutcome,
+    AuthorizationRequest, AuthorizeError, AuthorizeStep, ConsentDecision, SignInOutcome,
 };
 use sigil_core::error::ErrorCode;
+use sigil_core::model::Session;
 use sigil_core::time::Timestamp;
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -11,9 +11,10 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sigil_core::authorize::{AuthorizeError, AuthorizeStep, ConsentDecision, Session};
+use sigil_core::authorize::{AuthorizeError, AuthorizeStep, ConsentDecision};
 use sigil_core::client_auth::AuthFailure;
 use sigil_core::handle::GrantKey;
+use sigil_core::model::Session;
 use sigil_core::model::{ClientJwk, TokenEndpointAuthMethod};
 use sigil_core::store::GrantKind;
 use sigil_core::time::Timestamp;
@@ -120,7 +121,8 @@ async fn a_grant_of_another_kind_is_not_found() {
 
     // Sessions, markers and consents under the keys each repository derives.
     let session = unstarted_session(&env, "sid-1");
-    file_foreign(&env, session.key(), GrantKind::Consent, b"{}").await;
+    let session_key = GrantKey::derived("session", &[session.sid.as_str()]);
+    file_foreign(&env, session_key, GrantKind::Consent, b"{}").await;
     let step = authorize(&env, &request(LEGACY, "openid"), Some(&session), now).await;
     assert!(is_login(&step), "a consent is no session: {step:?}");
 

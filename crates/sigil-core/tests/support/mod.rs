@@ -22,7 +22,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest as _, Sha256};
 use sigil_core::authorize::{
     AuthorizationRequest, AuthorizeError, AuthorizeStep, ConsentDecision, LoginAttempt,
-    LoginThrottle, Session, SignInOutcome,
+    LoginThrottle, SignInOutcome,
 };
 use sigil_core::context::{ServiceSettings, SessionSettings};
 use sigil_core::endpoint::{
@@ -32,7 +32,7 @@ use sigil_core::error::ProtocolError;
 use sigil_core::grants::{DuplicateGrantType, GrantHandler, TokenResponse};
 use sigil_core::handle::{GrantKey, new_handle};
 use sigil_core::model::{
-    AccessTokenFormat, ApiResource, ApiScope, Catalog, Client, RefreshIssue,
+    AccessTokenFormat, ApiResource, ApiScope, Catalog, Client, RefreshIssue, Session,
     TokenEndpointAuthMethod, User, UserStore, UserStoreError,
 };
 use sigil_core::parameters::Parameters;

@@ -7,8 +7,8 @@ use super::{CookiePolicy, SealFailure, Sealer};
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::Method;
-use sigil_core::authorize::Session;
 use sigil_core::handle::new_token_id;
+use sigil_core::model::Session;
 use sigil_core::time::Timestamp;
 
 /// The session cookie's name.

@@ -203,7 +203,7 @@ fn authorize_url(issuer: &str) -> Option<url::Url> {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use sigil_core::authorize::pkce::{ChallengeMethod, CodeChallenge};
+    use sigil_core::pkce::{ChallengeMethod, CodeChallenge};
 
     fn demo(secret: Option<&str>, password: Option<&str>) -> DemoClient {
         DemoClient {

@@ -1,8 +1,8 @@
 //! A user's sign-in session. The server keeps it in a sealed cookie (sealed with a secret from
-//! the shared key source, so every pod can open it); the grant store holds a record of it
-//! ([`crate::repository`]'s sessions) so that logout and revoke-by-subject end it on every pod.
+//! the shared key source, so every pod can open it); the grant store holds a record of it (the
+//! sessions repository in [`crate::repository`]) so that logout and revoke-by-subject end it
+//! on every pod.
 
-use crate::handle::GrantKey;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -19,16 +19,4 @@ pub struct Session {
     pub amr: Vec<String>,
     /// When the session ends.
     pub expires_at: Timestamp,
-}
-
-impl Session {
-    /// The store key of the session's record.
-    pub fn key(&self) -> GrantKey {
-        session_key(&self.sid)
-    }
-}
-
-/// The store key of session `sid`.
-pub fn session_key(sid: &str) -> GrantKey {
-    GrantKey::derived("session", &[sid])
 }
