@@ -12,15 +12,28 @@
 use super::caller::Callers;
 use crate::error::{ErrorCode, Failure, ProtocolError};
 use crate::model::{Client, WebOrigin};
+use crate::parameters::Parameters;
+use crate::time::Timestamp;
+use std::sync::Arc;
 
 impl Callers {
+    /// Authenticates the client of a token or revocation request, then checks that the
+    /// browser origin it came from, if any, may act for that client.
+    pub(super) async fn authenticate_client_from(
+        &self,
+        authorization: Option<&str>,
+        origin: Option<&str>,
+        params: &Parameters,
+        now: Timestamp,
+    ) -> Result<Arc<Client>, Failure> {
+        let client = self.authenticate_client(authorization, params, now).await?;
+        self.check_browser_origin(&client, origin)?;
+        Ok(client)
+    }
+
     /// `Ok` unless `origin` (the request's `Origin` header, if a browser sent one) is another
     /// origin than the issuer's and `client` did not register it.
-    pub(super) fn check_browser_origin(
-        &self,
-        client: &Client,
-        origin: Option<&str>,
-    ) -> Result<(), Failure> {
+    fn check_browser_origin(&self, client: &Client, origin: Option<&str>) -> Result<(), Failure> {
         let Some(origin) = origin else {
             return Ok(());
         };

@@ -59,9 +59,8 @@ impl TokenService {
     ) -> Result<TokenSuccess, Failure> {
         let client = self
             .callers
-            .authenticate_client(authorization, params, now)
+            .authenticate_client_from(authorization, origin, params, now)
             .await?;
-        self.callers.check_browser_origin(&client, origin)?;
         let failed = |error| Failure::new(error, Some(&client.client_id));
         let grant_type = params.require("grant_type").map_err(failed)?;
         let request = TokenRequest {

@@ -30,9 +30,8 @@ impl TokenInspector {
     ) -> Result<RevocationSuccess, Failure> {
         let client = self
             .callers
-            .authenticate_client(authorization, params, now)
+            .authenticate_client_from(authorization, origin, params, now)
             .await?;
-        self.callers.check_browser_origin(&client, origin)?;
         let failed = |error| Failure::new(error, Some(&client.client_id));
         let token = params.require("token").map_err(failed)?;
         let Some(active) = self
